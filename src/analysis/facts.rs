@@ -1,0 +1,160 @@
+//! What the analysis knows about each top-level statement of a cell: plain data, filled by
+//! the tree walk in `visitor.rs` and read by hazards, the dataflow graph and the lifter.
+
+use std::fmt;
+
+use rustpython_parser::text_size::TextRange;
+
+/// A Python identifier as written.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Name(pub String);
+
+impl Name {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::borrow::Borrow<str> for Name {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A name at a place in the cell's text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Occurrence {
+    pub name: Name,
+    pub range: TextRange,
+}
+
+/// A module-level binding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Binding {
+    pub name: Name,
+    pub range: TextRange,
+    /// Bound only on some paths (inside `if`, `for`, `while`, `try`, `match`).
+    pub conditional: bool,
+}
+
+/// One name bound by an import statement, keyed as DESIGN.md says: (module, name, alias,
+/// level). `import a.b` binds `a` and has `name: None`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ImportBinding {
+    pub module: String,
+    pub name: Option<String>,
+    pub alias: Option<String>,
+    pub level: u32,
+}
+
+impl ImportBinding {
+    /// The local name the import binds.
+    pub fn bound_name(&self) -> &str {
+        match (&self.alias, &self.name) {
+            (Some(alias), _) => alias,
+            (None, Some(name)) => name,
+            (None, None) => self.module.split('.').next().unwrap_or(&self.module),
+        }
+    }
+
+    /// The top-level package the import comes from (empty for `from . import x`).
+    pub fn top_level_module(&self) -> &str {
+        self.module.split('.').next().unwrap_or("")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StmtKind {
+    /// `import …` / `from … import …` (not a star import) at the top level of the cell.
+    Import(Vec<ImportBinding>),
+    /// `from module import *` at the top level of the cell.
+    StarImport {
+        module: String,
+        level: u32,
+    },
+    /// `def` / `async def` at the top level of the cell.
+    Function(Name),
+    Class(Name),
+    Other,
+}
+
+/// Facts of one top-level statement. "Module level" means the notebook's global namespace.
+#[derive(Clone, Debug)]
+pub struct StmtFacts {
+    /// The statement's text, decorators included.
+    pub range: TextRange,
+    pub kind: StmtKind,
+    /// Module-level names the statement reads when it runs, before binding them itself, in
+    /// order, each once.
+    pub reads: Vec<Occurrence>,
+    /// Module-level names read by the bodies of functions, lambdas and methods it defines:
+    /// read when called, not when defined (late binding). Each once.
+    pub late_reads: Vec<Occurrence>,
+    /// Module-level names bound, each once, in order.
+    pub binds: Vec<Binding>,
+    /// Names whose object is changed in place (method call statement, item or attribute
+    /// assignment, `del x[k]`).
+    pub mutates: Vec<Occurrence>,
+    /// `del name` at module level.
+    pub deletes: Vec<Occurrence>,
+    /// Names declared `global` in a function it defines (or at the top level).
+    pub globals: Vec<Name>,
+    /// Changes where later imports resolve from (`sys.path`, `os.chdir`, written files).
+    pub import_barrier: bool,
+    /// Uses `await` at the top level (IPython's autoawait).
+    pub top_level_await: bool,
+    /// Top-level modules imported anywhere inside the statement (for dependencies).
+    pub modules: Vec<String>,
+    /// `name = <literal>`: what a `parameters` cell is made of.
+    pub literal: Option<LiteralAssignment>,
+}
+
+/// The kind of a literal value, which decides a parameter's type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LiteralKind {
+    Int,
+    Float,
+    Str,
+    Bool,
+    None,
+    /// Lists, tuples, dicts and sets of literals.
+    Container,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiteralAssignment {
+    pub name: Name,
+    pub kind: LiteralKind,
+    /// The value's source text range.
+    pub value: TextRange,
+}
+
+impl StmtFacts {
+    pub fn new(range: TextRange) -> Self {
+        StmtFacts {
+            range,
+            kind: StmtKind::Other,
+            reads: Vec::new(),
+            late_reads: Vec::new(),
+            binds: Vec::new(),
+            mutates: Vec::new(),
+            deletes: Vec::new(),
+            globals: Vec::new(),
+            import_barrier: false,
+            top_level_await: false,
+            modules: Vec::new(),
+            literal: None,
+        }
+    }
+
+    /// Every module-level name the statement reads, now or later.
+    pub fn all_reads(&self) -> impl Iterator<Item = &Occurrence> {
+        self.reads.iter().chain(&self.late_reads)
+    }
+}

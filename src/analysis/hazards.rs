@@ -1,0 +1,234 @@
+//! Hazards: what a top-to-bottom run in a fresh kernel would trip over, or what makes the
+//! notebook's meaning depend on hidden state. One linear pass over the statements.
+
+use std::collections::{HashMap, HashSet};
+
+use rustpython_parser::text_size::TextRange;
+
+use crate::analysis::CodeCell;
+use crate::analysis::builtins::{is_builtin, is_provided};
+use crate::analysis::facts::{Name, StmtKind};
+use crate::diagnostic::{self, CellId, Diagnostic, Span};
+use crate::notebook::Notebook;
+
+pub fn find(notebook: &Notebook, cells: &[CodeCell]) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    execution_order(notebook, &mut diagnostics);
+    names(cells, &mut diagnostics);
+    diagnostics
+}
+
+fn execution_order(notebook: &Notebook, diagnostics: &mut Vec<Diagnostic>) {
+    let mut previous: Option<u32> = None;
+    for cell in notebook.code_cells() {
+        let Some(count) = cell.execution_count else {
+            continue;
+        };
+        if let Some(before) = previous {
+            if count < before {
+                let span = Span::new(cell.id, TextRange::default());
+                diagnostics.push(diagnostic::execution_order(span, count, before));
+            }
+        }
+        previous = Some(count);
+    }
+}
+
+fn names(cells: &[CodeCell], diagnostics: &mut Vec<Diagnostic>) {
+    // Where each name is first bound anywhere, to tell "defined later" from "never defined".
+    let mut first_binding: HashMap<&Name, CellId> = HashMap::new();
+    for cell in cells {
+        for stmt in &cell.statements {
+            for name in stmt.binds.iter().map(|b| &b.name).chain(&stmt.globals) {
+                first_binding.entry(name).or_insert(cell.id);
+            }
+        }
+    }
+
+    let mut defined: HashSet<&Name> = HashSet::new();
+    let mut deleted: HashMap<&Name, CellId> = HashMap::new();
+    let mut imported: HashMap<&Name, CellId> = HashMap::new();
+    let mut reported: HashSet<&Name> = HashSet::new();
+    let mut star_import_seen = false;
+    let mut late_reads = Vec::new();
+
+    for cell in cells {
+        for stmt in &cell.statements {
+            let span = |range| Span::new(cell.id, range);
+            for read in &stmt.reads {
+                let name = &read.name;
+                if defined.contains(name) || is_provided(name.as_str()) {
+                    if name.as_str() == "get_ipython" && reported.insert(name) {
+                        diagnostics.push(diagnostic::get_ipython_call(span(read.range)));
+                    }
+                    continue;
+                }
+                if star_import_seen || !reported.insert(name) {
+                    continue;
+                }
+                let diagnostic = if let Some(&deleted_in) = deleted.get(name) {
+                    diagnostic::use_after_delete(span(read.range), name.as_str(), deleted_in)
+                } else if let Some(&later) = first_binding.get(name) {
+                    diagnostic::use_before_definition(span(read.range), name.as_str(), later)
+                } else {
+                    diagnostic::undefined_name(span(read.range), name.as_str())
+                };
+                diagnostics.push(diagnostic);
+            }
+            late_reads.extend(stmt.late_reads.iter().map(|o| (cell.id, o)));
+
+            let is_import = matches!(stmt.kind, StmtKind::Import(_));
+            for binding in &stmt.binds {
+                let name = &binding.name;
+                if is_import {
+                    imported.insert(name, cell.id);
+                } else if let Some(&imported_in) = imported.get(name) {
+                    diagnostics.push(diagnostic::shadowed_import(
+                        span(binding.range),
+                        name.as_str(),
+                        imported_in,
+                    ));
+                    imported.remove(name);
+                } else if is_builtin(name.as_str()) && !defined.contains(name) {
+                    diagnostics.push(diagnostic::shadowed_builtin(
+                        span(binding.range),
+                        name.as_str(),
+                    ));
+                }
+                defined.insert(name);
+                deleted.remove(name);
+            }
+            defined.extend(&stmt.globals);
+            for deletion in &stmt.deletes {
+                if !stmt
+                    .binds
+                    .iter()
+                    .any(|b| b.name == deletion.name && b.range.start() > deletion.range.start())
+                {
+                    defined.remove(&deletion.name);
+                    deleted.insert(&deletion.name, cell.id);
+                }
+            }
+            if let StmtKind::StarImport { module, .. } = &stmt.kind {
+                diagnostics.push(diagnostic::star_import(span(stmt.range), module));
+                star_import_seen = true;
+            }
+        }
+    }
+
+    // Functions read their globals when called, so a later definition is fine; a name that no
+    // cell ever defines is not.
+    if !star_import_seen {
+        for (cell, read) in late_reads {
+            let name = &read.name;
+            if !first_binding.contains_key(name)
+                && !is_provided(name.as_str())
+                && reported.insert(name)
+            {
+                diagnostics.push(diagnostic::undefined_name(
+                    Span::new(cell, read.range),
+                    name.as_str(),
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::analyze;
+    use crate::diagnostic::Code;
+    use crate::notebook::load_notebook;
+
+    /// Analyses code cells and returns `(code, cell index)` of each diagnostic.
+    fn check(sources: &[&str], expect: &[(Code, u32)]) {
+        let cells: Vec<String> = sources
+            .iter()
+            .map(|s| {
+                format!(
+                    r#"{{"cell_type": "code", "source": {}, "metadata": {{}}, "outputs": []}}"#,
+                    serde_json::to_string(s).unwrap()
+                )
+            })
+            .collect();
+        let json = format!(
+            r#"{{"nbformat": 4, "nbformat_minor": 5, "metadata": {{}}, "cells": [{}]}}"#,
+            cells.join(",")
+        );
+        let notebook = load_notebook(&json).unwrap();
+        let (_, diagnostics) = analyze(&notebook);
+        let got: Vec<(Code, u32)> = diagnostics
+            .iter()
+            .filter(|d| d.code != Code::MagicRemoved)
+            .map(|d| match d.location {
+                diagnostic::Location::Cell(span) => (d.code, span.cell.0),
+                _ => (d.code, u32::MAX),
+            })
+            .collect();
+        assert_eq!(got, expect, "{sources:?}");
+    }
+
+    #[test]
+    fn use_before_definition_and_undefined_names_are_errors() {
+        check(
+            &["print(total)", "total = 1"],
+            &[(Code::UseBeforeDefinition, 0)],
+        );
+        check(&["print(nowhere)"], &[(Code::UndefinedName, 0)]);
+        check(
+            &["def f():\n    return nowhere"],
+            &[(Code::UndefinedName, 0)],
+        );
+        check(&["def f():\n    return later", "later = 1\nf()"], &[]);
+        check(&["x = 1\ndel x", "print(x)"], &[(Code::UseAfterDelete, 1)]);
+    }
+
+    #[test]
+    fn scoping_rules_do_not_raise_false_errors() {
+        check(
+            &["ys = [y for x in [1, 2] if (y := x) > 1]\nprint(y, ys)"],
+            &[],
+        );
+        check(
+            &["try:\n    pass\nexcept ValueError as err:\n    print(err)"],
+            &[],
+        );
+        check(
+            &["match 3:\n    case int(n):\n        print(n)\nprint(n)"],
+            &[],
+        );
+        check(
+            &[
+                "class A:\n    k = 1\n    v = [k]\n    def m(self):\n        return A.k\nprint(A().m())",
+            ],
+            &[],
+        );
+        check(
+            &["def outer():\n    x = 1\n    def inner():\n        return x\n    return inner"],
+            &[],
+        );
+        check(
+            &[
+                "def bump():\n    global counter\n    counter = 1",
+                "bump()\nprint(counter)",
+            ],
+            &[],
+        );
+        check(
+            &["[z for z in range(3)]", "print(z)"],
+            &[(Code::UndefinedName, 1)],
+        );
+    }
+
+    #[test]
+    fn shadowing_and_star_imports_are_warnings() {
+        check(&["list = [1]"], &[(Code::ShadowedBuiltin, 0)]);
+        check(&["import math", "math = 3"], &[(Code::ShadowedImport, 1)]);
+        check(&["import math", "import math"], &[]);
+        check(
+            &["from math import *", "print(floor(1.5))"],
+            &[(Code::StarImport, 0)],
+        );
+    }
+}

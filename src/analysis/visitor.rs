@@ -1,0 +1,1085 @@
+//! The tree walk that fills [`StmtFacts`] for one top-level statement, with Python's real
+//! scoping rules.
+//!
+//! A function's locals are every name bound anywhere in its body, so each function scope is
+//! first collected (`collect_bindings`) and then walked; names that no enclosing function
+//! binds resolve to the module. Class bodies are not visible from the functions inside them;
+//! comprehensions have their own scope, except that a walrus binds in the enclosing one.
+//! Reads inside a function, lambda or method are late (they happen when it is called);
+//! reads in a class body, a decorator, a default value or a module-level comprehension happen
+//! at once. Every node is visited a bounded number of times, so the walk is linear.
+
+use std::collections::HashSet;
+
+use rustpython_parser::ast::{self, Expr, Ranged, Stmt};
+use rustpython_parser::text_size::TextRange;
+
+use crate::analysis::facts::{
+    Binding, ImportBinding, LiteralAssignment, LiteralKind, Name, Occurrence, StmtFacts, StmtKind,
+};
+
+/// Calls at module level that change where later imports are found.
+const IMPORT_BARRIER_CALLS: &[&str] = &[
+    "_nblift.cd",
+    "_nblift.writefile",
+    "importlib.reload",
+    "os.chdir",
+    "site.addsitedir",
+    "sys.path.append",
+    "sys.path.extend",
+    "sys.path.insert",
+];
+
+pub fn statement_facts(stmt: &Stmt) -> StmtFacts {
+    let mut walker = Walker::new(statement_range(stmt));
+    walker.facts.kind = statement_kind(stmt);
+    walker.facts.literal = literal_assignment(stmt);
+    walker.stmt(stmt);
+    walker.facts
+}
+
+fn literal_assignment(stmt: &Stmt) -> Option<LiteralAssignment> {
+    let (target, value) = match stmt {
+        Stmt::Assign(a) if a.targets.len() == 1 => (&a.targets[0], a.value.as_ref()),
+        Stmt::AnnAssign(a) => (a.target.as_ref(), a.value.as_deref()?),
+        _ => return None,
+    };
+    let Expr::Name(name) = target else {
+        return None;
+    };
+    Some(LiteralAssignment {
+        name: Name(name.id.to_string()),
+        kind: literal_kind(value)?,
+        value: value.range(),
+    })
+}
+
+fn literal_kind(expr: &Expr) -> Option<LiteralKind> {
+    match expr {
+        Expr::Constant(c) => Some(match &c.value {
+            ast::Constant::Int(_) => LiteralKind::Int,
+            ast::Constant::Float(_) => LiteralKind::Float,
+            ast::Constant::Str(_) => LiteralKind::Str,
+            ast::Constant::Bool(_) => LiteralKind::Bool,
+            ast::Constant::None => LiteralKind::None,
+            _ => return None,
+        }),
+        Expr::UnaryOp(u) if matches!(u.op, ast::UnaryOp::USub | ast::UnaryOp::UAdd) => {
+            literal_kind(&u.operand).filter(|k| matches!(k, LiteralKind::Int | LiteralKind::Float))
+        }
+        Expr::List(ast::ExprList { elts, .. })
+        | Expr::Tuple(ast::ExprTuple { elts, .. })
+        | Expr::Set(ast::ExprSet { elts, .. }) => elts
+            .iter()
+            .all(|e| literal_kind(e).is_some())
+            .then_some(LiteralKind::Container),
+        Expr::Dict(d) => (d
+            .keys
+            .iter()
+            .flatten()
+            .chain(&d.values)
+            .all(|e| literal_kind(e).is_some())
+            && d.keys.iter().all(Option::is_some))
+        .then_some(LiteralKind::Container),
+        _ => None,
+    }
+}
+
+/// The statement's range, starting at its first decorator.
+pub fn statement_range(stmt: &Stmt) -> TextRange {
+    let decorators = match stmt {
+        Stmt::FunctionDef(f) => &f.decorator_list,
+        Stmt::AsyncFunctionDef(f) => &f.decorator_list,
+        Stmt::ClassDef(c) => &c.decorator_list,
+        _ => return stmt.range(),
+    };
+    match decorators.first() {
+        // The decorator's range starts after its `@`, which the line slicing finds again.
+        Some(first) => TextRange::new(first.start().min(stmt.start()), stmt.end()),
+        None => stmt.range(),
+    }
+}
+
+fn statement_kind(stmt: &Stmt) -> StmtKind {
+    match stmt {
+        Stmt::Import(import) => StmtKind::Import(
+            import
+                .names
+                .iter()
+                .map(|alias| ImportBinding {
+                    module: alias.name.to_string(),
+                    name: None,
+                    alias: alias.asname.as_ref().map(|a| a.to_string()),
+                    level: 0,
+                })
+                .collect(),
+        ),
+        Stmt::ImportFrom(import) => {
+            let module = import
+                .module
+                .as_ref()
+                .map(|m| m.to_string())
+                .unwrap_or_default();
+            let level = import.level.map_or(0, |l| l.to_u32());
+            if import.names.iter().any(|a| a.name.as_str() == "*") {
+                return StmtKind::StarImport { module, level };
+            }
+            StmtKind::Import(
+                import
+                    .names
+                    .iter()
+                    .map(|alias| ImportBinding {
+                        module: module.clone(),
+                        name: Some(alias.name.to_string()),
+                        alias: alias.asname.as_ref().map(|a| a.to_string()),
+                        level,
+                    })
+                    .collect(),
+            )
+        }
+        Stmt::FunctionDef(f) => StmtKind::Function(Name(f.name.to_string())),
+        Stmt::AsyncFunctionDef(f) => StmtKind::Function(Name(f.name.to_string())),
+        Stmt::ClassDef(c) => StmtKind::Class(Name(c.name.to_string())),
+        _ => StmtKind::Other,
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ScopeKind {
+    Function,
+    Class,
+    Comprehension,
+}
+
+struct Scope {
+    kind: ScopeKind,
+    locals: HashSet<String>,
+    globals: HashSet<String>,
+}
+
+struct Walker {
+    facts: StmtFacts,
+    scopes: Vec<Scope>,
+    /// Module-level names this statement has bound so far.
+    bound: HashSet<String>,
+    read_seen: HashSet<String>,
+    late_seen: HashSet<String>,
+    bind_seen: HashSet<String>,
+    global_seen: HashSet<String>,
+    /// Depth of `if` / loops / `try` / `match` around the current module-level code.
+    conditional: u32,
+}
+
+impl Walker {
+    fn new(range: TextRange) -> Self {
+        Walker {
+            facts: StmtFacts::new(range),
+            scopes: Vec::new(),
+            bound: HashSet::new(),
+            read_seen: HashSet::new(),
+            late_seen: HashSet::new(),
+            bind_seen: HashSet::new(),
+            global_seen: HashSet::new(),
+            conditional: 0,
+        }
+    }
+
+    fn at_module_level(&self) -> bool {
+        self.scopes.is_empty()
+    }
+
+    fn inside_function(&self) -> bool {
+        self.scopes.iter().any(|s| s.kind == ScopeKind::Function)
+    }
+
+    // --- names -------------------------------------------------------------------------
+
+    fn load(&mut self, name: &str, range: TextRange) {
+        let innermost = self.scopes.len();
+        let mut late = false;
+        for (depth, scope) in self.scopes.iter().enumerate().rev() {
+            if scope.kind == ScopeKind::Class && depth + 1 != innermost {
+                continue;
+            }
+            if scope.globals.contains(name) {
+                late = true;
+                break;
+            }
+            if scope.locals.contains(name) {
+                return;
+            }
+            if scope.kind == ScopeKind::Function {
+                late = true;
+            }
+        }
+        self.module_read(name, range, late);
+    }
+
+    fn module_read(&mut self, name: &str, range: TextRange, late: bool) {
+        let occurrence = || Occurrence {
+            name: Name(name.to_owned()),
+            range,
+        };
+        if late {
+            if self.late_seen.insert(name.to_owned()) {
+                self.facts.late_reads.push(occurrence());
+            }
+        } else if !self.bound.contains(name) && self.read_seen.insert(name.to_owned()) {
+            self.facts.reads.push(occurrence());
+        }
+    }
+
+    fn module_bind(&mut self, name: &str, range: TextRange) {
+        self.bound.insert(name.to_owned());
+        if self.bind_seen.insert(name.to_owned()) {
+            self.facts.binds.push(Binding {
+                name: Name(name.to_owned()),
+                range,
+                conditional: self.conditional > 0,
+            });
+        }
+    }
+
+    fn declare_global(&mut self, name: &str) {
+        if self.global_seen.insert(name.to_owned()) {
+            self.facts.globals.push(Name(name.to_owned()));
+        }
+    }
+
+    /// A name bound by an assignment-like statement in the current scope.
+    fn store(&mut self, name: &str, range: TextRange) {
+        match self.scopes.last() {
+            None => self.module_bind(name, range),
+            Some(scope) if scope.globals.contains(name) => self.declare_global(name),
+            Some(_) => {}
+        }
+    }
+
+    /// A walrus target: binds in the nearest scope that is not a comprehension.
+    fn store_walrus(&mut self, name: &str, range: TextRange) {
+        match self
+            .scopes
+            .iter()
+            .rev()
+            .find(|s| s.kind != ScopeKind::Comprehension)
+        {
+            None => self.module_bind(name, range),
+            Some(scope) if scope.globals.contains(name) => self.declare_global(name),
+            Some(_) => {}
+        }
+    }
+
+    fn mutate_root(&mut self, expr: &Expr) {
+        if let Some(root) = root_name(expr) {
+            if self.at_module_level() {
+                self.facts.mutates.push(Occurrence {
+                    name: Name(root.id.to_string()),
+                    range: root.range,
+                });
+            }
+        }
+    }
+
+    // --- statements --------------------------------------------------------------------
+
+    fn body(&mut self, body: &[Stmt]) {
+        for stmt in body {
+            self.stmt(stmt);
+        }
+    }
+
+    fn conditional_body(&mut self, body: &[Stmt]) {
+        self.conditional += 1;
+        self.body(body);
+        self.conditional -= 1;
+    }
+
+    fn stmt(&mut self, stmt: &Stmt) {
+        match stmt {
+            Stmt::FunctionDef(f) => self.function_def(
+                &f.name,
+                f.range,
+                &f.args,
+                &f.body,
+                &f.decorator_list,
+                f.returns.as_deref(),
+            ),
+            Stmt::AsyncFunctionDef(f) => self.function_def(
+                &f.name,
+                f.range,
+                &f.args,
+                &f.body,
+                &f.decorator_list,
+                f.returns.as_deref(),
+            ),
+            Stmt::ClassDef(c) => {
+                self.exprs(&c.decorator_list);
+                self.exprs(&c.bases);
+                for keyword in &c.keywords {
+                    self.expr(&keyword.value);
+                }
+                let mut scope = Scope {
+                    kind: ScopeKind::Class,
+                    locals: HashSet::new(),
+                    globals: HashSet::new(),
+                };
+                collect_bindings(&c.body, &mut scope);
+                self.scopes.push(scope);
+                self.body(&c.body);
+                self.scopes.pop();
+                self.store(&c.name, c.range);
+            }
+            Stmt::Return(r) => self.opt_expr(r.value.as_deref()),
+            Stmt::Delete(d) => {
+                for target in &d.targets {
+                    self.delete_target(target);
+                }
+            }
+            Stmt::Assign(a) => {
+                self.expr(&a.value);
+                if self.at_module_level()
+                    && a.targets
+                        .iter()
+                        .any(|t| dotted_name(t).as_deref() == Some("sys.path"))
+                {
+                    self.facts.import_barrier = true;
+                }
+                for target in &a.targets {
+                    self.target(target);
+                }
+            }
+            Stmt::TypeAlias(t) => {
+                self.expr(&t.value);
+                self.target(&t.name);
+            }
+            Stmt::AugAssign(a) => {
+                self.expr(&a.value);
+                match a.target.as_ref() {
+                    Expr::Name(n) => {
+                        self.load(&n.id, n.range);
+                        self.store(&n.id, n.range);
+                    }
+                    other => {
+                        self.expr(other);
+                        self.mutate_root(other);
+                    }
+                }
+            }
+            Stmt::AnnAssign(a) => {
+                if self.at_module_level() {
+                    self.expr(&a.annotation);
+                }
+                if let Some(value) = &a.value {
+                    self.expr(value);
+                    self.target(&a.target);
+                } else if !matches!(a.target.as_ref(), Expr::Name(_)) {
+                    self.expr(&a.target);
+                }
+            }
+            Stmt::For(f) => self.for_loop(&f.target, &f.iter, &f.body, &f.orelse),
+            Stmt::AsyncFor(f) => self.for_loop(&f.target, &f.iter, &f.body, &f.orelse),
+            Stmt::While(w) => {
+                self.expr(&w.test);
+                self.conditional_body(&w.body);
+                self.conditional_body(&w.orelse);
+            }
+            Stmt::If(i) => {
+                self.expr(&i.test);
+                self.conditional_body(&i.body);
+                self.conditional_body(&i.orelse);
+            }
+            Stmt::With(w) => self.with(&w.items, &w.body),
+            Stmt::AsyncWith(w) => self.with(&w.items, &w.body),
+            Stmt::Match(m) => {
+                self.expr(&m.subject);
+                self.conditional += 1;
+                for case in &m.cases {
+                    self.pattern(&case.pattern);
+                    self.opt_expr(case.guard.as_deref());
+                    self.body(&case.body);
+                }
+                self.conditional -= 1;
+            }
+            Stmt::Raise(r) => {
+                self.opt_expr(r.exc.as_deref());
+                self.opt_expr(r.cause.as_deref());
+            }
+            Stmt::Try(t) => self.try_block(&t.body, &t.handlers, &t.orelse, &t.finalbody),
+            Stmt::TryStar(t) => self.try_block(&t.body, &t.handlers, &t.orelse, &t.finalbody),
+            Stmt::Assert(a) => {
+                self.expr(&a.test);
+                self.opt_expr(a.msg.as_deref());
+            }
+            Stmt::Import(import) => {
+                for alias in &import.names {
+                    let top = alias.name.as_str().split('.').next().unwrap_or_default();
+                    self.facts.modules.push(top.to_owned());
+                    let bound = match &alias.asname {
+                        Some(asname) => asname.as_str(),
+                        None => alias.name.as_str().split('.').next().unwrap_or_default(),
+                    };
+                    self.store(bound, alias.range);
+                }
+            }
+            Stmt::ImportFrom(import) => {
+                if import.level.map_or(0, |l| l.to_u32()) == 0 {
+                    if let Some(module) = &import.module {
+                        let top = module.as_str().split('.').next().unwrap_or_default();
+                        self.facts.modules.push(top.to_owned());
+                    }
+                }
+                for alias in &import.names {
+                    if alias.name.as_str() == "*" {
+                        continue;
+                    }
+                    let bound = alias.asname.as_ref().unwrap_or(&alias.name);
+                    self.store(bound.as_str(), alias.range);
+                }
+            }
+            Stmt::Global(g) => {
+                for name in &g.names {
+                    self.declare_global(name.as_str());
+                }
+            }
+            Stmt::Nonlocal(_) | Stmt::Pass(_) | Stmt::Break(_) | Stmt::Continue(_) => {}
+            Stmt::Expr(e) => {
+                self.expr(&e.value);
+                if let Expr::Call(call) = e.value.as_ref() {
+                    if let Expr::Attribute(attribute) = call.func.as_ref() {
+                        self.mutate_root(&attribute.value);
+                    }
+                }
+            }
+        }
+    }
+
+    fn function_def(
+        &mut self,
+        name: &str,
+        range: TextRange,
+        args: &ast::Arguments,
+        body: &[Stmt],
+        decorators: &[Expr],
+        returns: Option<&Expr>,
+    ) {
+        self.exprs(decorators);
+        self.arguments_defaults(args);
+        if self.at_module_level() {
+            self.opt_expr(returns);
+        }
+        let mut scope = Scope {
+            kind: ScopeKind::Function,
+            locals: argument_names(args),
+            globals: HashSet::new(),
+        };
+        collect_bindings(body, &mut scope);
+        self.scopes.push(scope);
+        self.body(body);
+        self.scopes.pop();
+        self.store(name, range);
+    }
+
+    /// Defaults and annotations are evaluated where the function is defined.
+    fn arguments_defaults(&mut self, args: &ast::Arguments) {
+        for arg in args
+            .posonlyargs
+            .iter()
+            .chain(&args.args)
+            .chain(&args.kwonlyargs)
+        {
+            self.opt_expr(arg.default.as_deref());
+            if self.at_module_level() {
+                self.opt_expr(arg.def.annotation.as_deref());
+            }
+        }
+    }
+
+    fn for_loop(&mut self, target: &Expr, iter: &Expr, body: &[Stmt], orelse: &[Stmt]) {
+        self.expr(iter);
+        self.conditional += 1;
+        self.target(target);
+        self.body(body);
+        self.body(orelse);
+        self.conditional -= 1;
+    }
+
+    fn with(&mut self, items: &[ast::WithItem], body: &[Stmt]) {
+        for item in items {
+            self.expr(&item.context_expr);
+            if let Some(vars) = &item.optional_vars {
+                self.target(vars);
+            }
+        }
+        self.body(body);
+    }
+
+    fn try_block(
+        &mut self,
+        body: &[Stmt],
+        handlers: &[ast::ExceptHandler],
+        orelse: &[Stmt],
+        finalbody: &[Stmt],
+    ) {
+        self.conditional_body(body);
+        self.conditional += 1;
+        for ast::ExceptHandler::ExceptHandler(handler) in handlers {
+            self.opt_expr(handler.type_.as_deref());
+            if let Some(name) = &handler.name {
+                self.store(name.as_str(), handler.range);
+            }
+            self.body(&handler.body);
+            // `except E as e` unbinds `e` when the handler ends.
+            if let Some(name) = &handler.name {
+                if self.at_module_level() {
+                    self.facts.deletes.push(Occurrence {
+                        name: Name(name.to_string()),
+                        range: handler.range,
+                    });
+                    self.bound.remove(name.as_str());
+                }
+            }
+        }
+        self.body(orelse);
+        self.conditional -= 1;
+        self.body(finalbody);
+    }
+
+    fn pattern(&mut self, pattern: &ast::Pattern) {
+        match pattern {
+            ast::Pattern::MatchValue(p) => self.expr(&p.value),
+            ast::Pattern::MatchSingleton(_) => {}
+            ast::Pattern::MatchSequence(p) => p.patterns.iter().for_each(|p| self.pattern(p)),
+            ast::Pattern::MatchMapping(p) => {
+                self.exprs(&p.keys);
+                p.patterns.iter().for_each(|p| self.pattern(p));
+                if let Some(rest) = &p.rest {
+                    self.store(rest.as_str(), p.range);
+                }
+            }
+            ast::Pattern::MatchClass(p) => {
+                self.expr(&p.cls);
+                p.patterns
+                    .iter()
+                    .chain(&p.kwd_patterns)
+                    .for_each(|p| self.pattern(p));
+            }
+            ast::Pattern::MatchStar(p) => {
+                if let Some(name) = &p.name {
+                    self.store(name.as_str(), p.range);
+                }
+            }
+            ast::Pattern::MatchAs(p) => {
+                if let Some(inner) = &p.pattern {
+                    self.pattern(inner);
+                }
+                if let Some(name) = &p.name {
+                    self.store(name.as_str(), p.range);
+                }
+            }
+            ast::Pattern::MatchOr(p) => p.patterns.iter().for_each(|p| self.pattern(p)),
+        }
+    }
+
+    /// An assignment target: names are bound, anything else is read and mutated.
+    fn target(&mut self, target: &Expr) {
+        match target {
+            Expr::Name(n) => self.store(&n.id, n.range),
+            Expr::Tuple(t) => t.elts.iter().for_each(|e| self.target(e)),
+            Expr::List(l) => l.elts.iter().for_each(|e| self.target(e)),
+            Expr::Starred(s) => self.target(&s.value),
+            Expr::Attribute(a) => {
+                self.expr(&a.value);
+                self.mutate_root(target);
+            }
+            Expr::Subscript(s) => {
+                self.expr(&s.value);
+                self.expr(&s.slice);
+                self.mutate_root(target);
+            }
+            other => self.expr(other),
+        }
+    }
+
+    fn delete_target(&mut self, target: &Expr) {
+        match target {
+            Expr::Name(n) => {
+                if self.at_module_level() {
+                    self.load(&n.id, n.range);
+                    self.facts.deletes.push(Occurrence {
+                        name: Name(n.id.to_string()),
+                        range: n.range,
+                    });
+                    self.bound.remove(n.id.as_str());
+                } else if self
+                    .scopes
+                    .last()
+                    .is_some_and(|s| s.globals.contains(n.id.as_str()))
+                {
+                    self.declare_global(&n.id);
+                }
+            }
+            Expr::Tuple(t) => t.elts.iter().for_each(|e| self.delete_target(e)),
+            Expr::List(l) => l.elts.iter().for_each(|e| self.delete_target(e)),
+            other => {
+                self.expr(other);
+                self.mutate_root(other);
+            }
+        }
+    }
+
+    // --- expressions -------------------------------------------------------------------
+
+    fn exprs(&mut self, exprs: &[Expr]) {
+        for expr in exprs {
+            self.expr(expr);
+        }
+    }
+
+    fn opt_expr(&mut self, expr: Option<&Expr>) {
+        if let Some(expr) = expr {
+            self.expr(expr);
+        }
+    }
+
+    fn expr(&mut self, expr: &Expr) {
+        match expr {
+            Expr::Name(n) => self.load(&n.id, n.range),
+            Expr::NamedExpr(n) => {
+                self.expr(&n.value);
+                if let Expr::Name(target) = n.target.as_ref() {
+                    self.store_walrus(&target.id, target.range);
+                }
+            }
+            Expr::Lambda(l) => {
+                self.arguments_defaults(&l.args);
+                let mut scope = Scope {
+                    kind: ScopeKind::Function,
+                    locals: argument_names(&l.args),
+                    globals: HashSet::new(),
+                };
+                collect_expr_walrus(&l.body, &mut scope.locals);
+                self.scopes.push(scope);
+                self.expr(&l.body);
+                self.scopes.pop();
+            }
+            Expr::ListComp(c) => self.comprehension(&c.generators, &[&c.elt]),
+            Expr::SetComp(c) => self.comprehension(&c.generators, &[&c.elt]),
+            Expr::GeneratorExp(c) => self.comprehension(&c.generators, &[&c.elt]),
+            Expr::DictComp(c) => self.comprehension(&c.generators, &[&c.key, &c.value]),
+            Expr::Call(call) => {
+                if self.at_module_level() {
+                    if let Some(dotted) = dotted_name(&call.func) {
+                        if IMPORT_BARRIER_CALLS.contains(&dotted.as_str()) {
+                            self.facts.import_barrier = true;
+                        }
+                    }
+                }
+                self.expr(&call.func);
+                self.exprs(&call.args);
+                for keyword in &call.keywords {
+                    self.expr(&keyword.value);
+                }
+            }
+            Expr::Await(a) => {
+                if !self.inside_function() {
+                    self.facts.top_level_await = true;
+                }
+                self.expr(&a.value);
+            }
+            Expr::BoolOp(b) => self.exprs(&b.values),
+            Expr::BinOp(b) => {
+                self.expr(&b.left);
+                self.expr(&b.right);
+            }
+            Expr::UnaryOp(u) => self.expr(&u.operand),
+            Expr::IfExp(i) => {
+                self.expr(&i.test);
+                self.expr(&i.body);
+                self.expr(&i.orelse);
+            }
+            Expr::Dict(d) => {
+                for key in d.keys.iter().flatten() {
+                    self.expr(key);
+                }
+                self.exprs(&d.values);
+            }
+            Expr::Set(s) => self.exprs(&s.elts),
+            Expr::Yield(y) => self.opt_expr(y.value.as_deref()),
+            Expr::YieldFrom(y) => self.expr(&y.value),
+            Expr::Compare(c) => {
+                self.expr(&c.left);
+                self.exprs(&c.comparators);
+            }
+            Expr::FormattedValue(f) => {
+                self.expr(&f.value);
+                self.opt_expr(f.format_spec.as_deref());
+            }
+            Expr::JoinedStr(j) => self.exprs(&j.values),
+            Expr::Constant(_) => {}
+            Expr::Attribute(a) => self.expr(&a.value),
+            Expr::Subscript(s) => {
+                self.expr(&s.value);
+                self.expr(&s.slice);
+            }
+            Expr::Starred(s) => self.expr(&s.value),
+            Expr::List(l) => self.exprs(&l.elts),
+            Expr::Tuple(t) => self.exprs(&t.elts),
+            Expr::Slice(s) => {
+                self.opt_expr(s.lower.as_deref());
+                self.opt_expr(s.upper.as_deref());
+                self.opt_expr(s.step.as_deref());
+            }
+        }
+    }
+
+    /// The first iterable is evaluated in the enclosing scope, the rest in the
+    /// comprehension's own scope, where its targets are bound.
+    fn comprehension(&mut self, generators: &[ast::Comprehension], elements: &[&Expr]) {
+        let Some((first, _)) = generators.split_first() else {
+            return;
+        };
+        self.expr(&first.iter);
+        let mut locals = HashSet::new();
+        for generator in generators {
+            collect_target_names(&generator.target, &mut locals);
+        }
+        self.scopes.push(Scope {
+            kind: ScopeKind::Comprehension,
+            locals,
+            globals: HashSet::new(),
+        });
+        for (index, generator) in generators.iter().enumerate() {
+            if index > 0 {
+                self.expr(&generator.iter);
+            }
+            self.exprs(&generator.ifs);
+        }
+        for element in elements {
+            self.expr(element);
+        }
+        self.scopes.pop();
+        // Walrus targets inside were bound by `store_walrus` as they were met.
+    }
+}
+
+// --- collecting a scope's bindings ahead of walking it ------------------------------------
+
+fn argument_names(args: &ast::Arguments) -> HashSet<String> {
+    let mut names: HashSet<String> = args
+        .posonlyargs
+        .iter()
+        .chain(&args.args)
+        .chain(&args.kwonlyargs)
+        .map(|a| a.def.arg.to_string())
+        .collect();
+    names.extend(
+        args.vararg
+            .iter()
+            .chain(&args.kwarg)
+            .map(|a| a.arg.to_string()),
+    );
+    names
+}
+
+/// Every name a function or class body binds in its own scope, and its `global` names.
+fn collect_bindings(body: &[Stmt], scope: &mut Scope) {
+    for stmt in body {
+        collect_stmt(stmt, scope);
+    }
+    for global in &scope.globals {
+        scope.locals.remove(global);
+    }
+}
+
+fn collect_stmt(stmt: &Stmt, scope: &mut Scope) {
+    match stmt {
+        Stmt::FunctionDef(f) => {
+            scope.locals.insert(f.name.to_string());
+            f.decorator_list
+                .iter()
+                .for_each(|e| collect_expr_walrus(e, &mut scope.locals));
+        }
+        Stmt::AsyncFunctionDef(f) => {
+            scope.locals.insert(f.name.to_string());
+        }
+        Stmt::ClassDef(c) => {
+            scope.locals.insert(c.name.to_string());
+        }
+        Stmt::Assign(a) => {
+            a.targets
+                .iter()
+                .for_each(|t| collect_target_names(t, &mut scope.locals));
+            collect_expr_walrus(&a.value, &mut scope.locals);
+        }
+        Stmt::AugAssign(a) => {
+            collect_target_names(&a.target, &mut scope.locals);
+            collect_expr_walrus(&a.value, &mut scope.locals);
+        }
+        Stmt::AnnAssign(a) => {
+            if a.value.is_some() {
+                collect_target_names(&a.target, &mut scope.locals);
+            } else if let Expr::Name(n) = a.target.as_ref() {
+                scope.locals.insert(n.id.to_string());
+            }
+        }
+        Stmt::TypeAlias(t) => collect_target_names(&t.name, &mut scope.locals),
+        Stmt::For(f) => {
+            collect_target_names(&f.target, &mut scope.locals);
+            collect_expr_walrus(&f.iter, &mut scope.locals);
+            f.body
+                .iter()
+                .chain(&f.orelse)
+                .for_each(|s| collect_stmt(s, scope));
+        }
+        Stmt::AsyncFor(f) => {
+            collect_target_names(&f.target, &mut scope.locals);
+            f.body
+                .iter()
+                .chain(&f.orelse)
+                .for_each(|s| collect_stmt(s, scope));
+        }
+        Stmt::While(w) => {
+            collect_expr_walrus(&w.test, &mut scope.locals);
+            w.body
+                .iter()
+                .chain(&w.orelse)
+                .for_each(|s| collect_stmt(s, scope));
+        }
+        Stmt::If(i) => {
+            collect_expr_walrus(&i.test, &mut scope.locals);
+            i.body
+                .iter()
+                .chain(&i.orelse)
+                .for_each(|s| collect_stmt(s, scope));
+        }
+        Stmt::With(w) => {
+            for item in &w.items {
+                collect_expr_walrus(&item.context_expr, &mut scope.locals);
+                if let Some(vars) = &item.optional_vars {
+                    collect_target_names(vars, &mut scope.locals);
+                }
+            }
+            w.body.iter().for_each(|s| collect_stmt(s, scope));
+        }
+        Stmt::AsyncWith(w) => {
+            for item in &w.items {
+                if let Some(vars) = &item.optional_vars {
+                    collect_target_names(vars, &mut scope.locals);
+                }
+            }
+            w.body.iter().for_each(|s| collect_stmt(s, scope));
+        }
+        Stmt::Match(m) => {
+            for case in &m.cases {
+                collect_pattern_names(&case.pattern, &mut scope.locals);
+                case.body.iter().for_each(|s| collect_stmt(s, scope));
+            }
+        }
+        Stmt::Try(t) => collect_try(&t.body, &t.handlers, &t.orelse, &t.finalbody, scope),
+        Stmt::TryStar(t) => collect_try(&t.body, &t.handlers, &t.orelse, &t.finalbody, scope),
+        Stmt::Import(import) => {
+            for alias in &import.names {
+                let bound = match &alias.asname {
+                    Some(asname) => asname.to_string(),
+                    None => alias
+                        .name
+                        .as_str()
+                        .split('.')
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned(),
+                };
+                scope.locals.insert(bound);
+            }
+        }
+        Stmt::ImportFrom(import) => {
+            for alias in &import.names {
+                scope
+                    .locals
+                    .insert(alias.asname.as_ref().unwrap_or(&alias.name).to_string());
+            }
+        }
+        Stmt::Global(g) => scope.globals.extend(g.names.iter().map(|n| n.to_string())),
+        // `nonlocal` names belong to an enclosing function, which binds them itself.
+        Stmt::Nonlocal(n) => {
+            for name in &n.names {
+                scope.globals.remove(name.as_str());
+            }
+        }
+        Stmt::Delete(d) => d
+            .targets
+            .iter()
+            .for_each(|t| collect_target_names(t, &mut scope.locals)),
+        Stmt::Expr(e) => collect_expr_walrus(&e.value, &mut scope.locals),
+        Stmt::Return(r) => {
+            if let Some(value) = &r.value {
+                collect_expr_walrus(value, &mut scope.locals);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn collect_try(
+    body: &[Stmt],
+    handlers: &[ast::ExceptHandler],
+    orelse: &[Stmt],
+    finalbody: &[Stmt],
+    scope: &mut Scope,
+) {
+    body.iter()
+        .chain(orelse)
+        .chain(finalbody)
+        .for_each(|s| collect_stmt(s, scope));
+    for ast::ExceptHandler::ExceptHandler(handler) in handlers {
+        if let Some(name) = &handler.name {
+            scope.locals.insert(name.to_string());
+        }
+        handler.body.iter().for_each(|s| collect_stmt(s, scope));
+    }
+}
+
+fn collect_target_names(target: &Expr, names: &mut HashSet<String>) {
+    match target {
+        Expr::Name(n) => {
+            names.insert(n.id.to_string());
+        }
+        Expr::Tuple(t) => t.elts.iter().for_each(|e| collect_target_names(e, names)),
+        Expr::List(l) => l.elts.iter().for_each(|e| collect_target_names(e, names)),
+        Expr::Starred(s) => collect_target_names(&s.value, names),
+        _ => {}
+    }
+}
+
+fn collect_pattern_names(pattern: &ast::Pattern, names: &mut HashSet<String>) {
+    match pattern {
+        ast::Pattern::MatchAs(p) => {
+            if let Some(name) = &p.name {
+                names.insert(name.to_string());
+            }
+            if let Some(inner) = &p.pattern {
+                collect_pattern_names(inner, names);
+            }
+        }
+        ast::Pattern::MatchStar(p) => {
+            if let Some(name) = &p.name {
+                names.insert(name.to_string());
+            }
+        }
+        ast::Pattern::MatchMapping(p) => {
+            p.patterns
+                .iter()
+                .for_each(|p| collect_pattern_names(p, names));
+            if let Some(rest) = &p.rest {
+                names.insert(rest.to_string());
+            }
+        }
+        ast::Pattern::MatchSequence(p) => p
+            .patterns
+            .iter()
+            .for_each(|p| collect_pattern_names(p, names)),
+        ast::Pattern::MatchClass(p) => {
+            p.patterns
+                .iter()
+                .chain(&p.kwd_patterns)
+                .for_each(|p| collect_pattern_names(p, names));
+        }
+        ast::Pattern::MatchOr(p) => p
+            .patterns
+            .iter()
+            .for_each(|p| collect_pattern_names(p, names)),
+        ast::Pattern::MatchValue(_) | ast::Pattern::MatchSingleton(_) => {}
+    }
+}
+
+/// Walrus targets in an expression bind in the enclosing function, even from inside a
+/// comprehension; lambdas are scopes of their own and are not entered.
+fn collect_expr_walrus(expr: &Expr, names: &mut HashSet<String>) {
+    match expr {
+        Expr::NamedExpr(n) => {
+            collect_target_names(&n.target, names);
+            collect_expr_walrus(&n.value, names);
+        }
+        Expr::Lambda(_) | Expr::Constant(_) | Expr::Name(_) => {}
+        Expr::ListComp(c) => {
+            c.generators.iter().for_each(|g| {
+                collect_expr_walrus(&g.iter, names);
+                g.ifs.iter().for_each(|e| collect_expr_walrus(e, names));
+            });
+            collect_expr_walrus(&c.elt, names);
+        }
+        Expr::SetComp(c) => {
+            c.generators
+                .iter()
+                .for_each(|g| g.ifs.iter().for_each(|e| collect_expr_walrus(e, names)));
+            collect_expr_walrus(&c.elt, names);
+        }
+        Expr::GeneratorExp(c) => {
+            c.generators
+                .iter()
+                .for_each(|g| g.ifs.iter().for_each(|e| collect_expr_walrus(e, names)));
+            collect_expr_walrus(&c.elt, names);
+        }
+        Expr::DictComp(c) => {
+            c.generators
+                .iter()
+                .for_each(|g| g.ifs.iter().for_each(|e| collect_expr_walrus(e, names)));
+            collect_expr_walrus(&c.value, names);
+        }
+        Expr::Call(c) => {
+            collect_expr_walrus(&c.func, names);
+            c.args.iter().for_each(|e| collect_expr_walrus(e, names));
+            c.keywords
+                .iter()
+                .for_each(|k| collect_expr_walrus(&k.value, names));
+        }
+        Expr::BoolOp(b) => b.values.iter().for_each(|e| collect_expr_walrus(e, names)),
+        Expr::BinOp(b) => {
+            collect_expr_walrus(&b.left, names);
+            collect_expr_walrus(&b.right, names);
+        }
+        Expr::UnaryOp(u) => collect_expr_walrus(&u.operand, names),
+        Expr::IfExp(i) => {
+            collect_expr_walrus(&i.test, names);
+            collect_expr_walrus(&i.body, names);
+            collect_expr_walrus(&i.orelse, names);
+        }
+        Expr::Compare(c) => {
+            collect_expr_walrus(&c.left, names);
+            c.comparators
+                .iter()
+                .for_each(|e| collect_expr_walrus(e, names));
+        }
+        Expr::Tuple(t) => t.elts.iter().for_each(|e| collect_expr_walrus(e, names)),
+        Expr::List(l) => l.elts.iter().for_each(|e| collect_expr_walrus(e, names)),
+        Expr::Subscript(s) => {
+            collect_expr_walrus(&s.value, names);
+            collect_expr_walrus(&s.slice, names);
+        }
+        Expr::Attribute(a) => collect_expr_walrus(&a.value, names),
+        Expr::Await(a) => collect_expr_walrus(&a.value, names),
+        Expr::Starred(s) => collect_expr_walrus(&s.value, names),
+        _ => {}
+    }
+}
+
+// --- small helpers ----------------------------------------------------------------------
+
+/// `a.b.c` for a chain of attributes on a name.
+pub fn dotted_name(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Name(n) => Some(n.id.to_string()),
+        Expr::Attribute(a) => dotted_name(&a.value).map(|base| format!("{base}.{}", a.attr)),
+        _ => None,
+    }
+}
+
+/// The name at the root of `x.a[0].b`.
+fn root_name(expr: &Expr) -> Option<&ast::ExprName> {
+    match expr {
+        Expr::Name(n) => Some(n),
+        Expr::Attribute(a) => root_name(&a.value),
+        Expr::Subscript(s) => root_name(&s.value),
+        _ => None,
+    }
+}

@@ -1,0 +1,68 @@
+//! Writing the package atomically: everything goes into a temporary folder beside the output,
+//! which is moved into place only when complete, so an error never leaves half a package.
+
+use std::fs;
+use std::path::Path;
+
+use crate::emit::File;
+
+pub struct OutputError(pub String);
+
+pub fn write_atomically(output: &Path, files: &[File], force: bool) -> Result<(), OutputError> {
+    let fail = |what: &str, error: std::io::Error| OutputError(format!("{what}: {error}"));
+    if output.exists() {
+        if !output.is_dir() {
+            return Err(OutputError(format!(
+                "`{}` exists and is not a folder",
+                output.display()
+            )));
+        }
+        let non_empty = fs::read_dir(output)
+            .map_err(|e| fail("cannot read the output folder", e))?
+            .next()
+            .is_some();
+        if non_empty && !force {
+            return Err(OutputError(format!(
+                "`{}` already exists and is not empty; pass `--force` to replace it",
+                output.display()
+            )));
+        }
+    }
+    let parent = match output.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    fs::create_dir_all(parent)
+        .map_err(|e| fail(&format!("cannot create `{}`", parent.display()), e))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".nblift-")
+        .tempdir_in(parent)
+        .map_err(|e| fail(&format!("cannot write in `{}`", parent.display()), e))?;
+    for file in files {
+        let path = staging.path().join(&file.path);
+        if let Some(folder) = path.parent() {
+            fs::create_dir_all(folder).map_err(|e| fail("cannot create a folder", e))?;
+        }
+        fs::write(&path, &file.contents)
+            .map_err(|e| fail(&format!("cannot write `{}`", file.path.display()), e))?;
+    }
+    if output.exists() {
+        // Move the old folder aside first, so a failure leaves it intact.
+        let old = tempfile::Builder::new()
+            .prefix(".nblift-old-")
+            .tempdir_in(parent)
+            .map_err(|e| fail("cannot replace the output folder", e))?;
+        let aside = old.path().join("previous");
+        fs::rename(output, &aside).map_err(|e| fail("cannot replace the output folder", e))?;
+        if let Err(error) = fs::rename(staging.path(), output) {
+            let _ = fs::rename(&aside, output);
+            return Err(fail("cannot move the package into place", error));
+        }
+    } else {
+        fs::rename(staging.path(), output)
+            .map_err(|e| fail("cannot move the package into place", e))?;
+    }
+    // The staging folder has been moved; keep `TempDir` from deleting the new output.
+    let _ = staging.keep();
+    Ok(())
+}

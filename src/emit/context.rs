@@ -1,0 +1,281 @@
+//! The data the templates see, built from the plan. Field names are the templates' contract.
+
+use serde::Serialize;
+
+use crate::analysis::facts::LiteralKind;
+use crate::emit::Source;
+use crate::lift::text::docstring;
+use crate::lift::{Plan, Split};
+
+#[derive(Serialize)]
+pub struct Context {
+    package: String,
+    distribution: String,
+    title: String,
+    description: String,
+    project_description: String,
+    notebook_file: String,
+    notebook_dir: String,
+    split: &'static str,
+    future_imports: Vec<String>,
+    import_groups: Vec<Vec<String>>,
+    star_imports: bool,
+    support_import: String,
+    lib_import: String,
+    steps: Vec<StepContext>,
+    run_signature: String,
+    state_parameters: Vec<String>,
+    calls: Vec<String>,
+    outputs: Vec<OutputContext>,
+    parameters: Vec<ParameterContext>,
+    needs_literal_eval: bool,
+    needs_flag: bool,
+    dependencies: Vec<String>,
+    graph_nodes: Vec<String>,
+    graph_edges: Vec<String>,
+    lib: Option<LibContext>,
+    lib_import_groups: Vec<Vec<String>>,
+    code: String,
+}
+
+#[derive(Serialize)]
+struct StepContext {
+    name: String,
+    title: Option<String>,
+    signature: String,
+    docstring: String,
+    globals: String,
+    body: String,
+    returns: String,
+    reads: String,
+    writes: String,
+}
+
+#[derive(Serialize)]
+struct OutputContext {
+    name: String,
+    expression: String,
+}
+
+#[derive(Serialize)]
+struct ParameterContext {
+    name: String,
+    annotation: &'static str,
+    default: String,
+    parse: &'static str,
+    metavar: &'static str,
+    help: String,
+}
+
+#[derive(Serialize)]
+struct LibContext {
+    names: Vec<String>,
+}
+
+fn names_list(names: &[crate::analysis::Name]) -> String {
+    names
+        .iter()
+        .map(|n| n.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn code_list(names: &[crate::analysis::Name]) -> String {
+    if names.is_empty() {
+        "–".to_owned()
+    } else {
+        names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// A TOML (and Python) basic string literal.
+fn quoted(text: &str) -> String {
+    serde_json::to_string(text).expect("strings always serialise")
+}
+
+pub fn build(plan: &Plan, source: &Source) -> Context {
+    let steps: Vec<StepContext> = plan
+        .steps
+        .iter()
+        .map(|step| StepContext {
+            name: step.name.clone(),
+            title: step.title.clone(),
+            signature: names_list(&step.params),
+            docstring: step
+                .doc
+                .as_deref()
+                .and_then(|d| docstring(d, "    "))
+                .unwrap_or_default(),
+            globals: names_list(&step.globals),
+            body: step.body.trim_end().to_owned(),
+            returns: names_list(&step.returns),
+            reads: code_list(&step.params),
+            writes: code_list(&step.returns),
+        })
+        .collect();
+
+    let calls = plan
+        .steps
+        .iter()
+        .map(|step| {
+            let call = format!("_steps.{}({})", step.name, names_list(&step.params));
+            if step.returns.is_empty() {
+                call
+            } else {
+                format!("{} = {call}", names_list(&step.returns))
+            }
+        })
+        .collect();
+
+    let run_signature = if plan.parameters.is_empty() {
+        String::new()
+    } else {
+        let parameters: Vec<String> = plan
+            .parameters
+            .iter()
+            .map(|p| format!("{}: {} = {}", p.name, annotation(p.kind), p.default.trim()))
+            .collect();
+        format!("*, {}", parameters.join(", "))
+    };
+
+    let parameters: Vec<ParameterContext> = plan
+        .parameters
+        .iter()
+        .map(|p| {
+            let (parse, metavar) = match p.kind {
+                LiteralKind::Int => ("int", "INT"),
+                LiteralKind::Float => ("float", "FLOAT"),
+                LiteralKind::Str => ("str", "TEXT"),
+                LiteralKind::Bool => ("_flag", "BOOL"),
+                LiteralKind::None | LiteralKind::Container => ("ast.literal_eval", "VALUE"),
+            };
+            ParameterContext {
+                name: p.name.0.clone(),
+                annotation: annotation(p.kind),
+                default: p.default.trim().replace('\n', " "),
+                parse,
+                metavar,
+                help: quoted(&format!(
+                    "default: {}",
+                    p.default.trim().replace('\n', " ").replace('%', "%%")
+                )),
+            }
+        })
+        .collect();
+
+    let mut graph_nodes = Vec::new();
+    if !plan.parameters.is_empty() {
+        graph_nodes.push("parameters([parameters])".to_owned());
+    }
+    graph_nodes.extend(plan.steps.iter().map(|s| format!("{}[{}]", s.name, s.name)));
+    let graph_edges = plan
+        .edges
+        .iter()
+        .map(|edge| {
+            let from = edge
+                .from
+                .map_or("parameters", |i| plan.steps[i].name.as_str());
+            format!(
+                "{from} -->|{}| {}",
+                names_list(&edge.names),
+                plan.steps[edge.to].name
+            )
+        })
+        .collect();
+
+    let mut support = Vec::new();
+    if plan.uses_support_module {
+        support.push("from . import _nblift".to_owned());
+    }
+    if !plan.support_names.is_empty() {
+        support.push(format!(
+            "from ._nblift import {}",
+            plan.support_names.join(", ")
+        ));
+    }
+
+    Context {
+        package: plan.package.clone(),
+        distribution: plan.package.replace('_', "-"),
+        title: plan.title.clone(),
+        description: plan.description.clone(),
+        project_description: quoted(&format!(
+            "{} (generated from {} by nblift)",
+            plan.title, source.notebook_file
+        )),
+        notebook_file: source.notebook_file.clone(),
+        notebook_dir: quoted(&source.notebook_dir),
+        split: match plan.split {
+            Split::Sections => "markdown section",
+            Split::Cells => "code cell",
+            Split::Tags => "`step:` tag",
+            Split::Single => "notebook",
+        },
+        future_imports: plan.future_imports.clone(),
+        import_groups: plan.step_imports.clone(),
+        star_imports: plan.star_imports,
+        support_import: support.join("\n"),
+        lib_import: if plan.lib_names_in_steps.is_empty() {
+            String::new()
+        } else {
+            format!("from .lib import {}", plan.lib_names_in_steps.join(", "))
+        },
+        steps,
+        run_signature,
+        state_parameters: plan
+            .parameters
+            .iter()
+            .filter(|p| p.module_state)
+            .map(|p| p.name.0.clone())
+            .collect(),
+        calls,
+        outputs: plan
+            .outputs
+            .iter()
+            .map(|o| OutputContext {
+                name: o.name.0.clone(),
+                expression: if o.from_state {
+                    format!("getattr(_steps, {}, None)", quoted(o.name.as_str()))
+                } else {
+                    o.name.0.clone()
+                },
+            })
+            .collect(),
+        needs_literal_eval: plan
+            .parameters
+            .iter()
+            .any(|p| matches!(p.kind, LiteralKind::None | LiteralKind::Container)),
+        needs_flag: plan.parameters.iter().any(|p| p.kind == LiteralKind::Bool),
+        parameters,
+        dependencies: plan.dependencies.iter().map(|d| quoted(d)).collect(),
+        graph_nodes,
+        graph_edges,
+        lib: plan.library.as_ref().map(|l| LibContext {
+            names: l.names.clone(),
+        }),
+        lib_import_groups: plan
+            .library
+            .as_ref()
+            .map(|l| l.imports.clone())
+            .unwrap_or_default(),
+        code: plan
+            .library
+            .as_ref()
+            .map(|l| l.code.clone())
+            .unwrap_or_default(),
+    }
+}
+
+fn annotation(kind: LiteralKind) -> &'static str {
+    match kind {
+        LiteralKind::Int => "int",
+        LiteralKind::Float => "float",
+        LiteralKind::Str => "str",
+        LiteralKind::Bool => "bool",
+        LiteralKind::None | LiteralKind::Container => "object",
+    }
+}

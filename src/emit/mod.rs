@@ -1,0 +1,119 @@
+//! Back end: renders a [`Plan`] into the package's files with the handlebars templates under
+//! `templates/`, embedded in the binary, in strict mode (a missing field is an error, not an
+//! empty string) and with HTML escaping off (the output is Python, TOML and Markdown).
+//!
+//! It reads only the plan and the [`Source`] facts the driver gives it; the returned files
+//! are sorted by path so the output is deterministic.
+
+mod context;
+
+use std::path::PathBuf;
+
+use handlebars::Handlebars;
+
+use crate::lift::Plan;
+
+/// Where the notebook is, as the generated files refer to it.
+pub struct Source {
+    /// The notebook's file name.
+    pub notebook_file: String,
+    /// The notebook's folder relative to the output folder, `/`-separated.
+    pub notebook_dir: String,
+}
+
+/// One file of the package, relative to the output folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct File {
+    pub path: PathBuf,
+    pub contents: String,
+}
+
+const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "pyproject",
+        include_str!("../../templates/pyproject.toml.hbs"),
+    ),
+    ("readme", include_str!("../../templates/README.md.hbs")),
+    ("init", include_str!("../../templates/__init__.py.hbs")),
+    ("main", include_str!("../../templates/__main__.py.hbs")),
+    ("pipeline", include_str!("../../templates/pipeline.py.hbs")),
+    ("steps", include_str!("../../templates/steps.py.hbs")),
+    ("lib", include_str!("../../templates/lib.py.hbs")),
+    ("test", include_str!("../../templates/test_pipeline.py.hbs")),
+];
+
+/// The support module is plain Python, copied as it is.
+const SUPPORT_MODULE: &str = include_str!("../../templates/_nblift.py");
+
+fn registry() -> Handlebars<'static> {
+    let mut handlebars = Handlebars::new();
+    handlebars.set_strict_mode(true);
+    handlebars.register_escape_fn(handlebars::no_escape);
+    for (name, template) in TEMPLATES {
+        handlebars
+            .register_template_string(name, *template)
+            .unwrap_or_else(|error| panic!("embedded template `{name}` is invalid: {error}"));
+    }
+    handlebars
+}
+
+pub fn render(plan: &Plan, source: &Source) -> Result<Vec<File>, handlebars::RenderError> {
+    let handlebars = registry();
+    let context = context::build(plan, source);
+    let package = PathBuf::from("src").join(&plan.package);
+    let mut files = vec![
+        File {
+            path: "pyproject.toml".into(),
+            contents: handlebars.render("pyproject", &context)?,
+        },
+        File {
+            path: "README.md".into(),
+            contents: handlebars.render("readme", &context)?,
+        },
+        File {
+            path: package.join("__init__.py"),
+            contents: handlebars.render("init", &context)?,
+        },
+        File {
+            path: package.join("__main__.py"),
+            contents: handlebars.render("main", &context)?,
+        },
+        File {
+            path: package.join("pipeline.py"),
+            contents: handlebars.render("pipeline", &context)?,
+        },
+        File {
+            path: package.join("steps.py"),
+            contents: handlebars.render("steps", &context)?,
+        },
+        File {
+            path: package.join("_nblift.py"),
+            contents: SUPPORT_MODULE.to_owned(),
+        },
+        File {
+            path: "tests/test_pipeline.py".into(),
+            contents: handlebars.render("test", &context)?,
+        },
+    ];
+    if plan.library.is_some() {
+        files.push(File {
+            path: package.join("lib.py"),
+            contents: handlebars.render("lib", &context)?,
+        });
+    }
+    for file in &mut files {
+        tidy(&mut file.contents);
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+/// Trailing spaces go, and every file ends with exactly one newline.
+fn tidy(contents: &mut String) {
+    let mut out = String::with_capacity(contents.len());
+    for line in contents.trim_end().lines() {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    *contents = out;
+}

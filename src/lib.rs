@@ -1,0 +1,37 @@
+//! nblift compiles a Jupyter notebook into a Python package that does what "restart kernel and
+//! run all" does, without executing the notebook.
+//!
+//! # Bird's-eye view
+//!
+//! ```text
+//! .ipynb ─► notebook ─► analysis ─► lift ─► emit ─► files
+//! ```
+//!
+//! Each stage is a plain function returning its value with its diagnostics; the command-line
+//! driver (`cli`) stops only where an error makes later stages meaningless.
+//!
+//! # Code map
+//!
+//! - `notebook/`: the passive notebook model, JSON loading (nbformat 3 and 4) and the
+//!   line-for-line translation of IPython syntax. **Invariant:** translated text has the
+//!   cell's line count.
+//! - `analysis/`: parsing with `rustpython-parser`, per-statement facts (defs, refs, late
+//!   reads, mutations, deletions, imports), the petgraph dataflow graph, hazards.
+//!   **Invariant:** every pass is linear in the notebook's size.
+//! - `lift/`: the plan: hoisted imports, definitions lifted to `lib.py`, steps with their
+//!   parameters and return values, module state, pipeline parameters. **Invariant:** a
+//!   step's parameters and returns are exactly what keeps each name resolving as it did at
+//!   module level.
+//! - `emit/`: handlebars templates (embedded, strict, no HTML escaping) render the plan into
+//!   the package's files. It reads only the plan.
+//! - `cli/`: flags, the `convert` driver, atomic output, diagnostic rendering (the only code
+//!   that prints).
+//! - `diagnostic.rs`: the diagnostic catalogue; positions stay `(cell, byte range)` until
+//!   rendered.
+
+pub mod analysis;
+pub mod cli;
+pub mod diagnostic;
+pub mod emit;
+pub mod lift;
+pub mod notebook;

@@ -1,0 +1,163 @@
+//! Lifting `def` and `class` blocks into `lib.py`.
+//!
+//! A definition moves when moving it cannot change what it does: its name is bound by it
+//! alone, it declares no `global`, and every name it reads (now or when called) is a builtin
+//! the notebook never rebinds, a hoisted import, or another lifted definition. The last
+//! condition is settled with a worklist over reverse dependencies, so it stays linear.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use crate::analysis::builtins::is_builtin;
+use crate::analysis::facts::StmtKind;
+use crate::analysis::{Analysis, Name};
+use crate::lift::imports::{Hoisting, render_for};
+use crate::lift::steps::{StatementLayout, StmtRef};
+use crate::lift::text::CellLines;
+use crate::lift::{Library, Options};
+
+pub struct Lifted {
+    pub statements: HashSet<StmtRef>,
+    /// Names of the lifted definitions, in page order.
+    pub names: Vec<String>,
+}
+
+impl Lifted {
+    /// The definition's lines, with the comment lines directly above it.
+    pub fn lines_with_comments(
+        &self,
+        at: StmtRef,
+        layout: &StatementLayout,
+        lines: &CellLines,
+    ) -> (usize, usize) {
+        let (mut first, last) = layout.lines(at);
+        let floor = if at.index == 0 {
+            0
+        } else {
+            layout
+                .lines(StmtRef {
+                    cell: at.cell,
+                    index: at.index - 1,
+                })
+                .1
+                + 1
+        };
+        while first > floor
+            && lines.lines[first - 1].trim_start().starts_with('#')
+            && !lines.in_string[first - 1]
+        {
+            first -= 1;
+        }
+        (first, last)
+    }
+}
+
+pub fn lift(analysis: &Analysis, layout: &StatementLayout, hoisting: &Hoisting) -> Lifted {
+    let mut binders: HashMap<&Name, usize> = HashMap::new();
+    for (_, stmt) in analysis.statements() {
+        for name in stmt
+            .binds
+            .iter()
+            .map(|b| &b.name)
+            .chain(stmt.deletes.iter().map(|d| &d.name))
+            .chain(&stmt.globals)
+        {
+            *binders.entry(name).or_default() += 1;
+        }
+    }
+    let hoisted_names: HashSet<&str> = hoisting.bound_names.iter().map(String::as_str).collect();
+
+    // Candidates: top-level definitions bound once, standalone, without `global`.
+    let mut candidates: HashMap<&Name, StmtRef> = HashMap::new();
+    let mut order = Vec::new();
+    for (cell_index, cell) in analysis.cells.iter().enumerate() {
+        for (index, stmt) in cell.statements.iter().enumerate() {
+            let at = StmtRef {
+                cell: cell_index,
+                index,
+            };
+            let name = match &stmt.kind {
+                StmtKind::Function(name) | StmtKind::Class(name) => name,
+                _ => continue,
+            };
+            if binders.get(name) == Some(&1)
+                && stmt.globals.is_empty()
+                && !stmt.top_level_await
+                && layout.standalone(at)
+            {
+                candidates.insert(name, at);
+                order.push((name, at));
+            }
+        }
+    }
+
+    // Remove candidates that read something else; removal propagates to their dependents.
+    let mut dependents: HashMap<&Name, Vec<&Name>> = HashMap::new();
+    let mut queue: VecDeque<&Name> = VecDeque::new();
+    for &(name, at) in &order {
+        let stmt = &analysis.cells[at.cell].statements[at.index];
+        for read in stmt.all_reads() {
+            let other = &read.name;
+            if other == name {
+                continue;
+            }
+            if candidates.contains_key(other) {
+                dependents.entry(other).or_default().push(name);
+            } else if !(hoisted_names.contains(other.as_str())
+                || is_builtin(other.as_str()) && !binders.contains_key(other))
+            {
+                queue.push_back(name);
+            }
+        }
+    }
+    while let Some(name) = queue.pop_front() {
+        if candidates.remove(name).is_some() {
+            queue.extend(dependents.get(name).into_iter().flatten().copied());
+        }
+    }
+
+    let mut lifted = Lifted {
+        statements: HashSet::new(),
+        names: Vec::new(),
+    };
+    for (name, at) in order {
+        if candidates.contains_key(name) {
+            lifted.statements.insert(at);
+            lifted.names.push(name.0.clone());
+        }
+    }
+    lifted
+}
+
+pub fn library(
+    analysis: &Analysis,
+    layout: &StatementLayout,
+    lifted: &Lifted,
+    hoisting: &Hoisting,
+    options: &Options,
+) -> (Option<Library>, HashSet<String>) {
+    if lifted.statements.is_empty() {
+        return (None, HashSet::new());
+    }
+    let mut ordered: Vec<StmtRef> = lifted.statements.iter().copied().collect();
+    ordered.sort();
+    let mut used = HashSet::new();
+    let mut blocks = Vec::new();
+    for at in ordered {
+        let cell = &analysis.cells[at.cell];
+        let stmt = &cell.statements[at.index];
+        used.extend(stmt.all_reads().map(|r| r.name.0.clone()));
+        let lines = CellLines::new(&cell.python);
+        let (first, last) = lifted.lines_with_comments(at, layout, &lines);
+        let block: Vec<&str> = lines.lines[first..=last]
+            .iter()
+            .map(|l| l.trim_end())
+            .collect();
+        blocks.push(block.join("\n"));
+    }
+    let library = Library {
+        imports: render_for(hoisting, &used, None, options),
+        code: blocks.join("\n\n\n"),
+        names: lifted.names.clone(),
+    };
+    (Some(library), used)
+}

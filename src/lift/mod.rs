@@ -1,0 +1,190 @@
+//! Lifting: turns the analysis into a [`Plan`] of the package: hoisted imports, definitions
+//! lifted into `lib.py`, and steps whose parameters and return values come from the dataflow.
+//!
+//! Invariants: statements are emitted as slices of the cell text in page order; a name that
+//! functions read late, that is declared `global`, or that a step reads before binding it
+//! without an earlier provider is module state (a global of `steps.py`), never a parameter;
+//! every other name a step reads from an earlier step is a parameter, and the providing step
+//! returns it.
+
+pub mod definitions;
+pub mod dependencies;
+pub mod imports;
+pub mod naming;
+pub mod stdlib;
+pub mod steps;
+pub mod text;
+
+use std::collections::BTreeSet;
+
+use crate::analysis::facts::LiteralKind;
+use crate::analysis::{Analysis, Name};
+use crate::diagnostic::{CellId, Diagnostic};
+use crate::notebook::Notebook;
+
+/// How code cells are grouped into steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Split {
+    /// A new step at each markdown heading.
+    #[default]
+    Sections,
+    /// One step per code cell.
+    Cells,
+    /// A new step at each cell tagged `step:NAME`.
+    Tags,
+    /// The whole notebook as one step.
+    Single,
+}
+
+impl Split {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Split::Sections => "markdown section",
+            Split::Cells => "code cell",
+            Split::Tags => "`step:` tag",
+            Split::Single => "notebook",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub package: String,
+    pub split: Split,
+    /// Modules that live beside the notebook (`name.py` files and package folders).
+    pub local_modules: BTreeSet<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub package: String,
+    pub title: String,
+    /// The notebook's prose before its first code cell.
+    pub description: String,
+    pub split: Split,
+    /// `from __future__` imports, which must open every module.
+    pub future_imports: Vec<String>,
+    /// Imports of `steps.py`, grouped standard library / third party / local.
+    pub step_imports: Vec<Vec<String>>,
+    /// Lifted definitions that `steps.py` uses.
+    pub lib_names_in_steps: Vec<String>,
+    /// Kernel names (`display`, `get_ipython`) the steps use from the support module.
+    pub support_names: Vec<String>,
+    /// The steps call the support module (`_nblift.shell(…)`).
+    pub uses_support_module: bool,
+    /// A star import was hoisted, so names in `steps.py` may come from it.
+    pub star_imports: bool,
+    pub library: Option<Library>,
+    pub steps: Vec<Step>,
+    pub parameters: Vec<Parameter>,
+    pub module_state: Vec<Name>,
+    pub outputs: Vec<Output>,
+    pub dependencies: Vec<String>,
+    pub edges: Vec<StepEdge>,
+}
+
+/// `lib.py`: the lifted definitions.
+#[derive(Clone, Debug)]
+pub struct Library {
+    pub imports: Vec<Vec<String>>,
+    pub code: String,
+    pub names: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Step {
+    pub name: String,
+    pub title: Option<String>,
+    pub doc: Option<String>,
+    pub cells: Vec<CellId>,
+    pub params: Vec<Name>,
+    pub returns: Vec<Name>,
+    /// Module-state names the step binds or deletes (`global` declarations).
+    pub globals: Vec<Name>,
+    /// The body, indented for the function, ending with a newline.
+    pub body: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Parameter {
+    pub name: Name,
+    pub kind: LiteralKind,
+    /// The default value's source text, from the `parameters` cell.
+    pub default: String,
+    /// Functions read it late, so it is set as module state before the steps run.
+    pub module_state: bool,
+}
+
+/// A name the notebook leaves defined at the end.
+#[derive(Clone, Debug)]
+pub struct Output {
+    pub name: Name,
+    pub from_state: bool,
+}
+
+/// Names flowing from one step (or the parameters, `from: None`) to another.
+#[derive(Clone, Debug)]
+pub struct StepEdge {
+    pub from: Option<usize>,
+    pub to: usize,
+    pub names: Vec<Name>,
+}
+
+pub fn plan(
+    notebook: &Notebook,
+    analysis: &Analysis,
+    options: &Options,
+) -> (Plan, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    let layout = steps::StatementLayout::new(analysis);
+    let hoisting = imports::hoist(analysis, &layout, options, &mut diagnostics);
+    let lifted = definitions::lift(analysis, &layout, &hoisting);
+    let parameters = steps::parameter_cell(notebook, analysis, &layout);
+    let grouped = steps::group(notebook, analysis, options.split);
+    let inputs = steps::Inputs {
+        notebook,
+        analysis,
+        layout: &layout,
+        hoisting: &hoisting,
+        lifted: &lifted,
+        parameter_cell: &parameters,
+    };
+    let flow = steps::flow(&inputs, &grouped, options);
+
+    let (library, lib_uses) = definitions::library(analysis, &layout, &lifted, &hoisting, options);
+    let step_uses = flow.names_read_by_steps();
+    let step_imports = imports::render_for(&hoisting, &step_uses, Some(&lib_uses), options);
+    let lib_names_in_steps: Vec<String> = lifted
+        .names
+        .iter()
+        .filter(|n| step_uses.contains(n.as_str()))
+        .cloned()
+        .collect();
+    let support_names = ["display", "get_ipython"]
+        .into_iter()
+        .filter(|n| step_uses.contains(*n) && !flow.bound_anywhere.contains(*n))
+        .map(str::to_owned)
+        .collect();
+
+    let (title, description) = steps::title_and_description(notebook);
+    let plan = Plan {
+        package: options.package.clone(),
+        title,
+        description,
+        split: options.split,
+        future_imports: hoisting.future.clone(),
+        step_imports,
+        lib_names_in_steps,
+        support_names,
+        uses_support_module: step_uses.contains("_nblift"),
+        star_imports: hoisting.star_imports,
+        library,
+        steps: flow.steps,
+        parameters: flow.parameters,
+        module_state: flow.module_state,
+        outputs: flow.outputs,
+        dependencies: imports::dependencies(analysis, options),
+        edges: flow.edges,
+    };
+    (plan, diagnostics)
+}

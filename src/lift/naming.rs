@@ -1,0 +1,96 @@
+//! Python identifiers for the package and its steps: valid, not keywords, and never equal to
+//! a name the notebook or the generated code already uses.
+
+use std::collections::HashSet;
+
+const KEYWORDS: &[&str] = &[
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "case", "class",
+    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if",
+    "import", "in", "is", "lambda", "match", "nonlocal", "not", "or", "pass", "raise", "return",
+    "try", "type", "while", "with", "yield",
+];
+
+/// Lowercase snake case of `text`: letters and digits kept, everything else one `_`.
+pub fn snake_case(text: &str, max_len: usize) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('_') && !out.is_empty() {
+            out.push('_');
+        }
+        if out.len() >= max_len {
+            break;
+        }
+    }
+    out.trim_matches('_').to_owned()
+}
+
+/// A valid identifier from `text`, or `fallback` when nothing usable is left.
+pub fn identifier(text: &str, fallback: &str, max_len: usize) -> String {
+    let mut name = snake_case(text, max_len);
+    if name.is_empty() {
+        name = fallback.to_owned();
+    }
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name = format!("{fallback}_{name}");
+    }
+    if KEYWORDS.contains(&name.as_str()) {
+        name.push('_');
+    }
+    name
+}
+
+/// Hands out names unique among themselves and against `taken`.
+pub struct NameAllocator {
+    taken: HashSet<String>,
+}
+
+impl NameAllocator {
+    pub fn new(taken: HashSet<String>) -> Self {
+        NameAllocator { taken }
+    }
+
+    /// `base`, or `base_2`, `base_3`… when taken. With `suffix`, a taken `base` first becomes
+    /// `base_suffix`.
+    pub fn allocate(&mut self, base: &str, suffix: &str) -> String {
+        let mut candidate = base.to_owned();
+        if self.taken.contains(&candidate) {
+            candidate = format!("{base}_{suffix}");
+        }
+        let stem = candidate.clone();
+        let mut n = 2;
+        while self.taken.contains(&candidate) {
+            candidate = format!("{stem}_{n}");
+            n += 1;
+        }
+        self.taken.insert(candidate.clone());
+        candidate
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_are_valid_python() {
+        assert_eq!(
+            identifier("01 - Intro to ML (copy)", "nb", 40),
+            "nb_01_intro_to_ml_copy"
+        );
+        assert_eq!(identifier("Load the data!", "step", 40), "load_the_data");
+        assert_eq!(identifier("class", "step", 40), "class_");
+        assert_eq!(identifier("Ünïcode", "step", 40), "n_code");
+        assert_eq!(identifier("???", "step", 40), "step");
+    }
+
+    #[test]
+    fn allocated_names_never_collide() {
+        let mut names = NameAllocator::new(["print".to_owned(), "data".to_owned()].into());
+        assert_eq!(names.allocate("print", "step"), "print_step");
+        assert_eq!(names.allocate("load", "step"), "load");
+        assert_eq!(names.allocate("load", "step"), "load_step");
+        assert_eq!(names.allocate("load", "step"), "load_step_2");
+    }
+}

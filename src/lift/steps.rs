@@ -1,0 +1,688 @@
+//! Steps: grouping cells, computing each step's parameters, returns and module state from
+//! the dataflow, and cutting each step's body out of the cell text.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::analysis::facts::StmtFacts;
+use crate::analysis::{Analysis, Name};
+use crate::diagnostic::CellId;
+use crate::lift::definitions::Lifted;
+use crate::lift::imports::Hoisting;
+use crate::lift::naming::{NameAllocator, identifier};
+use crate::lift::text::{CellLines, comment_block, indent_lines};
+use crate::lift::{Options, Output, Parameter, Split, Step, StepEdge};
+use crate::notebook::{CellKind, Notebook};
+
+/// A statement: its cell's index in `analysis.cells` and its index in that cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StmtRef {
+    pub cell: usize,
+    pub index: usize,
+}
+
+/// Where each statement sits in its cell's lines.
+pub struct StatementLayout {
+    /// Per analysed cell, per statement: first line, last line, and whether the statement
+    /// has its lines to itself (no `;` neighbour), so it can be cut out whole.
+    pub spans: Vec<Vec<(usize, usize, bool)>>,
+}
+
+impl StatementLayout {
+    pub fn new(analysis: &Analysis) -> Self {
+        let spans = analysis
+            .cells
+            .iter()
+            .map(|cell| {
+                let lines = CellLines::new(&cell.python);
+                let raw: Vec<(usize, usize)> = cell
+                    .statements
+                    .iter()
+                    .map(|s| lines.line_span(s.range))
+                    .collect();
+                raw.iter()
+                    .enumerate()
+                    .map(|(i, &(first, last))| {
+                        let after_previous = i == 0 || raw[i - 1].1 < first;
+                        let before_next = i + 1 == raw.len() || raw[i + 1].0 > last;
+                        (first, last, after_previous && before_next)
+                    })
+                    .collect()
+            })
+            .collect();
+        StatementLayout { spans }
+    }
+
+    pub fn standalone(&self, at: StmtRef) -> bool {
+        self.spans[at.cell][at.index].2
+    }
+
+    pub fn lines(&self, at: StmtRef) -> (usize, usize) {
+        let (first, last, _) = self.spans[at.cell][at.index];
+        (first, last)
+    }
+}
+
+/// The literal assignments of the cell tagged `parameters` (papermill's convention).
+pub struct ParameterCell {
+    pub parameters: Vec<(StmtRef, Parameter)>,
+}
+
+pub fn parameter_cell(
+    notebook: &Notebook,
+    analysis: &Analysis,
+    layout: &StatementLayout,
+) -> ParameterCell {
+    let mut parameters = Vec::new();
+    let tagged = analysis
+        .cells
+        .iter()
+        .position(|c| notebook.cell(c.id).has_tag("parameters"));
+    if let Some(cell_index) = tagged {
+        let cell = &analysis.cells[cell_index];
+        for (index, stmt) in cell.statements.iter().enumerate() {
+            let at = StmtRef {
+                cell: cell_index,
+                index,
+            };
+            let Some(literal) = &stmt.literal else {
+                continue;
+            };
+            if !layout.standalone(at)
+                || parameters
+                    .iter()
+                    .any(|(_, p): &(StmtRef, Parameter)| p.name == literal.name)
+            {
+                continue;
+            }
+            let default = cell.python[literal.value].to_owned();
+            parameters.push((
+                at,
+                Parameter {
+                    name: literal.name.clone(),
+                    kind: literal.kind,
+                    default,
+                    module_state: false,
+                },
+            ));
+        }
+    }
+    ParameterCell { parameters }
+}
+
+/// Cells grouped into what will become one step.
+#[derive(Debug, Default)]
+pub struct Group {
+    pub title: Option<String>,
+    pub doc: Option<String>,
+    pub items: Vec<GroupItem>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum GroupItem {
+    /// Index into `analysis.cells`.
+    Code(usize),
+    /// Markdown inside a step, emitted as comments.
+    Markdown(CellId),
+}
+
+fn heading_of(markdown: &str) -> Option<String> {
+    markdown.lines().find_map(|line| {
+        let line = line.trim();
+        let text = line.trim_start_matches('#');
+        (line.starts_with('#') && text.starts_with(' '))
+            .then(|| text.trim().trim_end_matches('#').trim().to_owned())
+    })
+}
+
+pub fn group(notebook: &Notebook, analysis: &Analysis, split: Split) -> Vec<Group> {
+    let code_index: HashMap<CellId, usize> = analysis
+        .cells
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id, i))
+        .collect();
+    let mut groups: Vec<Group> = vec![Group::default()];
+    // Markdown seen since the last code cell, for `--split cells`.
+    let mut pending: Vec<CellId> = Vec::new();
+    for cell in &notebook.cells {
+        match cell.kind {
+            CellKind::Raw => {}
+            CellKind::Markdown => {
+                if cell.source.trim().is_empty() {
+                    continue;
+                }
+                let heading = heading_of(&cell.source);
+                match split {
+                    Split::Sections if heading.is_some() => groups.push(Group {
+                        title: heading,
+                        doc: Some(cell.source.clone()),
+                        items: Vec::new(),
+                    }),
+                    Split::Cells => pending.push(cell.id),
+                    _ => {
+                        let current = groups.last_mut().expect("groups start non-empty");
+                        if current.items.is_empty()
+                            && split != Split::Single
+                            && current.doc.is_some()
+                        {
+                            let doc = current.doc.get_or_insert_with(String::new);
+                            doc.push_str("\n\n");
+                            doc.push_str(&cell.source);
+                        } else {
+                            current.items.push(GroupItem::Markdown(cell.id));
+                        }
+                    }
+                }
+            }
+            CellKind::Code => {
+                let Some(&index) = code_index.get(&cell.id) else {
+                    continue;
+                };
+                let tag = cell
+                    .tags
+                    .iter()
+                    .find_map(|t| t.strip_prefix("step:"))
+                    .map(str::to_owned);
+                match split {
+                    Split::Cells => {
+                        let docs: Vec<&str> = pending
+                            .drain(..)
+                            .map(|id| notebook.cell(id).source.as_str())
+                            .collect();
+                        let doc = docs.join("\n\n");
+                        groups.push(Group {
+                            title: heading_of(&doc),
+                            doc: (!doc.trim().is_empty()).then_some(doc),
+                            items: Vec::new(),
+                        });
+                    }
+                    Split::Tags if tag.is_some() => groups.push(Group {
+                        title: tag,
+                        doc: None,
+                        items: Vec::new(),
+                    }),
+                    _ => {}
+                }
+                groups
+                    .last_mut()
+                    .expect("groups start non-empty")
+                    .items
+                    .push(GroupItem::Code(index));
+            }
+        }
+    }
+    groups
+}
+
+/// The notebook's title (its first heading) and the prose before its first code cell.
+pub fn title_and_description(notebook: &Notebook) -> (String, String) {
+    let mut title = None;
+    let mut prose = Vec::new();
+    for cell in &notebook.cells {
+        match cell.kind {
+            CellKind::Code => break,
+            CellKind::Markdown => {
+                for line in cell.source.lines() {
+                    if title.is_none() && line.trim_start().starts_with('#') {
+                        title = heading_of(line);
+                    } else {
+                        prose.push(line);
+                    }
+                }
+                prose.push("");
+            }
+            CellKind::Raw => {}
+        }
+    }
+    let title = title
+        .or_else(|| {
+            notebook
+                .cells
+                .iter()
+                .filter(|c| c.kind == CellKind::Markdown)
+                .find_map(|c| heading_of(&c.source))
+        })
+        .unwrap_or_else(|| "Notebook".to_owned());
+    (title, prose.join("\n").trim().to_owned())
+}
+
+/// What one group's kept statements do, taken together.
+#[derive(Default)]
+struct StepFacts {
+    statements: Vec<StmtRef>,
+    reads: Vec<Name>,
+    late_reads: Vec<Name>,
+    /// Names bound, in order, with "every binding is conditional".
+    binds: Vec<(Name, bool)>,
+    deletes: Vec<Name>,
+    live_at_end: HashSet<Name>,
+    globals: Vec<Name>,
+}
+
+impl StepFacts {
+    fn collect(statements: Vec<StmtRef>, analysis: &Analysis) -> Self {
+        let mut facts = StepFacts {
+            statements,
+            ..StepFacts::default()
+        };
+        let mut bound: HashSet<&Name> = HashSet::new();
+        let mut read_seen: HashSet<&Name> = HashSet::new();
+        let mut late_seen: HashSet<&Name> = HashSet::new();
+        let mut bind_index: HashMap<Name, usize> = HashMap::new();
+        for &at in &facts.statements {
+            let stmt: &StmtFacts = &analysis.cells[at.cell].statements[at.index];
+            for read in &stmt.reads {
+                if !bound.contains(&read.name) && read_seen.insert(&read.name) {
+                    facts.reads.push(read.name.clone());
+                }
+            }
+            for read in &stmt.late_reads {
+                if late_seen.insert(&read.name) {
+                    facts.late_reads.push(read.name.clone());
+                }
+            }
+            for binding in &stmt.binds {
+                bound.insert(&binding.name);
+                match bind_index.get(&binding.name) {
+                    Some(&i) => facts.binds[i].1 &= binding.conditional,
+                    None => {
+                        bind_index.insert(binding.name.clone(), facts.binds.len());
+                        facts
+                            .binds
+                            .push((binding.name.clone(), binding.conditional));
+                    }
+                }
+                facts.live_at_end.insert(binding.name.clone());
+            }
+            for deletion in &stmt.deletes {
+                bound.remove(&deletion.name);
+                facts.live_at_end.remove(&deletion.name);
+                if !facts.deletes.contains(&deletion.name) {
+                    facts.deletes.push(deletion.name.clone());
+                }
+            }
+            for name in &stmt.globals {
+                if !facts.globals.contains(name) {
+                    facts.globals.push(name.clone());
+                }
+            }
+        }
+        facts
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Provider {
+    Parameter,
+    Step(usize),
+}
+
+/// The steps with their dataflow, ready to render.
+pub struct Flow {
+    pub steps: Vec<Step>,
+    pub parameters: Vec<Parameter>,
+    pub module_state: Vec<Name>,
+    pub outputs: Vec<Output>,
+    pub edges: Vec<StepEdge>,
+    /// Names bound anywhere by the steps or parameters.
+    pub bound_anywhere: HashSet<String>,
+    names_read: HashSet<String>,
+}
+
+impl Flow {
+    /// Every name the steps read, now or late: what `steps.py` must import.
+    pub fn names_read_by_steps(&self) -> HashSet<String> {
+        self.names_read.clone()
+    }
+}
+
+/// What the step pass reads from the earlier lifting decisions.
+pub struct Inputs<'a> {
+    pub notebook: &'a Notebook,
+    pub analysis: &'a Analysis,
+    pub layout: &'a StatementLayout,
+    pub hoisting: &'a Hoisting,
+    pub lifted: &'a Lifted,
+    pub parameter_cell: &'a ParameterCell,
+}
+
+pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
+    let Inputs {
+        analysis,
+        hoisting,
+        lifted,
+        parameter_cell,
+        ..
+    } = *inputs;
+    let parameter_statements: HashSet<StmtRef> = parameter_cell
+        .parameters
+        .iter()
+        .map(|(at, _)| *at)
+        .collect();
+    let removed = |at: &StmtRef| {
+        hoisting.hoisted.contains(at)
+            || lifted.statements.contains(at)
+            || parameter_statements.contains(at)
+    };
+
+    // Groups without a statement left become no step.
+    let mut kept_groups = Vec::new();
+    let mut all_facts = Vec::new();
+    for group in groups {
+        let statements: Vec<StmtRef> = group
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                GroupItem::Code(cell) => Some(*cell),
+                GroupItem::Markdown(_) => None,
+            })
+            .flat_map(|cell| {
+                (0..analysis.cells[cell].statements.len()).map(move |index| StmtRef { cell, index })
+            })
+            .filter(|at| !removed(at))
+            .collect();
+        if statements.is_empty() {
+            continue;
+        }
+        kept_groups.push(group);
+        all_facts.push(StepFacts::collect(statements, analysis));
+    }
+
+    let mut parameters: Vec<Parameter> = parameter_cell
+        .parameters
+        .iter()
+        .map(|(_, p)| p.clone())
+        .collect();
+    let top_level: HashSet<&str> = hoisting
+        .bound_names
+        .iter()
+        .map(String::as_str)
+        .chain(lifted.names.iter().map(String::as_str))
+        .collect();
+    let mut bound_anywhere: HashSet<String> = parameters.iter().map(|p| p.name.0.clone()).collect();
+    let mut names_read: HashSet<String> = HashSet::new();
+    for facts in &all_facts {
+        bound_anywhere.extend(facts.binds.iter().map(|(n, _)| n.0.clone()));
+        bound_anywhere.extend(facts.globals.iter().map(|n| n.0.clone()));
+        names_read.extend(
+            facts
+                .reads
+                .iter()
+                .chain(&facts.late_reads)
+                .map(|n| n.0.clone()),
+        );
+    }
+
+    // Names functions read late, or declared `global`, must stay module state.
+    let mut state: HashSet<Name> = HashSet::new();
+    for facts in &all_facts {
+        for name in facts.late_reads.iter().chain(&facts.globals) {
+            if bound_anywhere.contains(name.as_str()) && !top_level.contains(name.as_str()) {
+                state.insert(name.clone());
+            }
+        }
+    }
+
+    // A step that reads a name before binding it, with no earlier provider, reads the
+    // builtin or module value at module level; as a function it would fail, so such names
+    // become module state too. Adding one changes earlier decisions, so iterate.
+    let wiring = loop {
+        let wiring = wire(&all_facts, &parameters, &state);
+        if wiring.new_state.is_empty() {
+            break wiring;
+        }
+        state.extend(wiring.new_state);
+    };
+
+    for parameter in &mut parameters {
+        parameter.module_state = state.contains(&parameter.name);
+    }
+
+    let mut taken: HashSet<String> = bound_anywhere.clone();
+    taken.extend(names_read.iter().cloned());
+    taken.extend(top_level.iter().map(|s| (*s).to_owned()));
+    taken.extend(["_nblift", "_steps", "run", "main"].map(str::to_owned));
+    let mut allocator = NameAllocator::new(taken);
+    let mut steps = Vec::new();
+    for (index, (group, facts)) in kept_groups.iter().zip(&all_facts).enumerate() {
+        let base = match (options.split, &group.title) {
+            (Split::Single, _) => "run_notebook".to_owned(),
+            (_, Some(title)) => identifier(title, "step", 40),
+            (_, None) => format!("step_{}", index + 1),
+        };
+        let name = allocator.allocate(&base, "step");
+        let globals: Vec<Name> = facts
+            .binds
+            .iter()
+            .map(|(n, _)| n)
+            .chain(&facts.deletes)
+            .filter(|n| state.contains(*n))
+            .fold(Vec::new(), |mut acc, n| {
+                if !acc.contains(n) {
+                    acc.push(n.clone());
+                }
+                acc
+            });
+        let body = step_body(inputs, group, facts, &parameter_statements);
+        steps.push(Step {
+            name,
+            title: group.title.clone(),
+            doc: group.doc.clone(),
+            cells: group
+                .items
+                .iter()
+                .filter_map(|i| match i {
+                    GroupItem::Code(c) => Some(analysis.cells[*c].id),
+                    GroupItem::Markdown(_) => None,
+                })
+                .collect(),
+            params: wiring.params[index].clone(),
+            returns: wiring.returns[index].clone(),
+            globals,
+            body,
+        });
+    }
+
+    let mut module_state: Vec<Name> = state.into_iter().collect();
+    module_state.sort();
+    let mut outputs: Vec<Output> = wiring
+        .finals
+        .into_iter()
+        .map(|name| Output {
+            name,
+            from_state: false,
+        })
+        .collect();
+    outputs.extend(module_state.iter().map(|name| Output {
+        name: name.clone(),
+        from_state: true,
+    }));
+    outputs.sort_by(|a, b| a.name.cmp(&b.name));
+
+    Flow {
+        steps,
+        parameters,
+        module_state,
+        outputs,
+        edges: wiring.edges,
+        bound_anywhere,
+        names_read,
+    }
+}
+
+struct Wiring {
+    params: Vec<Vec<Name>>,
+    returns: Vec<Vec<Name>>,
+    finals: Vec<Name>,
+    edges: Vec<StepEdge>,
+    new_state: HashSet<Name>,
+}
+
+/// One pass in page order: each step takes what it reads from the nearest earlier provider,
+/// and that provider returns it.
+fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &HashSet<Name>) -> Wiring {
+    let mut provider: HashMap<&Name, Provider> = HashMap::new();
+    for parameter in parameters {
+        if !state.contains(&parameter.name) {
+            provider.insert(&parameter.name, Provider::Parameter);
+        }
+    }
+    let mut params = Vec::with_capacity(all_facts.len());
+    let mut returned: Vec<HashSet<&Name>> = vec![HashSet::new(); all_facts.len()];
+    let mut edges: BTreeMap<(Option<usize>, usize), Vec<Name>> = BTreeMap::new();
+    let mut new_state = HashSet::new();
+
+    for (index, facts) in all_facts.iter().enumerate() {
+        let bound_here: HashSet<&Name> = facts.binds.iter().map(|(n, _)| n).collect();
+        let mut taken: Vec<&Name> = Vec::new();
+        for name in &facts.reads {
+            if state.contains(name) {
+                continue;
+            }
+            if provider.contains_key(name) {
+                taken.push(name);
+            } else if bound_here.contains(name) {
+                new_state.insert(name.clone());
+            }
+        }
+        for (name, conditional) in &facts.binds {
+            if *conditional
+                && !state.contains(name)
+                && provider.contains_key(name)
+                && !taken.contains(&name)
+            {
+                taken.push(name);
+            }
+        }
+        for name in &taken {
+            let from = match provider[name] {
+                Provider::Parameter => None,
+                Provider::Step(step) => {
+                    returned[step].insert(name);
+                    Some(step)
+                }
+            };
+            edges
+                .entry((from, index))
+                .or_default()
+                .push((*name).clone());
+        }
+        params.push(taken.into_iter().cloned().collect());
+        for name in &facts.deletes {
+            if !facts.live_at_end.contains(name) {
+                provider.remove(name);
+            }
+        }
+        for (name, _) in &facts.binds {
+            if facts.live_at_end.contains(name) && !state.contains(name) {
+                provider.insert(name, Provider::Step(index));
+            }
+        }
+    }
+
+    let mut finals: Vec<Name> = Vec::new();
+    for (name, source) in &provider {
+        if let Provider::Step(step) = source {
+            returned[*step].insert(name);
+        }
+        finals.push((*name).clone());
+    }
+    finals.sort();
+
+    // Returns follow the order in which the step binds them.
+    let returns = all_facts
+        .iter()
+        .zip(&returned)
+        .map(|(facts, names)| {
+            facts
+                .binds
+                .iter()
+                .map(|(n, _)| n)
+                .filter(|n| names.contains(n))
+                .cloned()
+                .collect()
+        })
+        .collect();
+    let edges = edges
+        .into_iter()
+        .map(|((from, to), names)| StepEdge { from, to, names })
+        .collect();
+    Wiring {
+        params,
+        returns,
+        finals,
+        edges,
+        new_state,
+    }
+}
+
+/// The step's body: kept lines of its cells, markdown as comments, indented four spaces.
+fn step_body(
+    inputs: &Inputs<'_>,
+    group: &Group,
+    facts: &StepFacts,
+    parameter_statements: &HashSet<StmtRef>,
+) -> String {
+    let Inputs {
+        notebook,
+        analysis,
+        layout,
+        hoisting,
+        lifted,
+        ..
+    } = *inputs;
+    let kept: HashSet<StmtRef> = facts.statements.iter().copied().collect();
+    let mut chunks: Vec<String> = Vec::new();
+    for item in &group.items {
+        match *item {
+            GroupItem::Markdown(id) => {
+                if !chunks.is_empty() {
+                    let mut chunk = String::new();
+                    comment_block(&notebook.cell(id).source, "    ", &mut chunk);
+                    chunks.push(chunk);
+                }
+            }
+            GroupItem::Code(cell_index) => {
+                let cell = &analysis.cells[cell_index];
+                let lines = CellLines::new(&cell.python);
+                let mut drop = vec![false; lines.lines.len()];
+                for index in 0..cell.statements.len() {
+                    let at = StmtRef {
+                        cell: cell_index,
+                        index,
+                    };
+                    if kept.contains(&at) {
+                        continue;
+                    }
+                    if hoisting.hoisted.contains(&at) || parameter_statements.contains(&at) {
+                        let (first, last) = layout.lines(at);
+                        drop[first..=last].iter_mut().for_each(|d| *d = true);
+                    } else if lifted.statements.contains(&at) {
+                        let (first, last) = lifted.lines_with_comments(at, layout, &lines);
+                        drop[first..=last].iter_mut().for_each(|d| *d = true);
+                    }
+                }
+                let kept_lines: Vec<(&str, bool)> = lines
+                    .lines
+                    .iter()
+                    .zip(&lines.in_string)
+                    .zip(&drop)
+                    .filter(|(_, d)| !**d)
+                    .map(|((l, s), _)| (*l, *s))
+                    .collect();
+                let first = kept_lines
+                    .iter()
+                    .position(|(l, s)| *s || !l.trim().is_empty());
+                let last = kept_lines
+                    .iter()
+                    .rposition(|(l, s)| *s || !l.trim().is_empty());
+                if let (Some(first), Some(last)) = (first, last) {
+                    let mut chunk = String::new();
+                    indent_lines(kept_lines[first..=last].iter().copied(), "    ", &mut chunk);
+                    chunks.push(chunk);
+                }
+            }
+        }
+    }
+    chunks.join("\n")
+}

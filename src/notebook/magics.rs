@@ -1,0 +1,798 @@
+//! IPython syntax → Python, line for line.
+//!
+//! The table of `../shared/DESIGN.md` is implemented here, one function per kind of magic.
+//! Every translation keeps the cell's line count, so positions map back exactly. Code that
+//! needs IPython behaviour at run time (shell commands, `%cd`, `%%writefile`, `%%capture`)
+//! calls the small `_nblift` support module that every generated package ships; the analysis
+//! treats `_nblift` as provided, like a builtin.
+
+use crate::diagnostic::{self, CellId, Diagnostic, Span};
+use crate::notebook::lines::{LineState, code_end, scan_lines};
+use rustpython_parser::text_size::{TextRange, TextSize};
+
+/// The name translated code uses for the generated package's IPython support module.
+pub const SUPPORT_MODULE: &str = "_nblift";
+
+/// A code cell in Python, with what the translation found.
+#[derive(Clone, Debug, Default)]
+pub struct Translation {
+    /// Python text with the same number of lines as the cell's source.
+    pub python: String,
+    /// Packages named by `!pip install` / `%pip install` lines, to become dependencies.
+    pub pip_packages: Vec<String>,
+    /// Something in the cell changes where imports resolve from (`%cd`, `%%writefile`).
+    pub changes_import_resolution: bool,
+    /// Files written by `%%writefile`, as written in the magic.
+    pub written_files: Vec<String>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Line magics that only affect display or the interactive session.
+const DISPLAY_ONLY_LINE_MAGICS: &[&str] = &[
+    "aimport",
+    "autocall",
+    "automagic",
+    "autoreload",
+    "autosave",
+    "colors",
+    "config",
+    "history",
+    "load_ext",
+    "lsmagic",
+    "magic",
+    "matplotlib",
+    "page",
+    "pdef",
+    "pdoc",
+    "pfile",
+    "pinfo",
+    "pinfo2",
+    "pprint",
+    "precision",
+    "psearch",
+    "psource",
+    "qtconsole",
+    "quickref",
+    "reload_ext",
+    "store",
+    "unload_ext",
+    "who",
+    "who_ls",
+    "whos",
+    "xmode",
+];
+
+/// Cell magics whose body is display markup, not Python.
+const DISPLAY_ONLY_CELL_MAGICS: &[&str] = &["html", "javascript", "js", "latex", "markdown", "svg"];
+
+/// Magics that time or profile a statement: the statement runs once, the timing is dropped.
+const TIMING_MAGICS: &[&str] = &["time", "timeit", "prun"];
+
+/// Options of the timing magics that take a value.
+const TIMING_OPTIONS_WITH_VALUE: &[&str] = &["-n", "-r", "-p", "-l", "-s", "-T", "-D"];
+
+pub fn translate_cell(cell: CellId, source: &str) -> Translation {
+    let mut translator = Translator {
+        cell,
+        out: Translation::default(),
+        line: 0,
+    };
+    let lines: Vec<&str> = source.split('\n').collect();
+    let first_code = lines.iter().position(|l| !l.trim().is_empty());
+    let translated = match first_code {
+        Some(first) if lines[first].starts_with("%%") => {
+            let mut out: Vec<String> = lines[..first].iter().map(|l| (*l).to_owned()).collect();
+            translator.line = first;
+            out.extend(translator.cell_magic(&lines[first..]));
+            out
+        }
+        _ => translator.line_magics(&lines, 0),
+    };
+    let mut out = translator.out;
+    out.python = translated.join("\n");
+    locate_on_output_lines(&mut out.diagnostics, &translated);
+    out
+}
+
+/// Diagnostics are made with the line index as a placeholder range; they point at the
+/// translated line, which is the text the rest of nblift sees.
+fn locate_on_output_lines(diagnostics: &mut [Diagnostic], lines: &[String]) {
+    let mut starts = Vec::with_capacity(lines.len());
+    let mut offset = 0usize;
+    for line in lines {
+        starts.push(offset);
+        offset += line.len() + 1;
+    }
+    for diagnostic in diagnostics {
+        if let crate::diagnostic::Location::Cell(span) = &mut diagnostic.location {
+            let line = usize::from(span.range.start()).min(lines.len().saturating_sub(1));
+            let text = lines.get(line).map_or("", |l| l.as_str());
+            let indent = text.len() - text.trim_start().len();
+            let start = TextSize::from((starts.get(line).copied().unwrap_or(0) + indent) as u32);
+            span.range = TextRange::at(start, TextSize::of(text.trim()));
+        }
+    }
+}
+
+struct Translator {
+    cell: CellId,
+    out: Translation,
+    /// Index of the line being translated; diagnostics carry it until the output is known.
+    line: usize,
+}
+
+impl Translator {
+    fn span(&self, _line: &str) -> Span {
+        Span::new(
+            self.cell,
+            TextRange::empty(TextSize::from(self.line as u32)),
+        )
+    }
+
+    fn diagnose(&mut self, diagnostic: Diagnostic) {
+        self.out.diagnostics.push(diagnostic);
+    }
+
+    /// Translates every line that starts a statement; `first_line` is the index of
+    /// `lines[0]` in the cell.
+    fn line_magics(&mut self, lines: &[&str], first_line: usize) -> Vec<String> {
+        let text = lines.join("\n");
+        let states = scan_lines(&text);
+        let mut out = Vec::with_capacity(lines.len());
+        for (index, (line, state)) in lines.iter().zip(states).enumerate() {
+            self.line = first_line + index;
+            out.push(self.line(line, state));
+        }
+        out
+    }
+
+    fn line(&mut self, line: &str, state: LineState) -> String {
+        if !state.starts_statement() {
+            return line.to_owned();
+        }
+        let body = line.trim_start();
+        let indent = &line[..line.len() - body.len()];
+        let code = body[..code_end(body)].trim_end();
+        if let Some(command) = code.strip_prefix('!') {
+            return format!("{indent}{}", self.shell_line(line, command.trim(), None));
+        }
+        if let Some(magic) = code.strip_prefix('%') {
+            return format!("{indent}{}", self.line_magic(line, magic, None));
+        }
+        if let Some((target, value)) = split_magic_assignment(code) {
+            let replacement = match value.strip_prefix('!') {
+                Some(command) => self.shell_line(line, command.trim(), Some(target)),
+                None => self.line_magic(line, &value[1..], Some(target)),
+            };
+            return format!("{indent}{replacement}");
+        }
+        if code.starts_with('?') || code.ends_with('?') {
+            self.diagnose(diagnostic::magic_removed(
+                self.span(line),
+                code,
+                "help syntax only shows documentation",
+            ));
+            return format!("{indent}{}", removed(indent, body));
+        }
+        line.to_owned()
+    }
+
+    /// `!cmd` and `target = !cmd`.
+    fn shell_line(&mut self, line: &str, command: &str, target: Option<&str>) -> String {
+        if let Some(packages) = pip_install_packages(command) {
+            return self.pip_install(line, packages);
+        }
+        self.diagnose(diagnostic::shell_command(self.span(line), command));
+        let literal = interpolated_literal(command);
+        match target {
+            Some(target) => format!("{target} = {SUPPORT_MODULE}.getoutput({literal})"),
+            None => format!("{SUPPORT_MODULE}.shell({literal})"),
+        }
+    }
+
+    fn pip_install(&mut self, line: &str, packages: Vec<String>) -> String {
+        self.diagnose(diagnostic::pip_install(self.span(line), &packages));
+        self.out.pip_packages.extend(packages);
+        let body = line.trim_start();
+        removed(&line[..line.len() - body.len()], body)
+    }
+
+    /// `%magic args` (after the `%`), alone or as `target = %magic args`.
+    fn line_magic(&mut self, line: &str, magic: &str, target: Option<&str>) -> String {
+        let (name, args) = split_word(magic);
+        let body = line.trim_start();
+        let indent = &line[..line.len() - body.len()];
+        let assign = |value: String| match target {
+            Some(target) => format!("{target} = {value}"),
+            None => value,
+        };
+        if DISPLAY_ONLY_LINE_MAGICS.contains(&name) {
+            self.diagnose(diagnostic::magic_removed(
+                self.span(line),
+                &format!("%{name}"),
+                "it only affects display or the interactive session",
+            ));
+            return removed(indent, body);
+        }
+        if TIMING_MAGICS.contains(&name) {
+            let statement = strip_options(args, TIMING_OPTIONS_WITH_VALUE);
+            self.diagnose(diagnostic::magic_translated(
+                self.span(line),
+                &format!("%{name}"),
+                "the statement, run once without timing",
+            ));
+            if statement.is_empty() {
+                return removed(indent, body);
+            }
+            return assign(statement.to_owned());
+        }
+        match name {
+            "pip" | "conda" | "mamba" => {
+                let packages = pip_install_packages(magic).unwrap_or_default();
+                self.pip_install(line, packages)
+            }
+            "sx" | "system" => self.shell_line(line, args, target),
+            "cd" => {
+                self.out.changes_import_resolution = true;
+                let quiet = args.split_whitespace().any(|a| a == "-q");
+                let path = strip_options(args, &[]);
+                self.diagnose(diagnostic::magic_translated(
+                    self.span(line),
+                    "%cd",
+                    "`os.chdir` (through `_nblift.cd`)",
+                ));
+                let quiet = if quiet { ", quiet=True" } else { "" };
+                assign(format!(
+                    "{SUPPORT_MODULE}.cd({}{quiet})",
+                    interpolated_literal(path)
+                ))
+            }
+            "env" | "set_env" => {
+                self.diagnose(diagnostic::magic_translated(
+                    self.span(line),
+                    "%env",
+                    "`os.environ` (through `_nblift.env`)",
+                ));
+                assign(format!(
+                    "{SUPPORT_MODULE}.env({})",
+                    interpolated_literal(args)
+                ))
+            }
+            "run" => {
+                self.diagnose(diagnostic::unsupported_magic(
+                    self.span(line),
+                    "%run",
+                    "the script runs, but the names it defines are not seen by later cells",
+                ));
+                let script = strip_options(args, &["-m", "-t", "-N", "-G"]);
+                let (path, rest) = split_word(script);
+                let argv: Vec<String> = rest.split_whitespace().map(|a| format!("{a:?}")).collect();
+                assign(format!(
+                    "{SUPPORT_MODULE}.run_script({}, [{}])",
+                    interpolated_literal(path),
+                    argv.join(", ")
+                ))
+            }
+            _ => {
+                self.diagnose(diagnostic::unsupported_magic(
+                    self.span(line),
+                    &format!("%{name}"),
+                    "the line is left out of the package",
+                ));
+                match target {
+                    Some(target) => format!("{target} = None  # {}", body.trim_end()),
+                    None => removed(indent, body),
+                }
+            }
+        }
+    }
+
+    /// A cell that starts with `%%magic`. `lines[0]` is the magic line.
+    fn cell_magic(&mut self, lines: &[&str]) -> Vec<String> {
+        let header = lines[0];
+        let (name, args) = split_word(header[2..].trim());
+        let body = &lines[1..];
+        let body_offset = self.line + 1;
+        let magic = format!("%%{name}");
+        if TIMING_MAGICS.contains(&name) || name == "python" || name == "python3" {
+            self.diagnose(diagnostic::magic_translated(
+                self.span(header),
+                &magic,
+                "the cell body, run once without timing",
+            ));
+            let mut out = vec![format!("# {header}")];
+            out.extend(self.line_magics(body, body_offset));
+            return out;
+        }
+        if DISPLAY_ONLY_CELL_MAGICS.contains(&name) {
+            self.diagnose(diagnostic::magic_removed(
+                self.span(header),
+                &magic,
+                "the cell is display markup, not Python",
+            ));
+            return lines.iter().map(|l| comment_out(l)).collect();
+        }
+        match name {
+            "capture" => {
+                self.diagnose(diagnostic::magic_translated(
+                    self.span(header),
+                    &magic,
+                    "the cell body with its output captured",
+                ));
+                let target = args.split_whitespace().find(|a| !a.starts_with('-'));
+                let translated = self.line_magics(body, body_offset);
+                let has_code = translated.iter().any(|l| {
+                    let t = l.trim();
+                    !t.is_empty() && !t.starts_with('#')
+                });
+                if !has_code {
+                    let mut out = vec![format!("# {header}")];
+                    out.extend(translated);
+                    return out;
+                }
+                let with = match target {
+                    Some(target) => format!("with {SUPPORT_MODULE}.capture() as {target}:"),
+                    None => format!("with {SUPPORT_MODULE}.capture():"),
+                };
+                let mut out = vec![with];
+                out.extend(indent_block(&translated, "    "));
+                out
+            }
+            "writefile" | "file" => {
+                self.out.changes_import_resolution = true;
+                let append = args
+                    .split_whitespace()
+                    .any(|a| a == "-a" || a == "--append");
+                let path = strip_options(args, &[]);
+                self.diagnose(diagnostic::magic_translated(
+                    self.span(header),
+                    &magic,
+                    "code that writes the file when the package runs",
+                ));
+                self.out
+                    .written_files
+                    .push(path.trim_matches(|c| c == '"' || c == '\'').to_owned());
+                let append = if append { ", append=True" } else { "" };
+                let call = format!("{SUPPORT_MODULE}.writefile({}", interpolated_literal(path));
+                string_argument_call(&call, body, append)
+            }
+            "bash" | "sh" | "script" => {
+                let shell = if name == "script" {
+                    split_word(args).0
+                } else {
+                    name
+                };
+                self.diagnose(diagnostic::shell_command(self.span(header), &magic));
+                let call = format!("{SUPPORT_MODULE}.shell_script({shell:?}");
+                string_argument_call(&call, body, "")
+            }
+            _ => {
+                self.diagnose(diagnostic::unsupported_magic(
+                    self.span(header),
+                    &magic,
+                    "the cell is left out of the package",
+                ));
+                lines.iter().map(|l| comment_out(l)).collect()
+            }
+        }
+    }
+}
+
+/// `call` followed by the body as one triple-quoted string argument, keeping one output line
+/// per body line: `call, """\` … `<last line>\n"""<extra>)`.
+fn string_argument_call(call: &str, body: &[&str], extra: &str) -> Vec<String> {
+    if body.is_empty() || body.iter().all(|l| l.trim().is_empty()) && body.len() == 1 {
+        let mut out = vec![format!("{call}, \"\"{extra})")];
+        out.extend(body.iter().map(|_| String::new()));
+        return out;
+    }
+    let mut out = vec![format!("{call}, \"\"\"\\")];
+    let last = body.len() - 1;
+    for (i, line) in body.iter().enumerate() {
+        let escaped = escape_in_triple_quotes(line.trim_end_matches('\r'));
+        if i == last {
+            out.push(format!("{escaped}\\n\"\"\"{extra})"));
+        } else {
+            out.push(escaped);
+        }
+    }
+    out
+}
+
+fn escape_in_triple_quotes(line: &str) -> String {
+    line.replace('\\', "\\\\").replace("\"\"\"", "\\\"\\\"\\\"")
+}
+
+/// Adds `prefix` to every line that does not start inside a multi-line string.
+pub fn indent_block(lines: &[String], prefix: &str) -> Vec<String> {
+    let states = scan_lines(&lines.join("\n"));
+    lines
+        .iter()
+        .zip(states)
+        .map(|(line, state)| {
+            if state.in_string || line.trim().is_empty() {
+                line.clone()
+            } else {
+                format!("{prefix}{line}")
+            }
+        })
+        .collect()
+}
+
+/// The replacement for a removed line: a comment at top level, `pass` inside a block so the
+/// block keeps a body.
+fn removed(indent: &str, body: &str) -> String {
+    if indent.is_empty() {
+        format!("# {}", body.trim_end())
+    } else {
+        format!("pass  # {}", body.trim_end())
+    }
+}
+
+fn comment_out(line: &str) -> String {
+    if line.trim().is_empty() {
+        String::new()
+    } else {
+        format!("# {}", line.trim_end())
+    }
+}
+
+fn split_word(text: &str) -> (&str, &str) {
+    let text = text.trim();
+    match text.find(char::is_whitespace) {
+        Some(at) => (&text[..at], text[at..].trim_start()),
+        None => (text, ""),
+    }
+}
+
+/// Drops leading `-x` options (and the value of those listed in `with_value`).
+fn strip_options<'a>(mut args: &'a str, with_value: &[&str]) -> &'a str {
+    loop {
+        args = args.trim_start();
+        if !args.starts_with('-') {
+            return args.trim_end();
+        }
+        let (option, rest) = split_word(args);
+        args = if with_value.contains(&option) {
+            split_word(rest).1
+        } else {
+            rest
+        };
+    }
+}
+
+/// `target = !cmd` or `target = %magic`: returns the target text and the `!`/`%` value.
+fn split_magic_assignment(code: &str) -> Option<(&str, &str)> {
+    let eq = code.find('=')?;
+    let (target, value) = (code[..eq].trim_end(), code[eq + 1..].trim_start());
+    if !(value.starts_with('!') || value.starts_with('%')) || value.starts_with("!=") {
+        return None;
+    }
+    let valid_target = !target.is_empty()
+        && target
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == ',' || c == ' ' || c == '.');
+    valid_target.then_some((target, value))
+}
+
+/// Package specifications of a `pip install …` / `conda install …` command, or `None` when
+/// the command is not an installation.
+fn pip_install_packages(command: &str) -> Option<Vec<String>> {
+    let words: Vec<&str> = command.split_whitespace().collect();
+    let install_at = match words.as_slice() {
+        ["pip" | "pip3" | "conda" | "mamba", "install", ..] => 2,
+        ["python" | "python3", "-m", "pip", "install", ..] => 4,
+        ["pip" | "pip3" | "conda" | "mamba", ..] => return Some(Vec::new()),
+        _ => return None,
+    };
+    const WITH_VALUE: &[&str] = &[
+        "-r",
+        "--requirement",
+        "-c",
+        "--constraint",
+        "-i",
+        "--index-url",
+        "--extra-index-url",
+        "-f",
+        "--find-links",
+        "-t",
+        "--target",
+        "-e",
+        "--editable",
+        "-c",
+        "--channel",
+        "--prefix",
+        "--root",
+    ];
+    let mut packages = Vec::new();
+    let mut skip_next = false;
+    for word in &words[install_at..] {
+        if std::mem::take(&mut skip_next) {
+            continue;
+        }
+        if word.starts_with('-') {
+            skip_next = WITH_VALUE.contains(word);
+            continue;
+        }
+        let spec = word.trim_matches(|c| c == '"' || c == '\'');
+        if !spec.is_empty() && !spec.contains('{') && !spec.contains('$') {
+            packages.push(spec.to_owned());
+        }
+    }
+    Some(packages)
+}
+
+/// A Python string literal for a shell command, with IPython's `{expr}` and `$name`
+/// interpolation turned into an f-string.
+fn interpolated_literal(command: &str) -> String {
+    let mut text = String::with_capacity(command.len() + 8);
+    let mut interpolates = false;
+    let mut chars = command.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => text.push_str("\\\\"),
+            '"' => text.push_str("\\\""),
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+                text.push_str("{{");
+            }
+            '}' if chars.peek() == Some(&'}') => {
+                chars.next();
+                text.push_str("}}");
+            }
+            '{' | '}' => {
+                interpolates = true;
+                text.push(c);
+            }
+            '$' if chars.peek() == Some(&'$') => {
+                chars.next();
+                text.push('$');
+            }
+            '$' if chars
+                .peek()
+                .is_some_and(|n| n.is_alphabetic() || *n == '_' || *n == '{') =>
+            {
+                interpolates = true;
+                let braced = chars.peek() == Some(&'{');
+                if braced {
+                    chars.next();
+                }
+                text.push('{');
+                while let Some(&n) = chars.peek() {
+                    if n.is_alphanumeric() || n == '_' || (braced && n != '}') {
+                        text.push(n);
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                if braced {
+                    chars.next();
+                }
+                text.push('}');
+            }
+            _ => text.push(c),
+        }
+    }
+    if interpolates {
+        format!("f\"{text}\"")
+    } else {
+        format!("\"{text}\"")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::Code;
+
+    /// Translates `source` and checks the Python text and the diagnostic codes.
+    fn check(source: &str, expect: &str, codes: &[Code]) {
+        let out = translate_cell(CellId(0), source);
+        assert_eq!(out.python, expect, "translation of {source:?}");
+        assert_eq!(
+            source.split('\n').count(),
+            out.python.split('\n').count(),
+            "line count"
+        );
+        let got: Vec<Code> = out.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(got, codes, "diagnostics of {source:?}");
+    }
+
+    #[test]
+    fn display_only_line_magics_are_removed_with_a_note() {
+        check(
+            "%matplotlib inline\nx = 1",
+            "# %matplotlib inline\nx = 1",
+            &[Code::MagicRemoved],
+        );
+        check(
+            "%load_ext autoreload\n%autoreload 2",
+            "# %load_ext autoreload\n# %autoreload 2",
+            &[Code::MagicRemoved, Code::MagicRemoved],
+        );
+        check(
+            "%config InlineBackend.figure_format = 'retina'",
+            "# %config InlineBackend.figure_format = 'retina'",
+            &[Code::MagicRemoved],
+        );
+        check(
+            "%precision 3\n%who\n%store x",
+            "# %precision 3\n# %who\n# %store x",
+            &[Code::MagicRemoved, Code::MagicRemoved, Code::MagicRemoved],
+        );
+        check(
+            "if True:\n    %matplotlib inline",
+            "if True:\n    pass  # %matplotlib inline",
+            &[Code::MagicRemoved],
+        );
+    }
+
+    #[test]
+    fn help_syntax_is_removed() {
+        check(
+            "len?\n?len\nstr.join??",
+            "# len?\n# ?len\n# str.join??",
+            &[Code::MagicRemoved, Code::MagicRemoved, Code::MagicRemoved],
+        );
+        check("x = 1  # really?", "x = 1  # really?", &[]);
+    }
+
+    #[test]
+    fn display_only_cell_magics_are_commented_out() {
+        for magic in ["html", "javascript", "markdown", "latex"] {
+            let source = format!("%%{magic}\n<b>hi</b>");
+            check(
+                &source,
+                &format!("# %%{magic}\n# <b>hi</b>"),
+                &[Code::MagicRemoved],
+            );
+        }
+    }
+
+    #[test]
+    fn timing_magics_keep_the_statement_once() {
+        check(
+            "%time total = sum(range(10))",
+            "total = sum(range(10))",
+            &[Code::MagicTranslated],
+        );
+        check("%timeit -n 1 -r 1 f(2)", "f(2)", &[Code::MagicTranslated]);
+        check(
+            "%%time\nx = 1\nprint(x)",
+            "# %%time\nx = 1\nprint(x)",
+            &[Code::MagicTranslated],
+        );
+        check(
+            "%%timeit -n 1 -r 1\ny = 2",
+            "# %%timeit -n 1 -r 1\ny = 2",
+            &[Code::MagicTranslated],
+        );
+        check("r = %time f(1)", "r = f(1)", &[Code::MagicTranslated]);
+    }
+
+    #[test]
+    fn capture_wraps_the_body() {
+        check(
+            "%%capture\nprint('hidden')\ns = '''a\nb'''",
+            "with _nblift.capture():\n    print('hidden')\n    s = '''a\nb'''",
+            &[Code::MagicTranslated],
+        );
+        check(
+            "%%capture out\nprint(1)",
+            "with _nblift.capture() as out:\n    print(1)",
+            &[Code::MagicTranslated],
+        );
+        check(
+            "%%capture\n!pip install -q six",
+            "# %%capture\n# !pip install -q six",
+            &[Code::MagicTranslated, Code::PipInstall],
+        );
+    }
+
+    #[test]
+    fn writefile_becomes_a_write_at_run_time() {
+        check(
+            "%%writefile greet.py\ndef hi():\n    print(\"\"\"x\\y\"\"\")",
+            "_nblift.writefile(\"greet.py\", \"\"\"\\\ndef hi():\n    print(\\\"\\\"\\\"x\\\\y\\\"\\\"\\\")\\n\"\"\")",
+            &[Code::MagicTranslated],
+        );
+        check(
+            "%%writefile -a notes.txt\nmore",
+            "_nblift.writefile(\"notes.txt\", \"\"\"\\\nmore\\n\"\"\", append=True)",
+            &[Code::MagicTranslated],
+        );
+        assert!(translate_cell(CellId(0), "%%writefile a.txt\nx").changes_import_resolution);
+    }
+
+    #[test]
+    fn pip_install_becomes_dependencies() {
+        let out = translate_cell(
+            CellId(0),
+            "!pip install -q pandas 'numpy>=2' -r req.txt\n%pip install --upgrade six",
+        );
+        assert_eq!(
+            out.python,
+            "# !pip install -q pandas 'numpy>=2' -r req.txt\n# %pip install --upgrade six"
+        );
+        assert_eq!(out.pip_packages, vec!["pandas", "numpy>=2", "six"]);
+    }
+
+    #[test]
+    fn shell_commands_become_subprocess_calls() {
+        check(
+            "!echo hi",
+            "_nblift.shell(\"echo hi\")",
+            &[Code::ShellCommand],
+        );
+        check(
+            "!echo {name} $user \"q\"",
+            "_nblift.shell(f\"echo {name} {user} \\\"q\\\"\")",
+            &[Code::ShellCommand],
+        );
+        check(
+            "files = !ls *.csv",
+            "files = _nblift.getoutput(\"ls *.csv\")",
+            &[Code::ShellCommand],
+        );
+        check(
+            "for i in range(2):\n    !echo {i}",
+            "for i in range(2):\n    _nblift.shell(f\"echo {i}\")",
+            &[Code::ShellCommand],
+        );
+        check(
+            "%%bash\necho a\necho b",
+            "_nblift.shell_script(\"bash\", \"\"\"\\\necho a\necho b\\n\"\"\")",
+            &[Code::ShellCommand],
+        );
+        check(
+            "%%sh\necho a",
+            "_nblift.shell_script(\"sh\", \"\"\"\\\necho a\\n\"\"\")",
+            &[Code::ShellCommand],
+        );
+    }
+
+    #[test]
+    fn cd_and_env_use_the_support_module() {
+        check(
+            "%cd -q data",
+            "_nblift.cd(\"data\", quiet=True)",
+            &[Code::MagicTranslated],
+        );
+        check(
+            "%env MY_VAR=hello",
+            "_nblift.env(\"MY_VAR=hello\")",
+            &[Code::MagicTranslated],
+        );
+    }
+
+    #[test]
+    fn unknown_magics_are_diagnosed_and_left_out() {
+        check(
+            "%nonexistent arg\nx = 1",
+            "# %nonexistent arg\nx = 1",
+            &[Code::UnsupportedMagic],
+        );
+        check(
+            "%%sql\nSELECT 1",
+            "# %%sql\n# SELECT 1",
+            &[Code::UnsupportedMagic],
+        );
+        check(
+            "%run helper.py",
+            "_nblift.run_script(\"helper.py\", [])",
+            &[Code::UnsupportedMagic],
+        );
+    }
+
+    #[test]
+    fn magic_like_text_inside_strings_and_brackets_is_kept() {
+        check(
+            "s = '''\n%d items\n!x\n'''",
+            "s = '''\n%d items\n!x\n'''",
+            &[],
+        );
+        check("x = (1\n% 2)", "x = (1\n% 2)", &[]);
+        check("a != b", "a != b", &[]);
+    }
+}
