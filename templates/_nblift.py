@@ -24,7 +24,7 @@ class LineList(list):
         return "\n".join(self)
 
     @property
-    def l(self):  # noqa: E743
+    def l(self):
         return self
 
 
@@ -32,7 +32,7 @@ def shell(command):
     """`!command`: run it in a shell, its output going to stdout."""
     sys.stdout.flush()
     completed = subprocess.run(
-        command, shell=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        command, shell=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False
     )
     sys.stdout.write(completed.stdout)
     sys.stdout.flush()
@@ -41,7 +41,7 @@ def shell(command):
 def getoutput(command):
     """`x = !command`: the output's lines."""
     completed = subprocess.run(
-        command, shell=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        command, shell=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False
     )
     return LineList(completed.stdout.splitlines())
 
@@ -49,7 +49,9 @@ def getoutput(command):
 def shell_script(program, script):
     """`%%bash` / `%%sh`: run the cell body with that program."""
     sys.stdout.flush()
-    completed = subprocess.run([program], input=script, stdout=subprocess.PIPE, text=True)
+    completed = subprocess.run(
+        [program], input=script, stdout=subprocess.PIPE, text=True, check=False
+    )
     sys.stdout.write(completed.stdout)
     sys.stdout.flush()
 
@@ -84,7 +86,6 @@ def env(arguments):
     name, value = name.strip(), value.strip()
     os.environ[name] = value
     print(f"env: {name}={value}")
-    return None
 
 
 def run_script(path, arguments):
@@ -128,7 +129,6 @@ def capture():
 
 def display(*objects, **options):
     """Jupyter shows these as rich output, never on stdout; a plain run shows nothing."""
-    return None
 
 
 class _Shell:

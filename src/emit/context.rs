@@ -19,12 +19,10 @@ pub struct Context {
     split: &'static str,
     future_imports: Vec<String>,
     import_groups: Vec<Vec<String>>,
-    star_imports: bool,
-    support_import: String,
-    lib_import: String,
     steps: Vec<StepContext>,
     run_signature: String,
     state_parameters: Vec<String>,
+    state_parameter_defaults: Vec<String>,
     calls: Vec<String>,
     outputs: Vec<OutputContext>,
     parameters: Vec<ParameterContext>,
@@ -187,17 +185,6 @@ pub fn build(plan: &Plan, source: &Source) -> Context {
         })
         .collect();
 
-    let mut support = Vec::new();
-    if plan.uses_support_module {
-        support.push("from . import _nblift".to_owned());
-    }
-    if !plan.support_names.is_empty() {
-        support.push(format!(
-            "from ._nblift import {}",
-            plan.support_names.join(", ")
-        ));
-    }
-
     Context {
         package: plan.package.clone(),
         distribution: plan.package.replace('_', "-"),
@@ -217,15 +204,15 @@ pub fn build(plan: &Plan, source: &Source) -> Context {
         },
         future_imports: plan.future_imports.clone(),
         import_groups: plan.step_imports.clone(),
-        star_imports: plan.star_imports,
-        support_import: support.join("\n"),
-        lib_import: if plan.lib_names_in_steps.is_empty() {
-            String::new()
-        } else {
-            format!("from .lib import {}", plan.lib_names_in_steps.join(", "))
-        },
+
         steps,
         run_signature,
+        state_parameter_defaults: plan
+            .parameters
+            .iter()
+            .filter(|p| p.module_state)
+            .map(|p| format!("{} = {}", p.name, p.default.trim()))
+            .collect(),
         state_parameters: plan
             .parameters
             .iter()

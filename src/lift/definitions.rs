@@ -10,10 +10,10 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use crate::analysis::builtins::is_builtin;
 use crate::analysis::facts::StmtKind;
 use crate::analysis::{Analysis, Name};
+use crate::lift::Library;
 use crate::lift::imports::{Hoisting, render_for};
 use crate::lift::steps::{StatementLayout, StmtRef};
 use crate::lift::text::CellLines;
-use crate::lift::{Library, Options};
 
 pub struct Lifted {
     pub statements: HashSet<StmtRef>,
@@ -133,7 +133,6 @@ pub fn library(
     layout: &StatementLayout,
     lifted: &Lifted,
     hoisting: &Hoisting,
-    options: &Options,
 ) -> (Option<Library>, HashSet<String>) {
     if lifted.statements.is_empty() {
         return (None, HashSet::new());
@@ -155,7 +154,7 @@ pub fn library(
         blocks.push(block.join("\n"));
     }
     let library = Library {
-        imports: render_for(hoisting, &used, None, options),
+        imports: render_for(hoisting, &used, None, &[]),
         code: blocks.join("\n\n\n"),
         names: lifted.names.clone(),
     };

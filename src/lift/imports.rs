@@ -5,7 +5,7 @@
 //! other statement (other than the same import again), and no code before it changes where
 //! imports resolve from (`sys.path`, the working directory, files written by the notebook).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rustpython_parser::text_size::TextRange;
 
@@ -45,7 +45,6 @@ fn bound_object(binding: &ImportBinding) -> BoundObject {
 pub fn hoist(
     analysis: &Analysis,
     layout: &StatementLayout,
-    _options: &Options,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Hoisting {
     let statements: Vec<(StmtRef, &crate::analysis::StmtFacts)> = analysis
@@ -97,7 +96,10 @@ pub fn hoist(
                     if layout.standalone(*at) {
                         hoisting.hoisted.insert(*at);
                         for binding in bindings {
-                            let line = render_from("__future__", 0, &[binding]);
+                            let line = format!(
+                                "from __future__ import {}",
+                                binding.name.as_deref().unwrap_or_default()
+                            );
                             if !hoisting.future.contains(&line) {
                                 hoisting.future.push(line);
                             }
@@ -165,111 +167,210 @@ pub fn hoist(
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Group {
+enum Section {
     Stdlib,
     ThirdParty,
     Local,
 }
 
-fn group_of(module: &str, level: u32, options: &Options) -> Group {
-    let top = module.split('.').next().unwrap_or_default();
-    if level > 0 || options.local_modules.contains(top) {
-        Group::Local
-    } else if is_stdlib(top) {
-        Group::Stdlib
+/// Sections as ruff's isort sees them: relative imports are local; modules beside the
+/// notebook are not part of the package, so they sort with the third-party ones.
+fn section_of(binding: &ImportBinding) -> Section {
+    if binding.level > 0 {
+        Section::Local
+    } else if is_stdlib(binding.top_level_module()) {
+        Section::Stdlib
     } else {
-        Group::ThirdParty
+        Section::ThirdParty
     }
+}
+
+/// isort's member order (ruff's default `order-by-type`): CONSTANTS, Classes, the rest.
+fn member_key(name: &str) -> (u8, String) {
+    let rank = if name.len() > 1 && name.chars().all(|c| !c.is_lowercase()) {
+        0
+    } else if name.starts_with(|c: char| c.is_uppercase()) {
+        1
+    } else {
+        2
+    };
+    (rank, name.to_owned())
+}
+
+/// The longest import line ruff's isort leaves on one line (its default line length).
+const LINE_LENGTH: usize = 88;
+
+/// One binding of a rendered import block, and whether nothing uses it (kept for its side
+/// effects, marked so ruff accepts it).
+pub struct ImportItem<'a> {
+    pub binding: &'a ImportBinding,
+    pub unused: bool,
 }
 
 /// Import lines for a module that uses `used`. With `unused_elsewhere`, hoisted imports that
 /// neither this module nor that one uses are kept here too (an import may matter for its side
-/// effects), marked for ruff.
+/// effects). `extra` adds the package's own relative imports.
 pub fn render_for(
     hoisting: &Hoisting,
     used: &HashSet<String>,
     unused_elsewhere: Option<&HashSet<String>>,
-    options: &Options,
+    extra: &[ImportBinding],
 ) -> Vec<Vec<String>> {
-    let mut plain: BTreeMap<Group, BTreeSet<String>> = BTreeMap::new();
-    let mut from: BTreeMap<(Group, u32, String), Vec<&ImportBinding>> = BTreeMap::new();
-    let mut side_effect: BTreeMap<Group, BTreeSet<String>> = BTreeMap::new();
+    let mut items: Vec<ImportItem> = Vec::new();
     for binding in &hoisting.bindings {
         let name = binding.bound_name();
         let wanted = used.contains(name);
         let unused = unused_elsewhere.is_some_and(|other| !wanted && !other.contains(name));
-        if !wanted && !unused {
-            continue;
-        }
-        let group = group_of(&binding.module, binding.level, options);
-        if unused {
-            side_effect
-                .entry(group)
-                .or_default()
-                .insert(format!("{}  # noqa: F401", render_one(binding)));
-        } else if binding.name.is_none() {
-            plain.entry(group).or_default().insert(render_one(binding));
-        } else {
-            from.entry((group, binding.level, binding.module.clone()))
-                .or_default()
-                .push(binding);
+        if wanted || unused {
+            items.push(ImportItem { binding, unused });
         }
     }
-    if unused_elsewhere.is_some() {
-        for (module, level) in &hoisting.star_modules {
-            let group = group_of(module, *level, options);
-            side_effect.entry(group).or_default().insert(format!(
-                "from {}{module} import *  # noqa: F403",
-                ".".repeat(*level as usize)
-            ));
+    items.extend(extra.iter().map(|binding| ImportItem {
+        binding,
+        unused: false,
+    }));
+    let mut sections = render_sections(&items);
+    if unused_elsewhere.is_some() && !hoisting.star_modules.is_empty() {
+        let stars = hoisting.star_modules.iter().map(|(module, level)| {
+            (
+                section_of(&ImportBinding {
+                    module: module.clone(),
+                    name: None,
+                    alias: None,
+                    level: *level,
+                }),
+                format!("from {}{module} import *", ".".repeat(*level as usize)),
+            )
+        });
+        for (section, line) in stars {
+            sections.entry(section).or_default().push(line);
         }
     }
-    [Group::Stdlib, Group::ThirdParty, Group::Local]
-        .into_iter()
-        .map(|group| {
-            let mut lines: Vec<String> = plain
-                .remove(&group)
-                .unwrap_or_default()
-                .into_iter()
-                .collect();
-            for ((g, level, module), bindings) in &from {
-                if *g == group {
-                    lines.push(render_from(module, *level, bindings));
-                }
-            }
-            lines.extend(side_effect.remove(&group).unwrap_or_default());
-            lines
-        })
+    sections
+        .into_values()
         .filter(|lines| !lines.is_empty())
         .collect()
 }
 
-fn render_one(binding: &ImportBinding) -> String {
-    match (&binding.name, &binding.alias) {
-        (None, None) => format!("import {}", binding.module),
-        (None, Some(alias)) => format!("import {} as {alias}", binding.module),
-        _ => render_from(&binding.module, binding.level, &[binding]),
-    }
+/// A `from` statement being assembled.
+struct FromStatement<'a> {
+    module: &'a str,
+    level: u32,
+    /// Members as written (`name` or `name as alias`), and whether each is unused.
+    members: Vec<(String, bool)>,
 }
 
-fn render_from(module: &str, level: u32, bindings: &[&ImportBinding]) -> String {
-    let mut names: Vec<String> = bindings
-        .iter()
-        .map(|b| {
-            let name = b.name.as_deref().unwrap_or_default();
-            match &b.alias {
-                Some(alias) => format!("{name} as {alias}"),
-                None => name.to_owned(),
+/// Where a statement sorts inside its section: deeper relative levels first, then the module
+/// (case-insensitively), then the first member.
+type StatementOrder = (u32, String, (u8, String));
+
+/// Sorted, grouped import statements, formatted as ruff's isort formats them.
+fn render_sections(items: &[ImportItem]) -> BTreeMap<Section, Vec<String>> {
+    let mut plain: BTreeMap<Section, Vec<(String, String)>> = BTreeMap::new();
+    // One statement per module, except that `name as alias` members stand alone, as isort
+    // keeps them by default.
+    let mut from: BTreeMap<(Section, u32, String, String), FromStatement> = BTreeMap::new();
+    for item in items {
+        let binding = item.binding;
+        let section = section_of(binding);
+        let Some(name) = &binding.name else {
+            let mut line = match &binding.alias {
+                Some(alias) => format!("import {} as {alias}", binding.module),
+                None => format!("import {}", binding.module),
+            };
+            if item.unused {
+                line.push_str("  # noqa: F401");
             }
-        })
-        .collect();
-    names.sort();
-    names.dedup();
-    format!(
-        "from {}{module} import {}",
-        ".".repeat(level as usize),
-        names.join(", ")
-    )
+            plain
+                .entry(section)
+                .or_default()
+                .push((binding.module.to_lowercase(), line));
+            continue;
+        };
+        let member = match &binding.alias {
+            Some(alias) => format!("{name} as {alias}"),
+            None => name.clone(),
+        };
+        let alone = if binding.alias.is_some() {
+            member.clone()
+        } else {
+            String::new()
+        };
+        from.entry((section, binding.level, binding.module.to_lowercase(), alone))
+            .or_insert_with(|| FromStatement {
+                module: &binding.module,
+                level: binding.level,
+                members: Vec::new(),
+            })
+            .members
+            .push((member, item.unused));
+    }
+
+    let mut ordered: BTreeMap<Section, Vec<(StatementOrder, String)>> = BTreeMap::new();
+    for ((section, level, module_key, _), mut statement) in from {
+        statement
+            .members
+            .sort_by_key(|(member, _)| member_key(member));
+        statement.members.dedup();
+        let order = (
+            u32::MAX - level,
+            module_key,
+            member_key(&statement.members[0].0),
+        );
+        let head = format!(
+            "from {}{} import ",
+            ".".repeat(statement.level as usize),
+            statement.module
+        );
+        ordered
+            .entry(section)
+            .or_default()
+            .push((order, format_from(&head, &statement.members)));
+    }
+
+    let mut sections: BTreeMap<Section, Vec<String>> = BTreeMap::new();
+    for section in [Section::Stdlib, Section::ThirdParty, Section::Local] {
+        let mut lines: Vec<String> = Vec::new();
+        if let Some(mut statements) = plain.remove(&section) {
+            statements.sort();
+            statements.dedup();
+            lines.extend(statements.into_iter().map(|(_, line)| line));
+        }
+        if let Some(mut statements) = ordered.remove(&section) {
+            statements.sort();
+            lines.extend(statements.into_iter().map(|(_, line)| line));
+        }
+        if !lines.is_empty() {
+            sections.insert(section, lines);
+        }
+    }
+    sections
+}
+
+/// `from m import a, b` on one line when it fits and has no comments, else one member per
+/// line in parentheses, as ruff formats it.
+fn format_from(head: &str, members: &[(String, bool)]) -> String {
+    let names: Vec<&str> = members.iter().map(|(m, _)| m.as_str()).collect();
+    let one_line = format!("{head}{}", names.join(", "));
+    let any_unused = members.iter().any(|(_, unused)| *unused);
+    if members.len() == 1 && any_unused && one_line.len() + 14 <= LINE_LENGTH {
+        return format!("{one_line}  # noqa: F401");
+    }
+    if one_line.len() <= LINE_LENGTH && !any_unused {
+        return one_line;
+    }
+    let mut out = format!("{head}(\n");
+    for (member, unused) in members {
+        out.push_str("    ");
+        out.push_str(member);
+        out.push(',');
+        if *unused {
+            out.push_str("  # noqa: F401");
+        }
+        out.push('\n');
+    }
+    out.push(')');
+    out
 }
 
 /// The package's dependencies: third-party modules the notebook imports anywhere, and what

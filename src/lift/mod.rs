@@ -17,10 +17,11 @@ pub mod text;
 
 use std::collections::BTreeSet;
 
-use crate::analysis::facts::LiteralKind;
+use crate::analysis::facts::{ImportBinding, LiteralKind};
 use crate::analysis::{Analysis, Name};
 use crate::diagnostic::{CellId, Diagnostic};
 use crate::notebook::Notebook;
+use crate::notebook::magics::SUPPORT_MODULE;
 
 /// How code cells are grouped into steps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -64,16 +65,9 @@ pub struct Plan {
     pub split: Split,
     /// `from __future__` imports, which must open every module.
     pub future_imports: Vec<String>,
-    /// Imports of `steps.py`, grouped standard library / third party / local.
+    /// Imports of `steps.py`, grouped standard library / third party / local, including the
+    /// package's own support module and `lib.py`.
     pub step_imports: Vec<Vec<String>>,
-    /// Lifted definitions that `steps.py` uses.
-    pub lib_names_in_steps: Vec<String>,
-    /// Kernel names (`display`, `get_ipython`) the steps use from the support module.
-    pub support_names: Vec<String>,
-    /// The steps call the support module (`_nblift.shell(…)`).
-    pub uses_support_module: bool,
-    /// A star import was hoisted, so names in `steps.py` may come from it.
-    pub star_imports: bool,
     pub library: Option<Library>,
     pub steps: Vec<Step>,
     pub parameters: Vec<Parameter>,
@@ -137,7 +131,7 @@ pub fn plan(
 ) -> (Plan, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let layout = steps::StatementLayout::new(analysis);
-    let hoisting = imports::hoist(analysis, &layout, options, &mut diagnostics);
+    let hoisting = imports::hoist(analysis, &layout, &mut diagnostics);
     let lifted = definitions::lift(analysis, &layout, &hoisting);
     let parameters = steps::parameter_cell(notebook, analysis, &layout);
     let grouped = steps::group(notebook, analysis, options.split);
@@ -151,20 +145,32 @@ pub fn plan(
     };
     let flow = steps::flow(&inputs, &grouped, options);
 
-    let (library, lib_uses) = definitions::library(analysis, &layout, &lifted, &hoisting, options);
+    let (library, lib_uses) = definitions::library(analysis, &layout, &lifted, &hoisting);
     let step_uses = flow.names_read_by_steps();
-    let step_imports = imports::render_for(&hoisting, &step_uses, Some(&lib_uses), options);
-    let lib_names_in_steps: Vec<String> = lifted
+    // The package's own modules the steps import: the support module and `lib.py`.
+    let relative = |module: &str, name: &str| ImportBinding {
+        module: module.to_owned(),
+        name: Some(name.to_owned()),
+        alias: None,
+        level: 1,
+    };
+    let mut own_imports = Vec::new();
+    if step_uses.contains(SUPPORT_MODULE) {
+        own_imports.push(relative("", SUPPORT_MODULE));
+    }
+    for name in ["display", "get_ipython"] {
+        if step_uses.contains(name) && !flow.bound_anywhere.contains(name) {
+            own_imports.push(relative(SUPPORT_MODULE, name));
+        }
+    }
+    for name in lifted
         .names
         .iter()
         .filter(|n| step_uses.contains(n.as_str()))
-        .cloned()
-        .collect();
-    let support_names = ["display", "get_ipython"]
-        .into_iter()
-        .filter(|n| step_uses.contains(*n) && !flow.bound_anywhere.contains(*n))
-        .map(str::to_owned)
-        .collect();
+    {
+        own_imports.push(relative("lib", name));
+    }
+    let step_imports = imports::render_for(&hoisting, &step_uses, Some(&lib_uses), &own_imports);
 
     let (title, description) = steps::title_and_description(notebook);
     let plan = Plan {
@@ -174,10 +180,6 @@ pub fn plan(
         split: options.split,
         future_imports: hoisting.future.clone(),
         step_imports,
-        lib_names_in_steps,
-        support_names,
-        uses_support_module: step_uses.contains("_nblift"),
-        star_imports: hoisting.star_imports,
         library,
         steps: flow.steps,
         parameters: flow.parameters,

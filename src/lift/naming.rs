@@ -10,20 +10,32 @@ const KEYWORDS: &[&str] = &[
     "try", "type", "while", "with", "yield",
 ];
 
-/// Lowercase snake case of `text`: letters and digits kept, everything else one `_`.
+/// Lowercase snake case of `text`: letters and digits kept, everything else one `_`; cut at
+/// a word boundary to at most `max_len` characters where the first word allows.
 pub fn snake_case(text: &str, max_len: usize) -> String {
     let mut out = String::new();
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('_') && !out.is_empty() {
-            out.push('_');
-        }
-        if out.len() >= max_len {
+    for word in text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        let word = word.to_ascii_lowercase();
+        let needed = if out.is_empty() {
+            word.len()
+        } else {
+            out.len() + 1 + word.len()
+        };
+        if needed > max_len {
+            if out.is_empty() {
+                out = word[..max_len].to_owned();
+            }
             break;
         }
+        if !out.is_empty() {
+            out.push('_');
+        }
+        out.push_str(&word);
     }
-    out.trim_matches('_').to_owned()
+    out
 }
 
 /// A valid identifier from `text`, or `fallback` when nothing usable is left.
@@ -83,6 +95,14 @@ mod tests {
         assert_eq!(identifier("class", "step", 40), "class_");
         assert_eq!(identifier("Ünïcode", "step", 40), "n_code");
         assert_eq!(identifier("???", "step", 40), "step");
+        assert_eq!(
+            identifier(
+                "A function reads a global that is rebound later",
+                "step",
+                40
+            ),
+            "a_function_reads_a_global_that_is"
+        );
     }
 
     #[test]

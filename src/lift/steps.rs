@@ -532,6 +532,11 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &HashSet<Name>
     let mut edges: BTreeMap<(Option<usize>, usize), Vec<Name>> = BTreeMap::new();
     let mut new_state = HashSet::new();
 
+    // A step that binds a name only on some paths (a loop, a branch) keeps the earlier value
+    // on the others, so when a later step reads that name, the step must also receive it.
+    let mut maybe_kept: Vec<(usize, &Name, Provider)> = Vec::new();
+    let mut demanded: HashSet<(usize, &Name)> = HashSet::new();
+
     for (index, facts) in all_facts.iter().enumerate() {
         let bound_here: HashSet<&Name> = facts.binds.iter().map(|(n, _)| n).collect();
         let mut taken: Vec<&Name> = Vec::new();
@@ -546,12 +551,10 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &HashSet<Name>
             }
         }
         for (name, conditional) in &facts.binds {
-            if *conditional
-                && !state.contains(name)
-                && provider.contains_key(name)
-                && !taken.contains(&name)
-            {
-                taken.push(name);
+            if *conditional && !state.contains(name) && !taken.contains(&name) {
+                if let Some(&earlier) = provider.get(name) {
+                    maybe_kept.push((index, name, earlier));
+                }
             }
         }
         for name in &taken {
@@ -559,6 +562,7 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &HashSet<Name>
                 Provider::Parameter => None,
                 Provider::Step(step) => {
                     returned[step].insert(name);
+                    demanded.insert((step, name));
                     Some(step)
                 }
             };
@@ -567,7 +571,7 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &HashSet<Name>
                 .or_default()
                 .push((*name).clone());
         }
-        params.push(taken.into_iter().cloned().collect());
+        params.push(taken.into_iter().cloned().collect::<Vec<Name>>());
         for name in &facts.deletes {
             if !facts.live_at_end.contains(name) {
                 provider.remove(name);
@@ -579,10 +583,32 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &HashSet<Name>
             }
         }
     }
+    for (index, name, earlier) in maybe_kept {
+        if demanded.contains(&(index, name)) {
+            params[index].push(name.clone());
+            let from = match earlier {
+                Provider::Parameter => None,
+                Provider::Step(step) => {
+                    returned[step].insert(name);
+                    Some(step)
+                }
+            };
+            edges.entry((from, index)).or_default().push(name.clone());
+        }
+    }
 
+    // Final values are returned too, except a name the step binds only on some paths and
+    // does not receive: returning it could fail where the notebook simply kept no value.
     let mut finals: Vec<Name> = Vec::new();
     for (name, source) in &provider {
         if let Provider::Step(step) = source {
+            let only_maybe = all_facts[*step]
+                .binds
+                .iter()
+                .any(|(n, conditional)| n == *name && *conditional);
+            if only_maybe && !params[*step].contains(name) && !returned[*step].contains(name) {
+                continue;
+            }
             returned[*step].insert(name);
         }
         finals.push((*name).clone());

@@ -1,0 +1,134 @@
+//! Test support shared by the integration tests: the pinned Python environment, running the
+//! `nblift` binary, and copying fixture folders into scratch space.
+//!
+//! The venv lives in `target/nblift-venv`, is made once from `tests/support/requirements.txt`
+//! and reused while that file is unchanged, so `cargo test` needs nothing installed by hand.
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixtures() -> PathBuf {
+    root().join("tests").join("fixtures")
+}
+
+pub fn nblift() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_nblift"))
+}
+
+/// The venv's folder, created and filled on first use.
+pub fn venv() -> &'static Path {
+    static VENV: OnceLock<PathBuf> = OnceLock::new();
+    VENV.get_or_init(make_venv)
+}
+
+pub fn python() -> PathBuf {
+    venv().join("bin").join("python")
+}
+
+pub fn venv_tool(name: &str) -> PathBuf {
+    venv().join("bin").join(name)
+}
+
+fn make_venv() -> PathBuf {
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
+    let venv = target.join("nblift-venv");
+    let requirements = root().join("tests/support/requirements.txt");
+    let wanted =
+        fs::read_to_string(&requirements).expect("tests/support/requirements.txt is readable");
+    let marker = venv.join("requirements.installed");
+    fs::create_dir_all(&target).expect("target folder");
+    // Test binaries may run side by side: a lock folder makes one of them the installer.
+    let lock = target.join("nblift-venv.lock");
+    let mut waited = 0;
+    while fs::create_dir(&lock).is_err() {
+        assert!(waited < 1800, "timed out waiting for {}", lock.display());
+        std::thread::sleep(Duration::from_secs(1));
+        waited += 1;
+    }
+    let result = std::panic::catch_unwind(|| {
+        if fs::read_to_string(&marker).ok().as_deref() == Some(wanted.as_str()) {
+            return;
+        }
+        let _ = fs::remove_dir_all(&venv);
+        run_checked(
+            Command::new("python3").args(["-m", "venv"]).arg(&venv),
+            "python3 -m venv",
+        );
+        run_checked(
+            Command::new(venv.join("bin/python"))
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--disable-pip-version-check",
+                    "-q",
+                    "-r",
+                ])
+                .arg(&requirements),
+            "pip install -r tests/support/requirements.txt",
+        );
+        fs::write(&marker, &wanted).expect("write the venv marker");
+    });
+    let _ = fs::remove_dir(&lock);
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+    venv
+}
+
+fn run_checked(command: &mut Command, what: &str) {
+    let status = command.status().unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(status.success(), "{what} failed with {status}");
+}
+
+/// Copies a folder's files (recursively) into a new scratch folder.
+pub fn scratch_copy(folder: &Path) -> tempfile::TempDir {
+    let scratch = tempfile::tempdir().expect("scratch folder");
+    copy_dir(folder, scratch.path());
+    scratch
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in fs::read_dir(from)
+        .expect("readable fixture folder")
+        .flatten()
+    {
+        let path = entry.path();
+        let destination = to.join(entry.file_name());
+        if path.is_dir() {
+            fs::create_dir_all(&destination).expect("create folder");
+            copy_dir(&path, &destination);
+        } else {
+            fs::copy(&path, &destination).expect("copy file");
+        }
+    }
+}
+
+pub fn text(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Every `.ipynb` under `folder`, sorted.
+pub fn notebooks_under(folder: &Path) -> Vec<PathBuf> {
+    let mut notebooks: Vec<PathBuf> = walkdir::WalkDir::new(folder)
+        .into_iter()
+        .flatten()
+        .map(|e| e.into_path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ipynb"))
+        .collect();
+    notebooks.sort();
+    notebooks
+}
