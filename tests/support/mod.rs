@@ -132,3 +132,15 @@ pub fn notebooks_under(folder: &Path) -> Vec<PathBuf> {
     notebooks.sort();
     notebooks
 }
+
+/// Every file under `folder`, sorted.
+pub fn files_under(folder: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(folder)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect();
+    files.sort();
+    files
+}

@@ -1,0 +1,258 @@
+//! The command line on bad input and around the output folder: each case asserts the exit
+//! code and the message, and that the notebook is left byte-identical.
+
+mod support;
+
+use std::fs;
+use std::path::Path;
+
+/// Converts `fixture` into a fresh folder; returns (exit code, stdout, stderr).
+fn convert(fixture: &str, extra: &[&str]) -> (i32, String, String) {
+    let notebook = support::fixtures().join(fixture);
+    let before = fs::read(&notebook).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let output = support::nblift()
+        .arg("convert")
+        .arg(&notebook)
+        .arg("-o")
+        .arg(out.path().join("pkg"))
+        .args(extra)
+        .output()
+        .unwrap();
+    assert_eq!(
+        fs::read(&notebook).unwrap(),
+        before,
+        "{fixture} was modified"
+    );
+    let (stdout, stderr) = support::text(&output);
+    (output.status.code().unwrap(), stdout, stderr)
+}
+
+/// A refused notebook: exit 1, each expected line part in stderr, nothing written.
+fn check_refused(fixture: &str, expected: &[&str]) {
+    let (code, stdout, stderr) = convert(fixture, &[]);
+    assert_eq!(code, 1, "{fixture}: exit code\n{stderr}");
+    assert!(
+        stdout.is_empty(),
+        "{fixture}: nothing is written, nothing reported on stdout: {stdout}"
+    );
+    for part in expected {
+        assert!(
+            stderr.contains(part),
+            "{fixture}: expected {part:?} in:\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn invalid_json_is_located_by_line_and_column() {
+    check_refused(
+        "bad/invalid_json.ipynb",
+        &["invalid_json.ipynb:5:9: error[NB001]: invalid notebook JSON: expected `:`"],
+    );
+}
+
+#[test]
+fn a_truncated_file_is_called_truncated() {
+    check_refused(
+        "bad/truncated.ipynb",
+        &["truncated.ipynb:27:4: error[NB001]", "truncated?"],
+    );
+}
+
+#[test]
+fn missing_and_unsupported_nbformat_are_refused() {
+    check_refused(
+        "bad/missing_nbformat.ipynb",
+        &["error[NB003]: the notebook has no `nbformat` version"],
+    );
+    check_refused(
+        "bad/unsupported_nbformat.ipynb",
+        &["error[NB003]: unsupported nbformat 5"],
+    );
+}
+
+#[test]
+fn an_r_kernel_is_refused() {
+    check_refused(
+        "bad/r_kernel.ipynb",
+        &["error[NB004]: the notebook's kernel language is `R`, not Python"],
+    );
+}
+
+#[test]
+fn a_syntax_error_is_located_and_the_other_cells_are_still_analysed() {
+    check_refused(
+        "bad/syntax_error_cell.ipynb",
+        &[
+            "syntax_error_cell.ipynb:cell 3:1:12: error[NB201]: syntax error",
+            "cell 4:1:7: error[NB302]: `undefined_name` is not defined",
+        ],
+    );
+}
+
+#[test]
+fn use_before_definition_is_an_error_naming_both_cells() {
+    check_refused(
+        "bad/use_before_definition.ipynb",
+        &[
+            "cell 2:1:7: error[NB301]: `total` is used before it is defined (first defined in cell 3)",
+            "help: ",
+        ],
+    );
+}
+
+#[test]
+fn python2_code_is_refused_as_python2() {
+    check_refused(
+        "bad/python2_print.ipynb",
+        &["cell 2:1:1: error[NB202]: this cell is Python 2 code"],
+    );
+}
+
+#[test]
+fn json_format_reports_one_object() {
+    let (code, stdout, _) = convert("bad/use_before_definition.ipynb", &["--format", "json"]);
+    assert_eq!(code, 1);
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(report["status"], "refused");
+    assert_eq!(report["diagnostics"][0]["code"], "NB301");
+    assert_eq!(report["diagnostics"][0]["cell"], 2);
+    assert_eq!(report["diagnostics"][0]["line"], 1);
+    assert_eq!(report["diagnostics"][0]["column"], 7);
+}
+
+#[test]
+fn warnings_do_not_stop_a_conversion() {
+    let (code, stdout, stderr) = convert("diagnostics/star_import.ipynb", &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("warning[NB307]"), "{stderr}");
+    assert!(stdout.contains("src/star_import/steps.py"), "{stdout}");
+}
+
+fn convert_into(output: &Path, extra: &[&str]) -> (i32, String) {
+    let result = support::nblift()
+        .arg("convert")
+        .arg(support::fixtures().join("cells/sections.ipynb"))
+        .arg("-o")
+        .arg(output)
+        .args(extra)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = support::text(&result);
+    (result.status.code().unwrap(), format!("{stdout}{stderr}"))
+}
+
+#[test]
+fn an_existing_output_is_kept_without_force_and_replaced_with_it() {
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("pkg");
+    fs::create_dir(&target).unwrap();
+    fs::write(target.join("mine.txt"), "keep me").unwrap();
+
+    let (code, text) = convert_into(&target, &[]);
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("already exists and is not empty; pass `--force`"),
+        "{text}"
+    );
+    assert_eq!(
+        fs::read_to_string(target.join("mine.txt")).unwrap(),
+        "keep me"
+    );
+
+    let (code, text) = convert_into(&target, &["--force"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(!target.join("mine.txt").exists());
+    assert!(target.join("src/sections/steps.py").is_file());
+    // Nothing is left behind in the parent but the package.
+    let names: Vec<String> = fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, vec!["pkg".to_owned()]);
+}
+
+#[test]
+fn an_output_that_is_a_file_is_refused() {
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("pkg");
+    fs::write(&target, "a file").unwrap();
+    let (code, text) = convert_into(&target, &["--force"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("exists and is not a folder"), "{text}");
+    assert_eq!(fs::read_to_string(&target).unwrap(), "a file");
+}
+
+#[test]
+fn dry_run_lists_files_and_writes_nothing() {
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("pkg");
+    let (code, text) = convert_into(&target, &["--dry-run"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("would write package `sections`"), "{text}");
+    assert!(text.contains("src/sections/pipeline.py"), "{text}");
+    assert!(!target.exists());
+}
+
+#[test]
+fn a_missing_notebook_and_a_bad_package_name_are_usage_errors() {
+    let out = tempfile::tempdir().unwrap();
+    let result = support::nblift()
+        .args(["convert", "no/such.ipynb", "-o"])
+        .arg(out.path().join("x"))
+        .output()
+        .unwrap();
+    assert_eq!(result.status.code(), Some(2));
+    assert!(
+        support::text(&result)
+            .1
+            .contains("cannot read `no/such.ipynb`")
+    );
+    let (code, text) = convert_into(&out.path().join("y"), &["--name", "not-valid"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("`not-valid` is not a valid Python package name"),
+        "{text}"
+    );
+}
+
+#[test]
+fn package_names_never_shadow_what_the_notebook_imports() {
+    let out = tempfile::tempdir().unwrap();
+    let notebook = out.path().join("json.ipynb");
+    fs::copy(
+        support::fixtures().join("imports/duplicate_imports_across_cells.ipynb"),
+        &notebook,
+    )
+    .unwrap();
+    let result = support::nblift()
+        .arg("convert")
+        .arg(&notebook)
+        .arg("-o")
+        .arg(out.path().join("o"))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = support::text(&result);
+    assert!(
+        stdout.contains("package `json_pipeline`"),
+        "{stdout}{stderr}"
+    );
+}
+
+#[test]
+fn check_reports_without_writing() {
+    let result = support::nblift()
+        .arg("check")
+        .arg(support::fixtures().join("bad/use_before_definition.ipynb"))
+        .output()
+        .unwrap();
+    assert_eq!(result.status.code(), Some(1));
+    assert!(support::text(&result).1.contains("error[NB301]"));
+    let result = support::nblift()
+        .arg("check")
+        .arg(support::fixtures().join("cells/sections.ipynb"))
+        .output()
+        .unwrap();
+    assert_eq!(result.status.code(), Some(0));
+}

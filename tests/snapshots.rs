@@ -1,0 +1,70 @@
+//! Snapshots of whole conversions: every emitted file under a `# --- path ---` header, then
+//! the diagnostics, as `nblift convert` reports them. Reviewed with `cargo insta review`; the
+//! equivalence tests prove the behaviour, these show the shape of the output.
+
+mod support;
+
+use std::fs;
+
+fn check(fixture: &str, name: &str) {
+    // Relative paths keep the snapshot independent of where the repository is checked out.
+    let output = format!("target/snapshot-output/{name}");
+    let result = support::nblift()
+        .current_dir(support::root())
+        .args([
+            "convert",
+            &format!("tests/fixtures/{fixture}"),
+            "-o",
+            &output,
+            "--force",
+        ])
+        .output()
+        .unwrap();
+    let (_, stderr) = support::text(&result);
+    assert!(result.status.success(), "{fixture}: {stderr}");
+    let mut text = String::new();
+    for path in support::files_under(&support::root().join(&output)) {
+        let relative = path.strip_prefix(support::root().join(&output)).unwrap();
+        if relative.ends_with("_nblift.py") {
+            // The support module is the same in every package; it is not the fixture's output.
+            continue;
+        }
+        text.push_str(&format!("# --- {} ---\n", relative.display()));
+        text.push_str(&fs::read_to_string(&path).unwrap());
+        text.push('\n');
+    }
+    text.push_str("# --- diagnostics ---\n");
+    text.push_str(&stderr);
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!(name, text);
+    });
+}
+
+#[test]
+fn example_sales_report() {
+    check("example/sales_report.ipynb", "example_sales_report");
+}
+
+#[test]
+fn function_reads_global_rebound_later() {
+    check(
+        "dataflow/function_reads_global_rebound_later.ipynb",
+        "function_reads_global_rebound_later",
+    );
+}
+
+#[test]
+fn parameters_cell_read_by_function() {
+    check(
+        "params/parameters_cell_read_by_function.ipynb",
+        "parameters_cell_read_by_function",
+    );
+}
+
+#[test]
+fn magics_shell_and_writefile() {
+    check(
+        "magics/writefile_python_module.ipynb",
+        "writefile_python_module",
+    );
+}
