@@ -12,10 +12,12 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-/// Fixture folders that are not run: refused notebooks, and notebooks a fresh kernel cannot run.
-const NOT_RUNNABLE: &[&str] = &["bad", "static"];
+/// Fixture folders never converted successfully: refused notebooks.
+const REFUSED: &str = "bad/";
+/// Fixture folders converted and checked but not run: a fresh kernel cannot run them.
+const NOT_RUNNABLE: &str = "static/";
 
-/// Extra `convert` flags some fixtures pin.
+/// The `convert` flags a fixture pins for its default conversion.
 fn convert_flags(relative: &str) -> &'static [&'static str] {
     match relative {
         "split/step_tags.ipynb" => &["--split", "tags"],
@@ -24,12 +26,17 @@ fn convert_flags(relative: &str) -> &'static [&'static str] {
     }
 }
 
+/// Every runnable fixture is also converted with these splits: the dataflow must hold
+/// however the cells are grouped.
+const OTHER_SPLITS: [&[&str]; 2] = [&["--split", "cells"], &["--split", "single"]];
+
 struct Case {
     notebook: PathBuf,
     relative: String,
+    runnable: bool,
 }
 
-fn runnable_cases() -> Vec<Case> {
+fn cases() -> Vec<Case> {
     let fixtures = support::fixtures();
     support::notebooks_under(&fixtures)
         .into_iter()
@@ -39,13 +46,14 @@ fn runnable_cases() -> Vec<Case> {
                 .unwrap()
                 .to_string_lossy()
                 .replace('\\', "/");
-            Case { notebook, relative }
+            let runnable = !relative.starts_with(NOT_RUNNABLE);
+            Case {
+                notebook,
+                relative,
+                runnable,
+            }
         })
-        .filter(|case| {
-            !NOT_RUNNABLE
-                .iter()
-                .any(|folder| case.relative.starts_with(&format!("{folder}/")))
-        })
+        .filter(|case| !case.relative.starts_with(REFUSED))
         .collect()
 }
 
@@ -156,116 +164,54 @@ fn files_of(folder: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
         .collect()
 }
 
+/// A finished conversion: which case, with which flags, where, and the package name.
+struct Conversion {
+    case: usize,
+    flags: &'static [&'static str],
+    output: PathBuf,
+    package: String,
+}
+
 #[test]
-fn every_runnable_fixture_prints_the_same_as_its_package() {
-    let cases = runnable_cases();
+fn every_fixture_converts_cleanly_and_runs_the_same_as_its_package() {
+    let cases = cases();
     assert!(cases.len() > 50, "fixtures missing: {}", cases.len());
     let work = tempfile::tempdir().unwrap();
     let mut failures: Vec<String> = Vec::new();
+    let mut conversions: Vec<Conversion> = Vec::new();
 
-    // Convert each fixture twice: the second conversion must give the same bytes.
-    let mut converted: Vec<Option<(PathBuf, String)>> = Vec::new();
     for (index, case) in cases.iter().enumerate() {
-        let first = work.path().join(format!("out{index}"));
-        let second = work.path().join(format!("again{index}"));
-        let flags = convert_flags(&case.relative);
-        match (
-            convert(&case.notebook, &first, flags),
-            convert(&case.notebook, &second, flags),
-        ) {
-            (Ok(package), Ok(_)) => {
-                if files_of(&first) != files_of(&second) {
-                    failures.push(format!(
-                        "{}: converting twice gave different files",
-                        case.relative
-                    ));
-                }
-                converted.push(Some((first, package)));
-            }
-            (Err(error), _) | (_, Err(error)) => {
-                failures.push(format!("{}: {error}", case.relative));
-                converted.push(None);
+        let mut all_flags = vec![convert_flags(&case.relative)];
+        if case.runnable {
+            all_flags.extend(OTHER_SPLITS);
+        }
+        for (variant, flags) in all_flags.into_iter().enumerate() {
+            let output = work.path().join(format!("out{index}-{variant}"));
+            match convert(&case.notebook, &output, flags) {
+                Ok(package) => conversions.push(Conversion {
+                    case: index,
+                    flags,
+                    output,
+                    package,
+                }),
+                Err(error) => failures.push(format!("{} {flags:?}: {error}", case.relative)),
             }
         }
-    }
-
-    // The notebooks, each in a fresh kernel and a scratch copy of its folder.
-    let kernel_dirs: Vec<tempfile::TempDir> = cases
-        .iter()
-        .map(|c| support::scratch_copy(c.notebook.parent().unwrap()))
-        .collect();
-    let jobs: Vec<KernelJob> = cases
-        .iter()
-        .zip(&kernel_dirs)
-        .map(|(c, dir)| KernelJob {
-            notebook: dir.path().join(c.notebook.file_name().unwrap()),
-            cwd: dir.path().to_path_buf(),
-            params: BTreeMap::new(),
-        })
-        .collect();
-    let kernel_results = run_in_kernels(&jobs);
-
-    // The packages, each in its own scratch copy, two at a time.
-    let package_results: Vec<Option<Result<String, String>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = cases
-            .chunks(cases.len().div_ceil(2))
-            .zip(converted.chunks(cases.len().div_ceil(2)))
-            .map(|(case_chunk, converted_chunk)| {
-                scope.spawn(move || {
-                    case_chunk
-                        .iter()
-                        .zip(converted_chunk)
-                        .map(|(case, converted)| {
-                            let (output, package) = converted.as_ref()?;
-                            let cwd = support::scratch_copy(case.notebook.parent().unwrap());
-                            Some(run_package(output, package, cwd.path(), &[]))
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap())
-            .collect()
-    });
-
-    // Equal stdout proves something only where there is stdout: nearly every fixture prints.
-    let printing = kernel_results
-        .iter()
-        .filter(|r| r.as_ref().is_ok_and(|s| !s.trim().is_empty()))
-        .count();
-    assert!(
-        printing + 3 >= cases.len(),
-        "only {printing} of {} fixtures printed anything",
-        cases.len()
-    );
-
-    for ((case, kernel), package) in cases.iter().zip(&kernel_results).zip(&package_results) {
-        let Some(package) = package else { continue };
-        match (kernel, package) {
-            (Err(error), _) => failures.push(format!(
-                "{}: the notebook fails in a kernel: {error}",
+        // Converting again gives the same bytes.
+        let again = work.path().join(format!("again{index}"));
+        let first = work.path().join(format!("out{index}-0"));
+        if convert(&case.notebook, &again, convert_flags(&case.relative)).is_ok()
+            && files_of(&first) != files_of(&again)
+        {
+            failures.push(format!(
+                "{}: converting twice gave different files",
                 case.relative
-            )),
-            (_, Err(error)) => {
-                failures.push(format!("{}: the package fails: {error}", case.relative))
-            }
-            (Ok(expected), Ok(got)) => {
-                if normalise(expected) != normalise(got) {
-                    failures.push(format!(
-                        "{}: stdout differs\n--- notebook\n{}--- package\n{}",
-                        case.relative,
-                        normalise(expected),
-                        normalise(got)
-                    ));
-                }
-            }
+            ));
         }
     }
 
     // Every generated file compiles and passes ruff's default rules.
-    let outputs: Vec<&PathBuf> = converted.iter().flatten().map(|(o, _)| o).collect();
+    let outputs: Vec<&PathBuf> = conversions.iter().map(|c| &c.output).collect();
     let compile = Command::new(support::python())
         .args(["-m", "compileall", "-q"])
         .args(&outputs)
@@ -289,9 +235,88 @@ fn every_runnable_fixture_prints_the_same_as_its_package() {
         failures.push(format!("ruff check failed:\n{}", support::text(&ruff).0));
     }
 
+    // The notebooks, each in a fresh kernel and a scratch copy of its folder.
+    let runnable: Vec<usize> = (0..cases.len()).filter(|&i| cases[i].runnable).collect();
+    let kernel_dirs: Vec<tempfile::TempDir> = runnable
+        .iter()
+        .map(|&i| support::scratch_copy(cases[i].notebook.parent().unwrap()))
+        .collect();
+    let jobs: Vec<KernelJob> = runnable
+        .iter()
+        .zip(&kernel_dirs)
+        .map(|(&i, dir)| KernelJob {
+            notebook: dir.path().join(cases[i].notebook.file_name().unwrap()),
+            cwd: dir.path().to_path_buf(),
+            params: BTreeMap::new(),
+        })
+        .collect();
+    let kernel_results = run_in_kernels(&jobs);
+    let expected: BTreeMap<usize, &Result<String, String>> =
+        runnable.iter().copied().zip(&kernel_results).collect();
+
+    // Equal stdout proves something only where there is stdout: nearly every fixture prints.
+    let printing = kernel_results
+        .iter()
+        .filter(|r| r.as_ref().is_ok_and(|s| !s.trim().is_empty()))
+        .count();
+    assert!(
+        printing + 3 >= runnable.len(),
+        "only {printing} of {} fixtures printed anything",
+        runnable.len()
+    );
+
+    // The packages, each in its own scratch copy, two at a time.
+    let to_run: Vec<&Conversion> = conversions
+        .iter()
+        .filter(|c| cases[c.case].runnable)
+        .collect();
+    let package_results: Vec<Result<String, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = to_run
+            .chunks(to_run.len().div_ceil(2).max(1))
+            .map(|chunk| {
+                let cases = &cases;
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|conversion| {
+                            let cwd = support::scratch_copy(
+                                cases[conversion.case].notebook.parent().unwrap(),
+                            );
+                            run_package(&conversion.output, &conversion.package, cwd.path(), &[])
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+
+    for (conversion, got) in to_run.iter().zip(&package_results) {
+        let case = &cases[conversion.case];
+        let label = format!("{} {:?}", case.relative, conversion.flags);
+        match (expected[&conversion.case], got) {
+            (Err(error), _) => {
+                failures.push(format!("{label}: the notebook fails in a kernel: {error}"))
+            }
+            (_, Err(error)) => failures.push(format!("{label}: the package fails: {error}")),
+            (Ok(expected), Ok(got)) => {
+                if normalise(expected) != normalise(got) {
+                    failures.push(format!(
+                        "{label}: stdout differs\n--- notebook\n{}--- package\n{}",
+                        normalise(expected),
+                        normalise(got)
+                    ));
+                }
+            }
+        }
+    }
+
     assert!(
         failures.is_empty(),
-        "{} of {} fixtures failed:\n\n{}",
+        "{} failures over {} fixtures:\n\n{}",
         failures.len(),
         cases.len(),
         failures.join("\n\n")
