@@ -1083,3 +1083,125 @@ fn root_name(expr: &Expr) -> Option<&ast::ExprName> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::analysis::parse::parse_cell;
+    use crate::diagnostic::CellId;
+
+    /// One line per statement: its non-empty facts, `?` marking conditional bindings.
+    fn check(source: &str, expect: &[&str]) {
+        let statements = parse_cell(CellId(0), source).unwrap();
+        let got: Vec<String> = statements
+            .iter()
+            .map(|s| {
+                let names = |list: Vec<String>| list.join(" ");
+                let mut parts = Vec::new();
+                let mut push = |label: &str, list: Vec<String>| {
+                    if !list.is_empty() {
+                        parts.push(format!("{label}: {}", names(list)));
+                    }
+                };
+                push("reads", s.reads.iter().map(|o| o.name.0.clone()).collect());
+                push(
+                    "late",
+                    s.late_reads.iter().map(|o| o.name.0.clone()).collect(),
+                );
+                push(
+                    "binds",
+                    s.binds
+                        .iter()
+                        .map(|b| format!("{}{}", b.name, if b.conditional { "?" } else { "" }))
+                        .collect(),
+                );
+                push(
+                    "mutates",
+                    s.mutates.iter().map(|o| o.name.0.clone()).collect(),
+                );
+                push(
+                    "deletes",
+                    s.deletes.iter().map(|o| o.name.0.clone()).collect(),
+                );
+                push("globals", s.globals.iter().map(|n| n.0.clone()).collect());
+                parts.join("; ")
+            })
+            .collect();
+        assert_eq!(got, expect, "{source}");
+    }
+
+    #[test]
+    fn assignments_read_their_value_before_binding() {
+        check("x = x + 1", &["reads: x; binds: x"]);
+        check("a, *b = f(c)", &["reads: f c; binds: a b"]);
+        check("n += 1", &["reads: n; binds: n"]);
+        check("total: int = start", &["reads: int start; binds: total"]);
+    }
+
+    #[test]
+    fn functions_read_late_and_their_defaults_at_once() {
+        check(
+            "@wrap(level)\ndef f(x, y=default) -> T:\n    z = x + rate\n    return helper(z)",
+            &["reads: wrap level default T; late: rate helper; binds: f"],
+        );
+        check("g = lambda v: v * factor", &["late: factor; binds: g"]);
+        check(
+            "def outer():\n    a = 1\n    def inner():\n        return a + b\n    return inner",
+            &["late: b; binds: outer"],
+        );
+    }
+
+    #[test]
+    fn class_bodies_run_at_once_but_methods_skip_the_class_scope() {
+        check(
+            "class A(Base):\n    k = CONST\n    ks = [k]\n    def m(self):\n        return k",
+            &["reads: Base CONST; late: k; binds: A"],
+        );
+    }
+
+    #[test]
+    fn comprehensions_have_their_own_scope_except_for_walrus() {
+        check(
+            "ys = [y for x in xs if (y := x * w) > 0]",
+            &["reads: xs w; binds: y ys"],
+        );
+        check("s = {k: v for k, v in d.items()}", &["reads: d; binds: s"]);
+    }
+
+    #[test]
+    fn control_flow_binds_conditionally() {
+        check(
+            "for i in items:\n    last = i",
+            &["reads: items; binds: i? last?"],
+        );
+        check(
+            "try:\n    import tomllib\nexcept ImportError as err:\n    tomllib = None",
+            &["reads: ImportError; binds: tomllib? err?; deletes: err"],
+        );
+        check(
+            "with open(p) as fh:\n    text = fh.read()",
+            &["reads: open p; binds: fh text"],
+        );
+        check(
+            "match cmd:\n    case [\"go\", where]:\n        pass\n    case Point(x=px):\n        pass",
+            &["reads: cmd Point; binds: where? px?"],
+        );
+    }
+
+    #[test]
+    fn mutations_and_deletions() {
+        check("df.dropna(inplace=True)", &["reads: df; mutates: df"]);
+        check("d[k] = v", &["reads: v d k; mutates: d"]);
+        check("obj.attr.x = 1", &["reads: obj; mutates: obj"]);
+        check("del x", &["reads: x; deletes: x"]);
+        check("del d[k]", &["reads: d k; mutates: d"]);
+        check("print(df.head())", &["reads: print df"]);
+    }
+
+    #[test]
+    fn global_declarations_bind_at_module_level_when_called() {
+        check(
+            "def bump():\n    global counter\n    counter += 1",
+            &["late: counter; binds: bump; globals: counter"],
+        );
+    }
+}

@@ -23,6 +23,7 @@ pub struct Context {
     run_signature: String,
     state_parameters: Vec<String>,
     state_parameter_defaults: Vec<String>,
+    mutable_defaults: Vec<OutputContext>,
     calls: Vec<String>,
     outputs: Vec<OutputContext>,
     parameters: Vec<ParameterContext>,
@@ -135,7 +136,15 @@ pub fn build(plan: &Plan, source: &Source) -> Context {
         let parameters: Vec<String> = plan
             .parameters
             .iter()
-            .map(|p| format!("{}: {} = {}", p.name, annotation(p.kind), p.default.trim()))
+            .map(|p| {
+                // A list, dict or set default would be shared between calls (ruff B006).
+                let default = if is_mutable_literal(&p.default) {
+                    "None"
+                } else {
+                    p.default.trim()
+                };
+                format!("{}: {} = {default}", p.name, annotation(p.kind))
+            })
             .collect();
         format!("*, {}", parameters.join(", "))
     };
@@ -207,6 +216,15 @@ pub fn build(plan: &Plan, source: &Source) -> Context {
 
         steps,
         run_signature,
+        mutable_defaults: plan
+            .parameters
+            .iter()
+            .filter(|p| is_mutable_literal(&p.default))
+            .map(|p| OutputContext {
+                name: p.name.0.clone(),
+                expression: p.default.trim().to_owned(),
+            })
+            .collect(),
         state_parameter_defaults: plan
             .parameters
             .iter()
@@ -255,6 +273,10 @@ pub fn build(plan: &Plan, source: &Source) -> Context {
             .map(|l| l.code.clone())
             .unwrap_or_default(),
     }
+}
+
+fn is_mutable_literal(default: &str) -> bool {
+    default.trim_start().starts_with(['[', '{'])
 }
 
 fn annotation(kind: LiteralKind) -> &'static str {

@@ -269,6 +269,8 @@ impl StepFacts {
         let mut read_seen: HashSet<&Name> = HashSet::new();
         let mut late_seen: HashSet<&Name> = HashSet::new();
         let mut bind_index: HashMap<Name, usize> = HashMap::new();
+        let mut delete_seen: HashSet<&Name> = HashSet::new();
+        let mut global_seen: HashSet<&Name> = HashSet::new();
         for &at in &facts.statements {
             let stmt: &StmtFacts = &analysis.cells[at.cell].statements[at.index];
             for read in &stmt.reads {
@@ -297,12 +299,12 @@ impl StepFacts {
             for deletion in &stmt.deletes {
                 bound.remove(&deletion.name);
                 facts.live_at_end.remove(&deletion.name);
-                if !facts.deletes.contains(&deletion.name) {
+                if delete_seen.insert(&deletion.name) {
                     facts.deletes.push(deletion.name.clone());
                 }
             }
             for name in &stmt.globals {
-                if !facts.globals.contains(name) {
+                if global_seen.insert(name) {
                     facts.globals.push(name.clone());
                 }
             }
@@ -451,18 +453,15 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
             (_, None) => format!("step_{}", index + 1),
         };
         let name = allocator.allocate(&base, "step");
+        let mut declared: HashSet<&Name> = HashSet::new();
         let globals: Vec<Name> = facts
             .binds
             .iter()
             .map(|(n, _)| n)
             .chain(&facts.deletes)
-            .filter(|n| state.contains(*n))
-            .fold(Vec::new(), |mut acc, n| {
-                if !acc.contains(n) {
-                    acc.push(n.clone());
-                }
-                acc
-            });
+            .filter(|n| state.contains(*n) && declared.insert(n))
+            .cloned()
+            .collect();
         let body = step_body(inputs, group, facts, &parameter_statements);
         steps.push(Step {
             name,
@@ -550,8 +549,9 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &HashSet<Name>
                 new_state.insert(name.clone());
             }
         }
+        let taken_set: HashSet<&Name> = taken.iter().copied().collect();
         for (name, conditional) in &facts.binds {
-            if *conditional && !state.contains(name) && !taken.contains(&name) {
+            if *conditional && !state.contains(name) && !taken_set.contains(name) {
                 if let Some(&earlier) = provider.get(name) {
                     maybe_kept.push((index, name, earlier));
                 }
@@ -599,14 +599,22 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &HashSet<Name>
 
     // Final values are returned too, except a name the step binds only on some paths and
     // does not receive: returning it could fail where the notebook simply kept no value.
+    let received: Vec<HashSet<&Name>> = params.iter().map(|p| p.iter().collect()).collect();
+    let maybe_only: Vec<HashSet<&Name>> = all_facts
+        .iter()
+        .map(|f| {
+            f.binds
+                .iter()
+                .filter(|(_, conditional)| *conditional)
+                .map(|(n, _)| n)
+                .collect()
+        })
+        .collect();
     let mut finals: Vec<Name> = Vec::new();
     for (name, source) in &provider {
         if let Provider::Step(step) = source {
-            let only_maybe = all_facts[*step]
-                .binds
-                .iter()
-                .any(|(n, conditional)| n == *name && *conditional);
-            if only_maybe && !params[*step].contains(name) && !returned[*step].contains(name) {
+            let only_maybe = maybe_only[*step].contains(name);
+            if only_maybe && !received[*step].contains(name) && !returned[*step].contains(name) {
                 continue;
             }
             returned[*step].insert(name);
