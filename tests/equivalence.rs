@@ -107,8 +107,15 @@ struct KernelJob {
     params: BTreeMap<String, String>,
 }
 
-/// Runs notebooks in fresh kernels, two at a time: stdout or the error, per job.
-fn run_in_kernels(jobs: &[KernelJob]) -> Vec<Result<String, String>> {
+/// What a run printed and showed.
+struct Run {
+    stdout: String,
+    /// Comparable shown results: (cell, text).
+    results: Vec<(i64, String)>,
+}
+
+/// Runs notebooks in fresh kernels, two at a time: what each printed and showed, or the error.
+fn run_in_kernels(jobs: &[KernelJob]) -> Vec<Result<Run, String>> {
     let scratch = tempfile::tempdir().unwrap();
     let jobs_file = scratch.path().join("jobs.json");
     let list: Vec<Value> = jobs
@@ -128,26 +135,37 @@ fn run_in_kernels(jobs: &[KernelJob]) -> Vec<Result<String, String>> {
         .into_iter()
         .map(|r| match r["error"].as_str() {
             Some(error) => Err(error.to_owned()),
-            None => Ok(r["stdout"].as_str().unwrap_or_default().to_owned()),
+            None => Ok(Run {
+                stdout: r["stdout"].as_str().unwrap_or_default().to_owned(),
+                results: support::comparable_results(&r["results"]),
+            }),
         })
         .collect()
 }
 
-fn run_package(output: &Path, package: &str, cwd: &Path, args: &[&str]) -> Result<String, String> {
+fn run_package(output: &Path, package: &str, cwd: &Path, args: &[&str]) -> Result<Run, String> {
+    let results = tempfile::NamedTempFile::new().unwrap();
     let result = Command::new(support::python())
         .args(["-m", package])
         .args(args)
+        .arg("--results")
+        .arg(results.path())
         .env("PYTHONPATH", output.join("src"))
         .env("MPLBACKEND", "Agg")
         .current_dir(cwd)
         .output()
         .expect("python runs");
     let (stdout, stderr) = support::text(&result);
-    if result.status.success() {
-        Ok(stdout)
-    } else {
-        Err(format!("exit {}:\n{stdout}\n{stderr}", result.status))
+    if !result.status.success() {
+        return Err(format!("exit {}:\n{stdout}\n{stderr}", result.status));
     }
+    let shown: Value =
+        serde_json::from_str(&fs::read_to_string(results.path()).unwrap_or_default())
+            .map_err(|e| format!("--results wrote no JSON: {e}"))?;
+    Ok(Run {
+        stdout,
+        results: support::comparable_results(&shown),
+    })
 }
 
 fn files_of(folder: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
@@ -251,13 +269,13 @@ fn every_fixture_converts_cleanly_and_runs_the_same_as_its_package() {
         })
         .collect();
     let kernel_results = run_in_kernels(&jobs);
-    let expected: BTreeMap<usize, &Result<String, String>> =
+    let expected: BTreeMap<usize, &Result<Run, String>> =
         runnable.iter().copied().zip(&kernel_results).collect();
 
     // Equal stdout proves something only where there is stdout: nearly every fixture prints.
     let printing = kernel_results
         .iter()
-        .filter(|r| r.as_ref().is_ok_and(|s| !s.trim().is_empty()))
+        .filter(|r| r.as_ref().is_ok_and(|run| !run.stdout.trim().is_empty()))
         .count();
     assert!(
         printing + 3 >= runnable.len(),
@@ -270,7 +288,7 @@ fn every_fixture_converts_cleanly_and_runs_the_same_as_its_package() {
         .iter()
         .filter(|c| cases[c.case].runnable)
         .collect();
-    let package_results: Vec<Result<String, String>> = std::thread::scope(|scope| {
+    let package_results: Vec<Result<Run, String>> = std::thread::scope(|scope| {
         let handles: Vec<_> = to_run
             .chunks(to_run.len().div_ceil(2).max(1))
             .map(|chunk| {
@@ -303,11 +321,17 @@ fn every_fixture_converts_cleanly_and_runs_the_same_as_its_package() {
             }
             (_, Err(error)) => failures.push(format!("{label}: the package fails: {error}")),
             (Ok(expected), Ok(got)) => {
-                if normalise(expected) != normalise(got) {
+                if normalise(&expected.stdout) != normalise(&got.stdout) {
                     failures.push(format!(
                         "{label}: stdout differs\n--- notebook\n{}--- package\n{}",
-                        normalise(expected),
-                        normalise(got)
+                        normalise(&expected.stdout),
+                        normalise(&got.stdout)
+                    ));
+                }
+                if expected.results != got.results {
+                    failures.push(format!(
+                        "{label}: shown results differ\n--- notebook\n{:?}\n--- package\n{:?}",
+                        expected.results, got.results
                     ));
                 }
             }
@@ -387,13 +411,13 @@ fn parameters_run_with_defaults_and_with_command_line_overrides() {
             expected.unwrap_or_else(|e| panic!("{}: kernel failed: {e}", job.notebook.display()));
         let got = got.unwrap_or_else(|e| panic!("{}: package failed: {e}", job.notebook.display()));
         assert_eq!(
-            got,
-            expected,
+            got.stdout,
+            expected.stdout,
             "{} with {:?}",
             job.notebook.display(),
             job.params
         );
-        outputs.push(got);
+        outputs.push(got.stdout);
     }
     // Each override changed what the notebook prints, as it does with papermill.
     for pair in outputs.chunks(2) {

@@ -113,6 +113,9 @@ pub struct StmtFacts {
     pub modules: Vec<String>,
     /// `name = <literal>`: what a `parameters` cell is made of.
     pub literal: Option<LiteralAssignment>,
+    /// For an expression statement, the expression: Jupyter shows its value (`Out[n]`) when
+    /// it ends the cell.
+    pub expression: Option<TextRange>,
 }
 
 /// The kind of a literal value, which decides a parameter's type.
@@ -150,6 +153,7 @@ impl StmtFacts {
             top_level_await: false,
             modules: Vec::new(),
             literal: None,
+            expression: None,
         }
     }
 

@@ -34,6 +34,9 @@ pub fn statement_facts(stmt: &Stmt) -> StmtFacts {
     let mut walker = Walker::new(statement_range(stmt));
     walker.facts.kind = statement_kind(stmt);
     walker.facts.literal = literal_assignment(stmt);
+    if let Stmt::Expr(e) = stmt {
+        walker.facts.expression = Some(e.value.range());
+    }
     walker.stmt(stmt);
     walker.facts
 }

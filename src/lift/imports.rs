@@ -134,7 +134,7 @@ pub fn hoist(
                     }
                     None => {
                         hoisting.hoisted.insert(*at);
-                        for binding in bindings {
+                        for binding in bindings.iter().map(kernel_stand_in) {
                             if seen.insert(binding.clone()) {
                                 hoisting.bindings.push(binding.clone());
                                 let name = binding.bound_name().to_owned();
@@ -164,6 +164,30 @@ pub fn hoist(
         }
     }
     hoisting
+}
+
+/// IPython's `display` and `get_ipython` talk to a kernel; outside one, IPython's `display`
+/// prints to stdout, which the notebook never did. The package's stand-ins replace them.
+fn kernel_stand_in(binding: &ImportBinding) -> ImportBinding {
+    const KERNEL_MODULES: &[&str] = &[
+        "IPython",
+        "IPython.core.display",
+        "IPython.core.display_functions",
+        "IPython.display",
+    ];
+    let name = binding.name.as_deref().unwrap_or_default();
+    if binding.level == 0
+        && KERNEL_MODULES.contains(&binding.module.as_str())
+        && matches!(name, "display" | "get_ipython")
+    {
+        ImportBinding {
+            module: SUPPORT_MODULE.to_owned(),
+            level: 1,
+            ..binding.clone()
+        }
+    } else {
+        binding.clone()
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

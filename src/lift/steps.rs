@@ -3,14 +3,17 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use rustpython_parser::text_size::TextRange;
+
 use crate::analysis::facts::StmtFacts;
-use crate::analysis::{Analysis, Name};
+use crate::analysis::{Analysis, CodeCell, Name};
 use crate::diagnostic::CellId;
 use crate::lift::definitions::Lifted;
 use crate::lift::imports::Hoisting;
 use crate::lift::naming::{NameAllocator, identifier};
 use crate::lift::text::{CellLines, comment_block, indent_lines};
 use crate::lift::{Options, Output, Parameter, Split, Step, StepEdge};
+use crate::notebook::magics::SUPPORT_MODULE;
 use crate::notebook::{CellKind, Notebook};
 
 /// A statement: its cell's index in `analysis.cells` and its index in that cell.
@@ -462,7 +465,10 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
             .filter(|n| state.contains(*n) && declared.insert(n))
             .cloned()
             .collect();
-        let body = step_body(inputs, group, facts, &parameter_statements);
+        let (body, shows_values) = step_body(inputs, group, facts, &parameter_statements);
+        if shows_values {
+            names_read.insert(SUPPORT_MODULE.to_owned());
+        }
         steps.push(Step {
             name,
             title: group.title.clone(),
@@ -656,7 +662,7 @@ fn step_body(
     group: &Group,
     facts: &StepFacts,
     parameter_statements: &HashSet<StmtRef>,
-) -> String {
+) -> (String, bool) {
     let Inputs {
         notebook,
         analysis,
@@ -667,6 +673,7 @@ fn step_body(
     } = *inputs;
     let kept: HashSet<StmtRef> = facts.statements.iter().copied().collect();
     let mut chunks: Vec<String> = Vec::new();
+    let mut shows_values = false;
     for item in &group.items {
         match *item {
             GroupItem::Markdown(id) => {
@@ -678,7 +685,14 @@ fn step_body(
             }
             GroupItem::Code(cell_index) => {
                 let cell = &analysis.cells[cell_index];
-                let lines = CellLines::new(&cell.python);
+                let source = &notebook.cell(cell.id).source;
+                let shown = shown_expression(cell, source, &kept, cell_index);
+                shows_values |= shown.is_some();
+                let python = match shown {
+                    Some(range) => wrap_shown(&cell.python, range, cell.id),
+                    None => cell.python.clone(),
+                };
+                let lines = CellLines::new(&python);
                 let mut drop = vec![false; lines.lines.len()];
                 for index in 0..cell.statements.len() {
                     let at = StmtRef {
@@ -711,12 +725,63 @@ fn step_body(
                     .iter()
                     .rposition(|(l, s)| *s || !l.trim().is_empty());
                 if let (Some(first), Some(last)) = (first, last) {
-                    let mut chunk = String::new();
+                    // Where each cell starts: for the reader, and for `display()` to tell
+                    // which cell showed something.
+                    let mut chunk = format!("    # cell {}\n", cell.id.0 + 1);
                     indent_lines(kept_lines[first..=last].iter().copied(), "    ", &mut chunk);
                     chunks.push(chunk);
                 }
             }
         }
     }
-    chunks.join("\n")
+    (chunks.join("\n"), shows_values)
+}
+
+/// The expression Jupyter would show as the cell's `Out[n]`: the cell's last statement when it
+/// is a bare expression, kept in this step, not silenced by a trailing `;`, and not followed
+/// (or formed) by a translated magic line, whose own value IPython would show instead.
+fn shown_expression(
+    cell: &CodeCell,
+    source: &str,
+    kept: &HashSet<StmtRef>,
+    cell_index: usize,
+) -> Option<TextRange> {
+    let index = cell.statements.len().checked_sub(1)?;
+    let statement = &cell.statements[index];
+    let expression = statement.expression?;
+    if !kept.contains(&StmtRef {
+        cell: cell_index,
+        index,
+    }) {
+        return None;
+    }
+    let rest = &cell.python[usize::from(expression.end())..];
+    if rest.trim_start().starts_with(';') {
+        return None;
+    }
+    let first_line = cell.python[..usize::from(statement.range.start())]
+        .matches('\n')
+        .count();
+    let translated = cell.python.split('\n').skip(first_line);
+    let original = source.split('\n').skip(first_line);
+    translated
+        .zip(original)
+        .all(|(python, source)| python == source)
+        .then_some(expression)
+}
+
+/// `_nblift.show(<expression>, <cell>)`: the value is still computed once, and recorded only
+/// when the package runs with `--results`.
+fn wrap_shown(python: &str, expression: TextRange, cell: CellId) -> String {
+    let (start, end) = (
+        usize::from(expression.start()),
+        usize::from(expression.end()),
+    );
+    format!(
+        "{}{SUPPORT_MODULE}.show({}, {}){}",
+        &python[..start],
+        &python[start..end],
+        cell.0,
+        &python[end..]
+    )
 }

@@ -62,8 +62,16 @@ const DISPLAY_ONLY_LINE_MAGICS: &[&str] = &[
     "xmode",
 ];
 
-/// Cell magics whose body is display markup, not Python.
-const DISPLAY_ONLY_CELL_MAGICS: &[&str] = &["html", "javascript", "js", "latex", "markdown", "svg"];
+/// Cell magics whose body is display markup, not Python, with the IPython display class
+/// that shows it.
+const DISPLAY_ONLY_CELL_MAGICS: &[(&str, &str)] = &[
+    ("html", "HTML"),
+    ("javascript", "Javascript"),
+    ("js", "Javascript"),
+    ("latex", "Latex"),
+    ("markdown", "Markdown"),
+    ("svg", "SVG"),
+];
 
 /// Magics that time or profile a statement: the statement runs once, the timing is dropped.
 const TIMING_MAGICS: &[&str] = &["time", "timeit", "prun"];
@@ -304,13 +312,14 @@ impl Translator {
             out.extend(self.line_magics(body, body_offset));
             return out;
         }
-        if DISPLAY_ONLY_CELL_MAGICS.contains(&name) {
-            self.diagnose(diagnostic::magic_removed(
+        if let Some((_, class)) = DISPLAY_ONLY_CELL_MAGICS.iter().find(|(m, _)| *m == name) {
+            self.diagnose(diagnostic::magic_translated(
                 self.span(header),
                 &magic,
-                "the cell is display markup, not Python",
+                "a display of the markup, which only `--results` records (it prints nothing)",
             ));
-            return lines.iter().map(|l| comment_out(l)).collect();
+            let call = format!("{SUPPORT_MODULE}.markup({class:?}");
+            return string_argument_call(&call, body, "");
         }
         match name {
             "capture" => {
@@ -639,13 +648,18 @@ mod tests {
     }
 
     #[test]
-    fn display_only_cell_magics_are_commented_out() {
-        for magic in ["html", "javascript", "markdown", "latex"] {
+    fn display_only_cell_magics_become_displays_of_their_markup() {
+        for (magic, class) in [
+            ("html", "HTML"),
+            ("javascript", "Javascript"),
+            ("markdown", "Markdown"),
+            ("latex", "Latex"),
+        ] {
             let source = format!("%%{magic}\n<b>hi</b>");
             check(
                 &source,
-                &format!("# %%{magic}\n# <b>hi</b>"),
-                &[Code::MagicRemoved],
+                &format!("_nblift.markup(\"{class}\", \"\"\"\\\n<b>hi</b>\\n\"\"\")"),
+                &[Code::MagicTranslated],
             );
         }
     }

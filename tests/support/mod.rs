@@ -144,3 +144,110 @@ pub fn files_under(folder: &Path) -> Vec<PathBuf> {
     files.sort();
     files
 }
+
+/// Runs a command, killing it after `limit`; `None` when it timed out.
+pub fn output_with_timeout(command: &mut Command, limit: Duration) -> Option<Output> {
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .ok()?;
+    let (mut stdout, mut stderr) = (child.stdout.take()?, child.stderr.take()?);
+    // Read both pipes while waiting, so a chatty child never blocks on a full pipe.
+    let out = std::thread::spawn(move || {
+        let mut buffer = Vec::new();
+        std::io::Read::read_to_end(&mut stdout, &mut buffer).ok();
+        buffer
+    });
+    let err = std::thread::spawn(move || {
+        let mut buffer = Vec::new();
+        std::io::Read::read_to_end(&mut stderr, &mut buffer).ok();
+        buffer
+    });
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().ok()? {
+            break Some(status);
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let (stdout, stderr) = (
+        out.join().unwrap_or_default(),
+        err.join().unwrap_or_default(),
+    );
+    status.map(|status| Output {
+        status,
+        stdout,
+        stderr,
+    })
+}
+
+/// Runs `work` over `items` on `threads` threads, keeping the items' order in the results.
+pub fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    work: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let chunk = items.len().div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| part.iter().map(&work).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("worker thread"))
+            .collect()
+    })
+}
+
+/// Shown results the way the corpus README defines "comparable": non-empty text, no image format,
+/// not a matplotlib figure's text, memory addresses masked.
+pub fn comparable_results(results: &serde_json::Value) -> Vec<(i64, String)> {
+    let address = |text: &str| {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(at) = rest.find("0x") {
+            out.push_str(&rest[..at]);
+            let tail = &rest[at + 2..];
+            let hex = tail
+                .find(|c: char| !c.is_ascii_hexdigit())
+                .unwrap_or(tail.len());
+            if hex == 0 {
+                out.push_str("0x");
+            } else {
+                out.push_str("0x?");
+            }
+            rest = &tail[hex..];
+        }
+        out.push_str(rest);
+        out
+    };
+    results
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| {
+            let text = r["text"].as_str().unwrap_or_default();
+            let image = r["mime"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|m| m.as_str().is_some_and(|m| m.starts_with("image/")));
+            !text.is_empty() && !image && !text.starts_with("<Figure size")
+        })
+        .map(|r| {
+            (
+                r["cell"].as_i64().unwrap_or(-1),
+                address(r["text"].as_str().unwrap_or_default()),
+            )
+        })
+        .collect()
+}

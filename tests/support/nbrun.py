@@ -5,7 +5,8 @@ Usage:
         JOBS.json is a JSON list of jobs:
             {"notebook": PATH, "cwd": DIR, "params": {"name": "python literal source", ...}}
         ("params" is optional). Prints a JSON list to stdout, one result per job, in order:
-            {"notebook": PATH, "stdout": "...", "error": null | "error text (first 2000 chars, colours stripped)"}
+            {"notebook": PATH, "stdout": "...", "results": [{cell, kind, text, mime}, ...],
+             "error": null | "error text (first 2000 chars, colours stripped)"}
         Exit 0 when this script worked, even if some notebooks failed; 2 on usage errors.
 
     python nbrun.py --one NOTEBOOK CWD
@@ -62,8 +63,24 @@ def collected_stdout(nb):
     )
 
 
+def collected_results(nb):
+    """What the cells showed besides stdout, as the corpus records it: {cell, kind, text, mime}."""
+    return [
+        {
+            "cell": index,
+            "kind": out["output_type"],
+            "text": "".join(out.get("data", {}).get("text/plain", "")),
+            "mime": sorted(out.get("data", {})),
+        }
+        for index, cell in enumerate(nb.cells)
+        if cell.cell_type == "code"
+        for out in cell.get("outputs", [])
+        if out.get("output_type") in ("execute_result", "display_data")
+    ]
+
+
 def run_job(job):
-    """Run one job; never raises. Returns {"notebook", "stdout", "error"}."""
+    """Run one job; never raises. Returns {"notebook", "stdout", "results", "error"}."""
     path = job.get("notebook")
     nb = None
     error = None
@@ -89,6 +106,7 @@ def run_job(job):
     return {
         "notebook": path,
         "stdout": collected_stdout(nb) if nb is not None else "",
+        "results": collected_results(nb) if nb is not None else [],
         "error": error,
     }
 

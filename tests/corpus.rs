@@ -1,0 +1,562 @@
+//! Conformance over the real-notebook corpus in `../shared/corpus` (see its README): every
+//! notebook of `index.tsv` is converted and classified; converted packages must compile,
+//! pass `ruff check --select F` and convert to the same bytes twice; the runnable subset runs
+//! as `python -m PKG --results FILE` in the corpus's layout and is compared with what the
+//! notebook printed and showed in a fresh kernel. The report goes to
+//! `target/corpus-report.md`; a one-line summary is printed; the thresholds of the
+//! conformance issue are asserted.
+
+mod support;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+
+fn corpus() -> PathBuf {
+    support::root().join("../shared/corpus")
+}
+
+/// One row of `index.tsv`.
+struct Notebook {
+    path: String,
+    repo: String,
+    source_path: String,
+    kernel_language: String,
+    parse_ok: bool,
+    valid_json: bool,
+}
+
+/// One row of `runnable.tsv`.
+struct Runnable {
+    deterministic: bool,
+}
+
+fn read_tsv(path: &Path) -> Vec<HashMap<String, String>> {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split('\t').collect();
+    lines
+        .map(|line| {
+            header
+                .iter()
+                .map(|h| (*h).to_owned())
+                .zip(line.split('\t').map(str::to_owned))
+                .collect()
+        })
+        .collect()
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Outcome {
+    Converted,
+    /// Refused with an error diagnostic: its code and message.
+    Refused(String, String),
+    /// nblift exited 2.
+    ToolFailure(String),
+    /// A panic or a signal.
+    Crash(String),
+}
+
+impl Outcome {
+    fn label(&self) -> &'static str {
+        match self {
+            Outcome::Converted => "converted",
+            Outcome::Refused(..) => "refused",
+            Outcome::ToolFailure(_) => "tool failure",
+            Outcome::Crash(_) => "crash",
+        }
+    }
+}
+
+/// Converts one notebook into `output`; classifies the outcome from the exit code and the
+/// JSON report.
+fn convert(notebook: &Path, output: &Path) -> (Outcome, String) {
+    let result = support::output_with_timeout(
+        support::nblift()
+            .arg("convert")
+            .arg(notebook)
+            .arg("-o")
+            .arg(output)
+            .args(["--force", "--format", "json"]),
+        Duration::from_secs(120),
+    );
+    let Some(result) = result else {
+        return (
+            Outcome::Crash("timed out after 120 s".into()),
+            String::new(),
+        );
+    };
+    let (stdout, stderr) = support::text(&result);
+    let report: Value =
+        serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap_or(Value::Null);
+    let package = report["package"].as_str().unwrap_or_default().to_owned();
+    let outcome = match result.status.code() {
+        Some(0) => Outcome::Converted,
+        Some(1) => {
+            let first_error = report["diagnostics"]
+                .as_array()
+                .and_then(|d| d.iter().find(|d| d["severity"] == "error"))
+                .cloned()
+                .unwrap_or(Value::Null);
+            Outcome::Refused(
+                first_error["code"].as_str().unwrap_or("?").to_owned(),
+                format!(
+                    "cell {} line {}: {}",
+                    first_error["cell"],
+                    first_error["line"],
+                    first_error["message"].as_str().unwrap_or_default()
+                ),
+            )
+        }
+        Some(2) => Outcome::ToolFailure(report["error"].as_str().unwrap_or(&stderr).to_owned()),
+        other => Outcome::Crash(format!(
+            "exit {other:?}: {}",
+            stderr.lines().take(3).collect::<Vec<_>>().join(" | ")
+        )),
+    };
+    (outcome, package)
+}
+
+fn files_of(folder: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    support::files_under(folder)
+        .into_iter()
+        .map(|p| {
+            (
+                p.strip_prefix(folder).unwrap().to_path_buf(),
+                fs::read(&p).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Runs a converted runnable notebook as the corpus README lays it out; `Ok` when it prints
+/// and shows what the notebook did.
+fn run_runnable(
+    notebook: &Notebook,
+    runnable: &Runnable,
+    output: &Path,
+    package: &str,
+) -> Result<(), String> {
+    let corpus = corpus();
+    let scratch = tempfile::tempdir().unwrap();
+    let top = scratch.path().join("T");
+    fs::create_dir_all(&top).unwrap();
+    let owner_repo = notebook.repo.replace('/', "__");
+    let data = corpus.join("data").join(&owner_repo);
+    if data.is_dir() {
+        copy_tree(&data, &top);
+    }
+    let cwd = match Path::new(&notebook.source_path).parent() {
+        Some(parent) => top.join(parent),
+        None => top.clone(),
+    };
+    fs::create_dir_all(&cwd).unwrap();
+    let results_file = scratch.path().join("results.json");
+    let result = support::output_with_timeout(
+        Command::new(support::python())
+            .args(["-m", package, "--results"])
+            .arg(&results_file)
+            .env("PYTHONPATH", output.join("src"))
+            .env("MPLBACKEND", "Agg")
+            .current_dir(&cwd),
+        Duration::from_secs(300),
+    )
+    .ok_or("timed out after 300 s")?;
+    let (stdout, stderr) = support::text(&result);
+    if !result.status.success() {
+        let last = stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or_default();
+        return Err(format!("package failed ({}): {last}", result.status));
+    }
+    let name = Path::new(&notebook.path)
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let expected_dir = corpus.join("expected").join(&owner_repo);
+    let expected_stdout =
+        fs::read_to_string(expected_dir.join(format!("{name}.stdout"))).unwrap_or_default();
+    let expected_results: Value = serde_json::from_str(
+        &fs::read_to_string(expected_dir.join(format!("{name}.results.json")))
+            .unwrap_or("[]".into()),
+    )
+    .unwrap_or(Value::Null);
+    let got_results: Value =
+        serde_json::from_str(&fs::read_to_string(&results_file).unwrap_or_default())
+            .unwrap_or(Value::Null);
+    let (expected, got) = (
+        support::comparable_results(&expected_results),
+        support::comparable_results(&got_results),
+    );
+    if runnable.deterministic {
+        if stdout != expected_stdout {
+            let line = stdout
+                .lines()
+                .zip(expected_stdout.lines())
+                .position(|(a, b)| a != b);
+            return Err(format!(
+                "stdout differs (line {}: got {:?}, expected {:?})",
+                line.map_or(
+                    stdout.lines().count().min(expected_stdout.lines().count()),
+                    |l| l
+                ) + 1,
+                line.and_then(|l| stdout.lines().nth(l)).unwrap_or("<end>"),
+                line.and_then(|l| expected_stdout.lines().nth(l))
+                    .unwrap_or("<end>")
+            ));
+        }
+        if expected != got {
+            let at = expected
+                .iter()
+                .zip(&got)
+                .position(|(a, b)| a != b)
+                .unwrap_or(expected.len().min(got.len()));
+            return Err(format!(
+                "results differ ({} expected, {} shown; first difference at {at}: expected {:?}, got {:?})",
+                expected.len(),
+                got.len(),
+                expected.get(at),
+                got.get(at)
+            ));
+        }
+    } else if stdout.lines().count() != expected_stdout.lines().count()
+        || expected.len() != got.len()
+    {
+        return Err(format!(
+            "nondeterministic notebook: {} stdout lines and {} results, expected {} and {}",
+            stdout.lines().count(),
+            got.len(),
+            expected_stdout.lines().count(),
+            expected.len()
+        ));
+    }
+    Ok(())
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from).into_iter().flatten() {
+        let relative = entry.path().strip_prefix(from).unwrap();
+        let destination = to.join(relative);
+        if entry.file_type().is_dir() {
+            fs::create_dir_all(&destination).unwrap();
+        } else {
+            fs::copy(entry.path(), &destination).unwrap();
+        }
+    }
+}
+
+fn percent(part: usize, whole: usize) -> String {
+    if whole == 0 {
+        "–".into()
+    } else {
+        format!("{:.1}%", 100.0 * part as f64 / whole as f64)
+    }
+}
+
+#[test]
+fn corpus_conformance() {
+    let corpus = corpus();
+    assert!(
+        corpus.join("index.tsv").is_file(),
+        "the corpus is expected at {}",
+        corpus.display()
+    );
+    let notebooks: Vec<Notebook> = read_tsv(&corpus.join("index.tsv"))
+        .into_iter()
+        .map(|row| Notebook {
+            path: row["path"].clone(),
+            repo: row["repo"].clone(),
+            source_path: row["source_path"].clone(),
+            kernel_language: row["kernel_language"].clone(),
+            parse_ok: row["parse_ok"] == "1",
+            valid_json: row.get("notes").is_none_or(|n| n.is_empty()),
+        })
+        .collect();
+    let runnable: HashMap<String, Runnable> = read_tsv(&corpus.join("runnable.tsv"))
+        .into_iter()
+        .map(|row| {
+            (
+                row["path"].clone(),
+                Runnable {
+                    deterministic: row["deterministic"] == "1",
+                },
+            )
+        })
+        .collect();
+
+    // 1. Convert everything twice.
+    let work = tempfile::tempdir().unwrap();
+    let indices: Vec<usize> = (0..notebooks.len()).collect();
+    let conversions: Vec<(Outcome, String, bool)> = support::parallel_map(&indices, 2, |&i| {
+        let source = corpus.join(&notebooks[i].path);
+        let output = work.path().join(format!("nb{i}"));
+        let (outcome, package) = convert(&source, &output);
+        let mut deterministic = true;
+        if outcome == Outcome::Converted {
+            let again = work.path().join(format!("again{i}"));
+            convert(&source, &again);
+            deterministic = files_of(&output) == files_of(&again);
+            let _ = fs::remove_dir_all(&again);
+        }
+        (outcome, package, deterministic)
+    });
+
+    // 2. Compile every generated file, and run pyflakes' rules (ruff --select F) on them.
+    let converted: Vec<usize> = indices
+        .iter()
+        .copied()
+        .filter(|&i| conversions[i].0 == Outcome::Converted)
+        .collect();
+    let index_of = |path: &str| -> Option<usize> {
+        let relative = Path::new(path).strip_prefix(work.path()).ok()?;
+        relative
+            .components()
+            .next()?
+            .as_os_str()
+            .to_str()?
+            .strip_prefix("nb")?
+            .parse()
+            .ok()
+    };
+    let mut compile_errors: BTreeMap<usize, String> = BTreeMap::new();
+    let compile = Command::new(support::python())
+        .args([
+            "-c",
+            "import pathlib, py_compile, sys\nfor p in sorted(pathlib.Path(sys.argv[1]).rglob('*.py')):\n    try:\n        py_compile.compile(str(p), doraise=True, cfile='/dev/null')\n    except py_compile.PyCompileError as e:\n        print(str(p) + '\\t' + str(e).replace('\\n', ' '))",
+        ])
+        .arg(work.path())
+        .output()
+        .unwrap();
+    for line in String::from_utf8_lossy(&compile.stdout).lines() {
+        let (path, error) = line.split_once('\t').unwrap_or((line, ""));
+        if let Some(i) = index_of(path) {
+            compile_errors.entry(i).or_insert_with(|| error.to_owned());
+        }
+    }
+    let mut ruff_findings: BTreeMap<usize, String> = BTreeMap::new();
+    let ruff = Command::new(support::venv_tool("ruff"))
+        .args([
+            "check",
+            "--isolated",
+            "--no-cache",
+            "--select",
+            "F",
+            "--output-format",
+            "json",
+            "--exit-zero",
+        ])
+        .arg(work.path())
+        .output()
+        .unwrap();
+    let findings: Value = serde_json::from_slice(&ruff.stdout).unwrap_or(Value::Null);
+    for finding in findings.as_array().into_iter().flatten() {
+        if let Some(i) = index_of(finding["filename"].as_str().unwrap_or_default()) {
+            ruff_findings.entry(i).or_insert_with(|| {
+                format!(
+                    "{} {}:{}: {}",
+                    finding["code"].as_str().unwrap_or_default(),
+                    Path::new(finding["filename"].as_str().unwrap_or_default())
+                        .file_name()
+                        .unwrap()
+                        .to_string_lossy(),
+                    finding["location"]["row"],
+                    finding["message"].as_str().unwrap_or_default()
+                )
+            });
+        }
+    }
+
+    // 3. Run the runnable ones that converted.
+    let to_run: Vec<usize> = converted
+        .iter()
+        .copied()
+        .filter(|&i| runnable.contains_key(&notebooks[i].path))
+        .collect();
+    let runs: Vec<Result<(), String>> = support::parallel_map(&to_run, 2, |&i| {
+        let output = work.path().join(format!("nb{i}"));
+        run_runnable(
+            &notebooks[i],
+            &runnable[&notebooks[i].path],
+            &output,
+            &conversions[i].1,
+        )
+    });
+    let run_results: HashMap<usize, &Result<(), String>> =
+        to_run.iter().copied().zip(&runs).collect();
+
+    // 4. The report.
+    let total = notebooks.len();
+    let count = |label: &str| conversions.iter().filter(|c| c.0.label() == label).count();
+    let python3: Vec<usize> = indices
+        .iter()
+        .copied()
+        .filter(|&i| {
+            let n = &notebooks[i];
+            n.valid_json
+                && n.parse_ok
+                && (n.kernel_language.is_empty()
+                    || n.kernel_language.eq_ignore_ascii_case("python"))
+        })
+        .collect();
+    let python3_converted = python3
+        .iter()
+        .filter(|&&i| conversions[i].0 == Outcome::Converted)
+        .count();
+    let nondeterministic: Vec<usize> = converted
+        .iter()
+        .copied()
+        .filter(|&i| !conversions[i].2)
+        .collect();
+    let runnable_total = runnable.len();
+    let passed = runs.iter().filter(|r| r.is_ok()).count();
+    let deterministic_total = runnable.values().filter(|r| r.deterministic).count();
+    let deterministic_passed = to_run
+        .iter()
+        .zip(&runs)
+        .filter(|(i, r)| r.is_ok() && runnable[&notebooks[**i].path].deterministic)
+        .count();
+
+    let mut report = String::new();
+    let _ = writeln!(report, "# Corpus conformance\n");
+    let _ = writeln!(
+        report,
+        "Generated by `cargo test --test corpus` over `../shared/corpus` ({total} notebooks).\n"
+    );
+    let _ = writeln!(report, "| outcome | notebooks | rate |\n|---|---|---|");
+    for label in ["converted", "refused", "tool failure", "crash"] {
+        let _ = writeln!(
+            report,
+            "| {label} | {} | {} |",
+            count(label),
+            percent(count(label), total)
+        );
+    }
+    let _ = writeln!(
+        report,
+        "\nPython notebooks whose cells parse as Python 3: {} of {} converted ({}).",
+        python3_converted,
+        python3.len(),
+        percent(python3_converted, python3.len())
+    );
+    let mut refusals: BTreeMap<&str, usize> = BTreeMap::new();
+    for (outcome, _, _) in &conversions {
+        if let Outcome::Refused(code, _) = outcome {
+            *refusals.entry(code).or_default() += 1;
+        }
+    }
+    let _ = writeln!(report, "\n| refusal code | notebooks |\n|---|---|");
+    for (code, n) in &refusals {
+        let _ = writeln!(report, "| {code} | {n} |");
+    }
+    let _ = writeln!(
+        report,
+        "\nConverted packages: {} with a file that does not compile, {} with a `ruff check --select F` finding, {} not byte-identical when converted twice.",
+        compile_errors.len(),
+        ruff_findings.len(),
+        nondeterministic.len()
+    );
+    let _ = writeln!(
+        report,
+        "\nRunnable subset: {passed} of {runnable_total} run clean and match ({}); deterministic ones: {deterministic_passed} of {deterministic_total} ({}).",
+        percent(passed, runnable_total),
+        percent(deterministic_passed, deterministic_total)
+    );
+    let _ = writeln!(
+        report,
+        "\n## Per repository\n\n| repository | notebooks | converted | refused | failed | runnable equivalent |\n|---|---|---|---|---|---|"
+    );
+    let mut repos: BTreeMap<&str, [usize; 6]> = BTreeMap::new();
+    for &i in &indices {
+        let row = repos.entry(notebooks[i].repo.as_str()).or_default();
+        row[0] += 1;
+        match conversions[i].0 {
+            Outcome::Converted => row[1] += 1,
+            Outcome::Refused(..) => row[2] += 1,
+            _ => row[3] += 1,
+        }
+        if runnable.contains_key(&notebooks[i].path) {
+            row[5] += 1;
+            if run_results.get(&i).is_some_and(|r| r.is_ok()) {
+                row[4] += 1;
+            }
+        }
+    }
+    for (repo, row) in &repos {
+        let _ = writeln!(
+            report,
+            "| {repo} | {} | {} | {} | {} | {} of {} |",
+            row[0], row[1], row[2], row[3], row[4], row[5]
+        );
+    }
+    let _ = writeln!(report, "\n## Every failure\n");
+    for &i in &indices {
+        let name = &notebooks[i].path;
+        match &conversions[i].0 {
+            Outcome::Converted => {}
+            Outcome::Refused(code, message) => {
+                let _ = writeln!(report, "- `{name}`: refused, {code}: {message}");
+            }
+            Outcome::ToolFailure(message) | Outcome::Crash(message) => {
+                let _ = writeln!(
+                    report,
+                    "- `{name}`: {}: {message}",
+                    conversions[i].0.label()
+                );
+            }
+        }
+        if let Some(error) = compile_errors.get(&i) {
+            let _ = writeln!(report, "- `{name}`: does not compile: {error}");
+        }
+        if let Some(finding) = ruff_findings.get(&i) {
+            let _ = writeln!(report, "- `{name}`: ruff: {finding}");
+        }
+        if nondeterministic.contains(&i) {
+            let _ = writeln!(report, "- `{name}`: converting twice gave different bytes");
+        }
+        if let Some(Err(reason)) = run_results.get(&i) {
+            let _ = writeln!(report, "- `{name}`: runnable: {reason}");
+        }
+        if runnable.contains_key(name) && !run_results.contains_key(&i) {
+            let _ = writeln!(report, "- `{name}`: runnable, but not converted");
+        }
+    }
+    let report_path = support::root().join("target/corpus-report.md");
+    fs::write(&report_path, &report).unwrap();
+
+    let summary = format!(
+        "corpus: {total} notebooks: {} converted, {} refused, {} tool failures, {} crashes; python 3 converted {} ({}/{}); compile errors {}, ruff F {}, nondeterministic {}; runnable {passed}/{runnable_total} equivalent, deterministic {deterministic_passed}/{deterministic_total} ({}); report: {}",
+        count("converted"),
+        count("refused"),
+        count("tool failure"),
+        count("crash"),
+        percent(python3_converted, python3.len()),
+        python3_converted,
+        python3.len(),
+        compile_errors.len(),
+        ruff_findings.len(),
+        nondeterministic.len(),
+        percent(deterministic_passed, deterministic_total),
+        report_path.display()
+    );
+    println!("{summary}");
+    eprintln!("{summary}");
+
+    assert_eq!(count("crash") + count("tool failure"), 0, "{summary}");
+    assert!(python3_converted * 100 >= python3.len() * 98, "{summary}");
+    assert!(
+        compile_errors.is_empty() && ruff_findings.is_empty() && nondeterministic.is_empty(),
+        "{summary}"
+    );
+    assert!(
+        deterministic_passed * 100 >= deterministic_total * 95,
+        "{summary}"
+    );
+}
