@@ -88,6 +88,7 @@ pub enum Code {
     UseBeforeDefinition,
     UndefinedName,
     UseAfterDelete,
+    UndefinedWhenCalled,
     ExecutionOrder,
     ShadowedImport,
     ShadowedBuiltin,
@@ -114,6 +115,7 @@ impl Code {
             Code::UseBeforeDefinition => "NB301",
             Code::UndefinedName => "NB302",
             Code::UseAfterDelete => "NB303",
+            Code::UndefinedWhenCalled => "NB308",
             Code::ExecutionOrder => "NB304",
             Code::ShadowedImport => "NB305",
             Code::ShadowedBuiltin => "NB306",
@@ -136,6 +138,7 @@ impl Code {
             Code::ShellCommand
             | Code::UnsupportedMagic
             | Code::GetIpython
+            | Code::UndefinedWhenCalled
             | Code::ExecutionOrder
             | Code::ShadowedImport
             | Code::ShadowedBuiltin
@@ -341,6 +344,24 @@ pub fn undefined_name(span: Span, name: &str) -> Diagnostic {
         format!("`{name}` is not defined by any cell"),
     )
     .help("define or import it in an earlier cell; the notebook only ran because of hidden kernel state")
+}
+
+pub fn python2_builtin(span: Span, name: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::Python2Code,
+        Location::Cell(span),
+        format!("`{name}` is a Python 2 builtin that Python 3 removed"),
+    )
+    .help("port the notebook to Python 3 (e.g. `range` for `xrange`, `str` for `unicode`), then convert it")
+}
+
+pub fn undefined_when_called(span: Span, name: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::UndefinedWhenCalled,
+        Location::Cell(span),
+        format!("`{name}` is not defined by any cell; this function fails with `NameError` if it is called"),
+    )
+    .help("the notebook runs because nothing calls it; define or import the name, or remove the dead code")
 }
 
 pub fn use_after_delete(span: Span, name: &str, deleted_in: CellId) -> Diagnostic {

@@ -114,6 +114,11 @@ class _Captured:
     def stderr(self):
         return self._stderr.getvalue()
 
+    @property
+    def outputs(self):
+        """Rich outputs captured: a plain run shows none."""
+        return []
+
     def show(self):
         sys.stdout.write(self.stdout)
         sys.stderr.write(self.stderr)
@@ -191,12 +196,23 @@ def _calling_cell():
     return None
 
 
-def display(*objects, **options):
+class DisplayHandle:
+    """What `display(..., display_id=True)` returns: updates are displays too."""
+
+    def display(self, *objects, **options):
+        display(*objects)
+
+    def update(self, *objects, **options):
+        display(*objects)
+
+
+def display(*objects, display_id=None, **options):
     """Jupyter shows these as rich output, never on stdout: recorded with `--results` only."""
     if _results is not None:
         cell = _calling_cell()
         for value in objects:
             _record(cell, "display_data", value)
+    return DisplayHandle() if display_id else None
 
 
 def markup(kind, text):
@@ -211,10 +227,25 @@ def markup(kind, text):
 
 
 class _Shell:
-    """What `get_ipython()` returns: accepts IPython's calls and does nothing."""
+    """What `get_ipython()` returns: accepts any use of IPython's API and does nothing."""
 
     def __getattr__(self, name):
-        return lambda *arguments, **options: None
+        return _Shell()
+
+    def __call__(self, *arguments, **options):
+        return _Shell()
+
+    def __getitem__(self, key):
+        return _Shell()
+
+    def __setitem__(self, key, value):
+        pass
+
+    def __iter__(self):
+        return iter(())
+
+    def __bool__(self):
+        return False
 
 
 def get_ipython():

@@ -18,7 +18,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 fn corpus() -> PathBuf {
-    support::root().join("../shared/corpus")
+    let corpus = support::root().join("../shared/corpus");
+    fs::canonicalize(&corpus).unwrap_or(corpus)
 }
 
 /// One row of `index.tsv`.
@@ -168,6 +169,7 @@ fn run_runnable(
     )
     .ok_or("timed out after 300 s")?;
     let (stdout, stderr) = support::text(&result);
+    let stdout = support::without_ipython_notices(&stdout);
     if !result.status.success() {
         let last = stderr
             .lines()
@@ -239,6 +241,42 @@ fn run_runnable(
         ));
     }
     Ok(())
+}
+
+/// `ruff check --select F` over `paths`: (file, "CODE message") per finding, with line numbers
+/// taken out of messages so that findings compare across files.
+fn ruff_select_f(paths: &[&Path]) -> Vec<(String, String)> {
+    let output = Command::new(support::venv_tool("ruff"))
+        .args([
+            "check",
+            "--isolated",
+            "--no-cache",
+            "--select",
+            "F",
+            "--output-format",
+            "json",
+            "--exit-zero",
+        ])
+        .args(paths)
+        .output()
+        .unwrap();
+    let findings: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    findings
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|finding| {
+            let message = finding["message"].as_str().unwrap_or_default();
+            let message = match message.find(" from line ") {
+                Some(at) => &message[..at],
+                None => message,
+            };
+            (
+                finding["filename"].as_str().unwrap_or_default().to_owned(),
+                format!("{} {message}", finding["code"].as_str().unwrap_or_default()),
+            )
+        })
+        .collect()
 }
 
 fn copy_tree(from: &Path, to: &Path) {
@@ -341,36 +379,56 @@ fn corpus_conformance() {
             compile_errors.entry(i).or_insert_with(|| error.to_owned());
         }
     }
+    // pyflakes' rules on the packages, and on the notebooks themselves: a finding the
+    // notebook already has (an unused variable inside one of its functions, say) is the
+    // notebook's; one it does not have was introduced by the conversion.
+    let notebook_paths: Vec<PathBuf> = converted
+        .iter()
+        .map(|&i| corpus.join(&notebooks[i].path))
+        .collect();
+    let mut notebook_findings: HashMap<PathBuf, Vec<String>> = HashMap::new();
+    for finding in ruff_select_f(
+        &notebook_paths
+            .iter()
+            .map(PathBuf::as_path)
+            .collect::<Vec<_>>(),
+    ) {
+        notebook_findings
+            .entry(PathBuf::from(&finding.0))
+            .or_default()
+            .push(finding.1);
+    }
+    let mut package_findings: BTreeMap<usize, Vec<(String, String)>> = BTreeMap::new();
+    for (file, key, shown) in ruff_select_f(&[work.path()]).into_iter().map(|(f, k)| {
+        let shown = format!(
+            "{} {k}",
+            Path::new(&f)
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+        );
+        (f, k, shown)
+    }) {
+        if let Some(i) = index_of(&file) {
+            package_findings.entry(i).or_default().push((key, shown));
+        }
+    }
     let mut ruff_findings: BTreeMap<usize, String> = BTreeMap::new();
-    let ruff = Command::new(support::venv_tool("ruff"))
-        .args([
-            "check",
-            "--isolated",
-            "--no-cache",
-            "--select",
-            "F",
-            "--output-format",
-            "json",
-            "--exit-zero",
-        ])
-        .arg(work.path())
-        .output()
-        .unwrap();
-    let findings: Value = serde_json::from_slice(&ruff.stdout).unwrap_or(Value::Null);
-    for finding in findings.as_array().into_iter().flatten() {
-        if let Some(i) = index_of(finding["filename"].as_str().unwrap_or_default()) {
-            ruff_findings.entry(i).or_insert_with(|| {
-                format!(
-                    "{} {}:{}: {}",
-                    finding["code"].as_str().unwrap_or_default(),
-                    Path::new(finding["filename"].as_str().unwrap_or_default())
-                        .file_name()
-                        .unwrap()
-                        .to_string_lossy(),
-                    finding["location"]["row"],
-                    finding["message"].as_str().unwrap_or_default()
-                )
-            });
+    let mut introduced: BTreeMap<usize, String> = BTreeMap::new();
+    for (&i, findings) in &package_findings {
+        ruff_findings.insert(i, findings[0].1.clone());
+        let mut inherited = notebook_findings
+            .remove(&corpus.join(&notebooks[i].path))
+            .unwrap_or_default();
+        for (key, shown) in findings {
+            match inherited.iter().position(|k| k == key) {
+                Some(at) => {
+                    inherited.swap_remove(at);
+                }
+                None => {
+                    introduced.entry(i).or_insert_with(|| shown.clone());
+                }
+            }
         }
     }
 
@@ -458,9 +516,10 @@ fn corpus_conformance() {
     }
     let _ = writeln!(
         report,
-        "\nConverted packages: {} with a file that does not compile, {} with a `ruff check --select F` finding, {} not byte-identical when converted twice.",
+        "\nConverted packages: {} with a file that does not compile, {} with a `ruff check --select F` finding ({} with a finding the notebook itself does not have), {} not byte-identical when converted twice.",
         compile_errors.len(),
         ruff_findings.len(),
+        introduced.len(),
         nondeterministic.len()
     );
     let _ = writeln!(
@@ -515,8 +574,16 @@ fn corpus_conformance() {
         if let Some(error) = compile_errors.get(&i) {
             let _ = writeln!(report, "- `{name}`: does not compile: {error}");
         }
-        if let Some(finding) = ruff_findings.get(&i) {
-            let _ = writeln!(report, "- `{name}`: ruff: {finding}");
+        if let Some(finding) = introduced.get(&i) {
+            let _ = writeln!(
+                report,
+                "- `{name}`: ruff finding introduced by the conversion: {finding}"
+            );
+        } else if let Some(finding) = ruff_findings.get(&i) {
+            let _ = writeln!(
+                report,
+                "- `{name}`: ruff finding the notebook itself has: {finding}"
+            );
         }
         if nondeterministic.contains(&i) {
             let _ = writeln!(report, "- `{name}`: converting twice gave different bytes");
@@ -532,7 +599,7 @@ fn corpus_conformance() {
     fs::write(&report_path, &report).unwrap();
 
     let summary = format!(
-        "corpus: {total} notebooks: {} converted, {} refused, {} tool failures, {} crashes; python 3 converted {} ({}/{}); compile errors {}, ruff F {}, nondeterministic {}; runnable {passed}/{runnable_total} equivalent, deterministic {deterministic_passed}/{deterministic_total} ({}); report: {}",
+        "corpus: {total} notebooks: {} converted, {} refused, {} tool failures, {} crashes; python 3 converted {} ({}/{}); compile errors {}, ruff F {} ({} introduced), nondeterministic {}; runnable {passed}/{runnable_total} equivalent, deterministic {deterministic_passed}/{deterministic_total} ({}); report: {}",
         count("converted"),
         count("refused"),
         count("tool failure"),
@@ -542,6 +609,7 @@ fn corpus_conformance() {
         python3.len(),
         compile_errors.len(),
         ruff_findings.len(),
+        introduced.len(),
         nondeterministic.len(),
         percent(deterministic_passed, deterministic_total),
         report_path.display()

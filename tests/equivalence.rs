@@ -80,24 +80,8 @@ fn convert(notebook: &Path, output: &Path, flags: &[&str]) -> Result<String, Str
     Ok(report["package"].as_str().unwrap_or_default().to_owned())
 }
 
-/// What both sides print, with what IPython adds on its own taken out: timing lines of
-/// `%time`/`%timeit` (they differ run to run and the package drops the timing), pip's
-/// restart note (the package installs nothing at run time), and the `\r` a pseudo-terminal
-/// adds to `!cmd` output.
 fn normalise(stdout: &str) -> String {
-    stdout
-        .replace("\r\n", "\n")
-        .lines()
-        .filter(|line| {
-            !(line.starts_with("CPU times:")
-                || line.starts_with("Wall time:")
-                || line.contains(" per loop (mean ± std. dev. of ")
-                || line.starts_with(
-                    "Note: you may need to restart the kernel to use updated packages.",
-                ))
-        })
-        .map(|line| format!("{line}\n"))
-        .collect()
+    support::without_ipython_notices(stdout)
 }
 
 /// A notebook to run in a fresh kernel, from `cwd`, with papermill-style parameters.

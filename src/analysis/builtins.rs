@@ -80,6 +80,9 @@ pub const BUILTINS: &[&str] = &[
     "ValueError",
     "Warning",
     "ZeroDivisionError",
+    "__build_class__",
+    "__debug__",
+    "__import__",
     "abs",
     "aiter",
     "all",
@@ -169,6 +172,23 @@ pub const MODULE_ATTRIBUTES: &[&str] = &[
 
 /// Names a Jupyter kernel provides that the generated package's support module stands in for.
 pub const KERNEL_NAMES: &[&str] = &["_nblift", "display", "get_ipython"];
+
+/// Builtins of Python 2 that Python 3 removed: reading one means Python 2 code.
+pub const PYTHON2_BUILTINS: &[&str] = &[
+    "apply",
+    "basestring",
+    "buffer",
+    "cmp",
+    "execfile",
+    "file",
+    "long",
+    "raw_input",
+    "reduce",
+    "reload",
+    "unichr",
+    "unicode",
+    "xrange",
+];
 
 pub fn is_builtin(name: &str) -> bool {
     BUILTINS.binary_search(&name).is_ok()

@@ -114,8 +114,20 @@ pub struct StmtFacts {
     /// `name = <literal>`: what a `parameters` cell is made of.
     pub literal: Option<LiteralAssignment>,
     /// For an expression statement, the expression: Jupyter shows its value (`Out[n]`) when
-    /// it ends the cell.
-    pub expression: Option<TextRange>,
+    /// it ends the cell. `print(…)` and `display(…)` calls are left out: they return `None`,
+    /// which Jupyter does not show.
+    pub expression: Option<ShownExpression>,
+    /// Module-level `except … as name:` clauses whose name the handler never reads; the
+    /// position is the `except` keyword. Inside a step function such a name is an unused local.
+    pub unused_exception_names: Vec<TextRange>,
+}
+
+/// An expression whose value Jupyter may show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShownExpression {
+    pub range: TextRange,
+    /// Passing it as an argument needs parentheses (a bare tuple, generator, walrus, yield).
+    pub needs_parentheses: bool,
 }
 
 /// The kind of a literal value, which decides a parameter's type.
@@ -154,6 +166,7 @@ impl StmtFacts {
             modules: Vec::new(),
             literal: None,
             expression: None,
+            unused_exception_names: Vec::new(),
         }
     }
 

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use rustpython_parser::text_size::TextRange;
 
 use crate::analysis::CodeCell;
-use crate::analysis::builtins::{is_builtin, is_provided};
+use crate::analysis::builtins::{PYTHON2_BUILTINS, is_builtin, is_provided};
 use crate::analysis::facts::{Name, StmtKind};
 use crate::diagnostic::{self, CellId, Diagnostic, Span};
 use crate::notebook::Notebook;
@@ -70,6 +70,8 @@ fn names(cells: &[CodeCell], diagnostics: &mut Vec<Diagnostic>) {
                     diagnostic::use_after_delete(span(read.range), name.as_str(), deleted_in)
                 } else if let Some(&later) = first_binding.get(name) {
                     diagnostic::use_before_definition(span(read.range), name.as_str(), later)
+                } else if PYTHON2_BUILTINS.contains(&name.as_str()) {
+                    diagnostic::python2_builtin(span(read.range), name.as_str())
                 } else {
                     diagnostic::undefined_name(span(read.range), name.as_str())
                 };
@@ -116,8 +118,9 @@ fn names(cells: &[CodeCell], diagnostics: &mut Vec<Diagnostic>) {
         }
     }
 
-    // Functions read their globals when called, so a later definition is fine; a name that no
-    // cell ever defines is not.
+    // Functions read their globals when called, so a later definition is fine. A name that no
+    // cell ever defines fails only if the function is called, which a top-to-bottom run may
+    // never do: a warning, and the package keeps the same latent `NameError`.
     if !star_import_seen {
         for (cell, read) in late_reads {
             let name = &read.name;
@@ -125,10 +128,12 @@ fn names(cells: &[CodeCell], diagnostics: &mut Vec<Diagnostic>) {
                 && !is_provided(name.as_str())
                 && reported.insert(name)
             {
-                diagnostics.push(diagnostic::undefined_name(
-                    Span::new(cell, read.range),
-                    name.as_str(),
-                ));
+                let span = Span::new(cell, read.range);
+                diagnostics.push(if PYTHON2_BUILTINS.contains(&name.as_str()) {
+                    diagnostic::python2_builtin(span, name.as_str())
+                } else {
+                    diagnostic::undefined_when_called(span, name.as_str())
+                });
             }
         }
     }
@@ -178,7 +183,11 @@ mod tests {
         check(&["print(nowhere)"], &[(Code::UndefinedName, 0)]);
         check(
             &["def f():\n    return nowhere"],
-            &[(Code::UndefinedName, 0)],
+            &[(Code::UndefinedWhenCalled, 0)],
+        );
+        check(
+            &["for i in xrange(3):\n    pass"],
+            &[(Code::Python2Code, 0)],
         );
         check(&["def f():\n    return later", "later = 1\nf()"], &[]);
         check(&["x = 1\ndel x", "print(x)"], &[(Code::UseAfterDelete, 1)]);

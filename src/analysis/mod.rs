@@ -12,7 +12,9 @@ pub mod parse;
 pub mod visitor;
 
 use crate::diagnostic::{CellId, Diagnostic};
-use crate::notebook::magics::translate_cell;
+use std::collections::HashSet;
+
+use crate::notebook::magics::{Translation, translate_cell, translate_cell_with};
 use crate::notebook::{CellKind, Notebook};
 
 pub use dataflow::DataflowGraph;
@@ -54,12 +56,52 @@ impl Analysis {
 }
 
 pub fn analyze(notebook: &Notebook) -> (Analysis, Vec<Diagnostic>) {
+    let code_cells: Vec<&crate::notebook::Cell> = notebook
+        .cells
+        .iter()
+        .filter(|c| c.kind == CellKind::Code)
+        .collect();
+    let mut translated: Vec<(Translation, Result<Vec<StmtFacts>, Diagnostic>)> = code_cells
+        .iter()
+        .map(|cell| {
+            let translation = translate_cell(cell.id, &cell.source);
+            let parsed = parse::parse_cell(cell.id, &translation.python);
+            (translation, parsed)
+        })
+        .collect();
+
+    // `$name` in a shell command is a Python variable only if the notebook binds it (else the
+    // shell expands it, like `$HOME`), which is known once every cell is parsed.
+    let bound: HashSet<&str> = translated
+        .iter()
+        .filter_map(|(_, parsed)| parsed.as_ref().ok())
+        .flatten()
+        .flat_map(|s| {
+            s.binds
+                .iter()
+                .map(|b| b.name.as_str())
+                .chain(s.globals.iter().map(Name::as_str))
+        })
+        .collect();
+    let retranslate: Vec<usize> = translated
+        .iter()
+        .enumerate()
+        .filter(|(_, (t, _))| t.dollar_names.iter().any(|n| !bound.contains(n.as_str())))
+        .map(|(i, _)| i)
+        .collect();
+    let bound: HashSet<String> = bound.into_iter().map(str::to_owned).collect();
+    for index in retranslate {
+        let cell = code_cells[index];
+        let translation = translate_cell_with(cell.id, &cell.source, &|name| bound.contains(name));
+        let parsed = parse::parse_cell(cell.id, &translation.python);
+        translated[index] = (translation, parsed);
+    }
+
     let mut diagnostics = Vec::new();
-    let mut cells = Vec::new();
-    for cell in notebook.cells.iter().filter(|c| c.kind == CellKind::Code) {
-        let translation = translate_cell(cell.id, &cell.source);
+    let mut cells = Vec::with_capacity(code_cells.len());
+    for (cell, (translation, parsed)) in code_cells.iter().zip(translated) {
         diagnostics.extend(translation.diagnostics);
-        let (statements, parsed) = match parse::parse_cell(cell.id, &translation.python) {
+        let (statements, parsed) = match parsed {
             Ok(statements) => (statements, true),
             Err(error) => {
                 diagnostics.push(error);

@@ -9,13 +9,14 @@
 //! reads in a class body, a decorator, a default value or a module-level comprehension happen
 //! at once. Every node is visited a bounded number of times, so the walk is linear.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use rustpython_parser::ast::{self, Expr, Ranged, Stmt};
 use rustpython_parser::text_size::TextRange;
 
 use crate::analysis::facts::{
-    Binding, ImportBinding, LiteralAssignment, LiteralKind, Name, Occurrence, StmtFacts, StmtKind,
+    Binding, ImportBinding, LiteralAssignment, LiteralKind, Name, Occurrence, ShownExpression,
+    StmtFacts, StmtKind,
 };
 
 /// Calls at module level that change where later imports are found.
@@ -35,10 +36,33 @@ pub fn statement_facts(stmt: &Stmt) -> StmtFacts {
     walker.facts.kind = statement_kind(stmt);
     walker.facts.literal = literal_assignment(stmt);
     if let Stmt::Expr(e) = stmt {
-        walker.facts.expression = Some(e.value.range());
+        walker.facts.expression = shown_expression(&e.value);
     }
     walker.stmt(stmt);
     walker.facts
+}
+
+fn shown_expression(value: &Expr) -> Option<ShownExpression> {
+    if let Expr::Call(call) = value {
+        if let Expr::Name(function) = call.func.as_ref() {
+            if matches!(function.id.as_str(), "print" | "display") {
+                return None;
+            }
+        }
+    }
+    let needs_parentheses = matches!(
+        value,
+        Expr::Tuple(_)
+            | Expr::GeneratorExp(_)
+            | Expr::NamedExpr(_)
+            | Expr::Yield(_)
+            | Expr::YieldFrom(_)
+            | Expr::Starred(_)
+    );
+    Some(ShownExpression {
+        range: value.range(),
+        needs_parentheses,
+    })
 }
 
 fn literal_assignment(stmt: &Stmt) -> Option<LiteralAssignment> {
@@ -169,6 +193,8 @@ struct Walker {
     late_seen: HashSet<String>,
     bind_seen: HashSet<String>,
     global_seen: HashSet<String>,
+    /// How often each module-level name has been loaded so far, counting repeats.
+    module_loads: HashMap<String, u32>,
     /// Depth of `if` / loops / `try` / `match` around the current module-level code.
     conditional: u32,
 }
@@ -183,6 +209,7 @@ impl Walker {
             late_seen: HashSet::new(),
             bind_seen: HashSet::new(),
             global_seen: HashSet::new(),
+            module_loads: HashMap::new(),
             conditional: 0,
         }
     }
@@ -219,6 +246,7 @@ impl Walker {
     }
 
     fn module_read(&mut self, name: &str, range: TextRange, late: bool) {
+        *self.module_loads.entry(name.to_owned()).or_default() += 1;
         let occurrence = || Occurrence {
             name: Name(name.to_owned()),
             range,
@@ -380,7 +408,10 @@ impl Walker {
                 }
             }
             Stmt::For(f) => self.for_loop(&f.target, &f.iter, &f.body, &f.orelse),
-            Stmt::AsyncFor(f) => self.for_loop(&f.target, &f.iter, &f.body, &f.orelse),
+            Stmt::AsyncFor(f) => {
+                self.facts.top_level_await |= !self.inside_function();
+                self.for_loop(&f.target, &f.iter, &f.body, &f.orelse);
+            }
             Stmt::While(w) => {
                 self.expr(&w.test);
                 self.conditional_body(&w.body);
@@ -392,7 +423,10 @@ impl Walker {
                 self.conditional_body(&i.orelse);
             }
             Stmt::With(w) => self.with(&w.items, &w.body),
-            Stmt::AsyncWith(w) => self.with(&w.items, &w.body),
+            Stmt::AsyncWith(w) => {
+                self.facts.top_level_await |= !self.inside_function();
+                self.with(&w.items, &w.body);
+            }
             Stmt::Match(m) => {
                 self.expr(&m.subject);
                 self.conditional += 1;
@@ -530,7 +564,19 @@ impl Walker {
             if let Some(name) = &handler.name {
                 self.store(name.as_str(), handler.range);
             }
+            let loads_before = handler
+                .name
+                .as_ref()
+                .map(|n| self.module_loads.get(n.as_str()).copied().unwrap_or(0));
             self.body(&handler.body);
+            if let (Some(name), Some(before)) = (&handler.name, loads_before) {
+                let unread = self.module_loads.get(name.as_str()).copied().unwrap_or(0) == before;
+                if unread && self.at_module_level() {
+                    self.facts
+                        .unused_exception_names
+                        .push(TextRange::empty(handler.range.start()));
+                }
+            }
             // `except E as e` unbinds `e` when the handler ends.
             if let Some(name) = &handler.name {
                 if self.at_module_level() {
@@ -741,6 +787,9 @@ impl Walker {
         let Some((first, _)) = generators.split_first() else {
             return;
         };
+        if generators.iter().any(|g| g.is_async) && !self.inside_function() {
+            self.facts.top_level_await = true;
+        }
         self.expr(&first.iter);
         let mut locals = HashSet::new();
         for generator in generators {

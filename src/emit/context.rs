@@ -22,6 +22,7 @@ pub struct Context {
     steps: Vec<StepContext>,
     run_signature: String,
     state_parameters: Vec<String>,
+    uses_asyncio: bool,
     state_parameter_defaults: Vec<String>,
     mutable_defaults: Vec<OutputContext>,
     calls: Vec<String>,
@@ -40,6 +41,7 @@ pub struct Context {
 #[derive(Serialize)]
 struct StepContext {
     name: String,
+    is_async: bool,
     title: Option<String>,
     signature: String,
     docstring: String,
@@ -102,6 +104,7 @@ pub fn build(plan: &Plan, source: &Source) -> Context {
         .iter()
         .map(|step| StepContext {
             name: step.name.clone(),
+            is_async: step.is_async,
             title: step.title.clone(),
             signature: names_list(&step.params),
             docstring: step
@@ -121,7 +124,10 @@ pub fn build(plan: &Plan, source: &Source) -> Context {
         .steps
         .iter()
         .map(|step| {
-            let call = format!("_steps.{}({})", step.name, names_list(&step.params));
+            let mut call = format!("_steps.{}({})", step.name, names_list(&step.params));
+            if step.is_async {
+                call = format!("asyncio.run({call})");
+            }
             if step.returns.is_empty() {
                 call
             } else {
@@ -216,6 +222,7 @@ pub fn build(plan: &Plan, source: &Source) -> Context {
 
         steps,
         run_signature,
+        uses_asyncio: plan.steps.iter().any(|s| s.is_async),
         mutable_defaults: plan
             .parameters
             .iter()

@@ -97,6 +97,9 @@ pub struct Step {
     pub globals: Vec<Name>,
     /// The body, indented for the function, ending with a newline.
     pub body: String,
+    /// The step awaits at its top level (IPython's autoawait), so it is a coroutine the
+    /// pipeline runs with `asyncio.run`.
+    pub is_async: bool,
 }
 
 #[derive(Clone, Debug)]

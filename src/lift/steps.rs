@@ -3,9 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use rustpython_parser::text_size::TextRange;
-
-use crate::analysis::facts::StmtFacts;
+use crate::analysis::facts::{ShownExpression, StmtFacts};
 use crate::analysis::{Analysis, CodeCell, Name};
 use crate::diagnostic::CellId;
 use crate::lift::definitions::Lifted;
@@ -260,6 +258,7 @@ struct StepFacts {
     deletes: Vec<Name>,
     live_at_end: HashSet<Name>,
     globals: Vec<Name>,
+    awaits: bool,
 }
 
 impl StepFacts {
@@ -276,6 +275,7 @@ impl StepFacts {
         let mut global_seen: HashSet<&Name> = HashSet::new();
         for &at in &facts.statements {
             let stmt: &StmtFacts = &analysis.cells[at.cell].statements[at.index];
+            facts.awaits |= stmt.top_level_await;
             for read in &stmt.reads {
                 if !bound.contains(&read.name) && read_seen.insert(&read.name) {
                     facts.reads.push(read.name.clone());
@@ -485,6 +485,7 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
             returns: wiring.returns[index].clone(),
             globals,
             body,
+            is_async: facts.awaits,
         });
     }
 
@@ -603,8 +604,21 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &HashSet<Name>
         }
     }
 
-    // Final values are returned too, except a name the step binds only on some paths and
-    // does not receive: returning it could fail where the notebook simply kept no value.
+    // Every value a step leaves bound is returned, as the notebook kept it as a global until
+    // something rebound it (and a local nothing uses would be dead code), except a name the
+    // step binds only on some paths and does not receive: returning it could fail where the
+    // notebook simply kept no value.
+    for (index, facts) in all_facts.iter().enumerate() {
+        let received: HashSet<&Name> = params[index].iter().collect();
+        for (name, conditional) in &facts.binds {
+            if facts.live_at_end.contains(name)
+                && !state.contains(name)
+                && (!conditional || received.contains(name))
+            {
+                returned[index].insert(name);
+            }
+        }
+    }
     let received: Vec<HashSet<&Name>> = params.iter().map(|p| p.iter().collect()).collect();
     let maybe_only: Vec<HashSet<&Name>> = all_facts
         .iter()
@@ -710,13 +724,37 @@ fn step_body(
                         drop[first..=last].iter_mut().for_each(|d| *d = true);
                     }
                 }
-                let kept_lines: Vec<(&str, bool)> = lines
+                // An `except … as e:` whose `e` is never read is fine at module level but an
+                // unused local in a function; the notebook's own code stays as written.
+                let mut unused_locals = vec![false; lines.lines.len()];
+                for (index, statement) in cell.statements.iter().enumerate() {
+                    if kept.contains(&StmtRef {
+                        cell: cell_index,
+                        index,
+                    }) {
+                        for at in &statement.unused_exception_names {
+                            unused_locals[lines.line_of(at.start())] = true;
+                        }
+                    }
+                }
+                let marked: Vec<String> = lines
                     .lines
+                    .iter()
+                    .zip(&unused_locals)
+                    .map(|(line, unused)| {
+                        if *unused {
+                            format!("{line}  # noqa: F841")
+                        } else {
+                            (*line).to_owned()
+                        }
+                    })
+                    .collect();
+                let kept_lines: Vec<(&str, bool)> = marked
                     .iter()
                     .zip(&lines.in_string)
                     .zip(&drop)
                     .filter(|(_, d)| !**d)
-                    .map(|((l, s), _)| (*l, *s))
+                    .map(|((l, s), _)| (l.as_str(), *s))
                     .collect();
                 let first = kept_lines
                     .iter()
@@ -745,7 +783,7 @@ fn shown_expression(
     source: &str,
     kept: &HashSet<StmtRef>,
     cell_index: usize,
-) -> Option<TextRange> {
+) -> Option<ShownExpression> {
     let index = cell.statements.len().checked_sub(1)?;
     let statement = &cell.statements[index];
     let expression = statement.expression?;
@@ -755,7 +793,7 @@ fn shown_expression(
     }) {
         return None;
     }
-    let rest = &cell.python[usize::from(expression.end())..];
+    let rest = &cell.python[usize::from(expression.range.end())..];
     if rest.trim_start().starts_with(';') {
         return None;
     }
@@ -771,14 +809,18 @@ fn shown_expression(
 }
 
 /// `_nblift.show(<expression>, <cell>)`: the value is still computed once, and recorded only
-/// when the package runs with `--results`.
-fn wrap_shown(python: &str, expression: TextRange, cell: CellId) -> String {
-    let (start, end) = (
-        usize::from(expression.start()),
-        usize::from(expression.end()),
-    );
+/// when the package runs with `--results`. Parentheses keep a bare tuple (`a, b`) or a
+/// generator expression one argument.
+fn wrap_shown(python: &str, expression: ShownExpression, cell: CellId) -> String {
+    let range = expression.range;
+    let (start, end) = (usize::from(range.start()), usize::from(range.end()));
+    let (open, close) = if expression.needs_parentheses {
+        ("(", ")")
+    } else {
+        ("", "")
+    };
     format!(
-        "{}{SUPPORT_MODULE}.show({}, {}){}",
+        "{}{SUPPORT_MODULE}.show({open}{}{close}, {}){}",
         &python[..start],
         &python[start..end],
         cell.0,

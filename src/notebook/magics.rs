@@ -24,6 +24,9 @@ pub struct Translation {
     pub changes_import_resolution: bool,
     /// Files written by `%%writefile`, as written in the magic.
     pub written_files: Vec<String>,
+    /// Names written `$name` in magic arguments: Python variables only if the notebook
+    /// binds them.
+    pub dollar_names: Vec<String>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -80,12 +83,24 @@ const TIMING_MAGICS: &[&str] = &["time", "timeit", "prun"];
 const TIMING_OPTIONS_WITH_VALUE: &[&str] = &["-n", "-r", "-p", "-l", "-s", "-T", "-D"];
 
 pub fn translate_cell(cell: CellId, source: &str) -> Translation {
+    translate_cell_with(cell, source, &|_| true)
+}
+
+/// Like [`translate_cell`], expanding `$name` in shell commands only for the names
+/// `expands` accepts: the names the notebook binds (IPython leaves the others to the shell).
+pub fn translate_cell_with(
+    cell: CellId,
+    source: &str,
+    expands: &dyn Fn(&str) -> bool,
+) -> Translation {
     let mut translator = Translator {
         cell,
         out: Translation::default(),
         line: 0,
+        expands,
     };
-    let lines: Vec<&str> = source.split('\n').collect();
+    let cleaned = clean_input(source);
+    let lines: Vec<&str> = cleaned.iter().map(String::as_str).collect();
     let first_code = lines.iter().position(|l| !l.trim().is_empty());
     let translated = match first_code {
         Some(first) if lines[first].starts_with("%%") => {
@@ -100,6 +115,45 @@ pub fn translate_cell(cell: CellId, source: &str) -> Translation {
     out.python = translated.join("\n");
     locate_on_output_lines(&mut out.diagnostics, &translated);
     out
+}
+
+/// IPython's clean-up before anything else: a cell whose first line is indented is dedented
+/// by that indentation, and `>>> ` / `... ` or `In [1]: ` prompts are stripped, when the
+/// cell starts with one. Lines are kept one for one.
+fn clean_input(source: &str) -> Vec<String> {
+    let lines: Vec<&str> = source.split('\n').collect();
+    let Some(first) = lines.iter().find(|l| !l.trim().is_empty()) else {
+        return lines.iter().map(|l| (*l).to_owned()).collect();
+    };
+    let indent = &first[..first.len() - first.trim_start().len()];
+    if !indent.is_empty() && !first.trim_start().starts_with('#') {
+        return lines
+            .iter()
+            .map(|l| l.strip_prefix(indent).unwrap_or(l.trim_start()).to_owned())
+            .collect();
+    }
+    let classic = first.starts_with(">>>");
+    let ipython = first.starts_with("In [") && first.contains("]:");
+    if !(classic || ipython) {
+        return lines.iter().map(|l| (*l).to_owned()).collect();
+    }
+    lines
+        .iter()
+        .map(|line| {
+            if classic {
+                for prompt in [">>> ", "... ", ">>>", "..."] {
+                    if let Some(rest) = line.strip_prefix(prompt) {
+                        return rest.to_owned();
+                    }
+                }
+            } else if let Some(end) = line.find("]: ").filter(|_| line.starts_with("In [")) {
+                return line[end + 3..].to_owned();
+            } else if let Some(rest) = line.trim_start().strip_prefix("...: ") {
+                return rest.to_owned();
+            }
+            (*line).to_owned()
+        })
+        .collect()
 }
 
 /// Diagnostics are made with the line index as a placeholder range; they point at the
@@ -122,14 +176,21 @@ fn locate_on_output_lines(diagnostics: &mut [Diagnostic], lines: &[String]) {
     }
 }
 
-struct Translator {
+struct Translator<'a> {
     cell: CellId,
     out: Translation,
+    expands: &'a dyn Fn(&str) -> bool,
     /// Index of the line being translated; diagnostics carry it until the output is known.
     line: usize,
 }
 
-impl Translator {
+impl Translator<'_> {
+    /// A string literal for a magic's argument text, with IPython's interpolation.
+    fn literal(&mut self, text: &str) -> String {
+        let pieces = interpolation_pieces(text, self.expands, &mut self.out.dollar_names);
+        string_literal(&pieces)
+    }
+
     fn span(&self, _line: &str) -> Span {
         Span::new(
             self.cell,
@@ -191,7 +252,7 @@ impl Translator {
             return self.pip_install(line, packages);
         }
         self.diagnose(diagnostic::shell_command(self.span(line), command));
-        let literal = interpolated_literal(command);
+        let literal = self.literal(command);
         match target {
             Some(target) => format!("{target} = {SUPPORT_MODULE}.getoutput({literal})"),
             None => format!("{SUPPORT_MODULE}.shell({literal})"),
@@ -240,6 +301,14 @@ impl Translator {
                 self.pip_install(line, packages)
             }
             "sx" | "system" => self.shell_line(line, args, target),
+            "pylab" => {
+                self.diagnose(diagnostic::magic_translated(
+                    self.span(line),
+                    "%pylab",
+                    "`from pylab import *`, the names it made available",
+                ));
+                assign("from pylab import *".to_owned())
+            }
             "cd" => {
                 self.out.changes_import_resolution = true;
                 let quiet = args.split_whitespace().any(|a| a == "-q");
@@ -252,7 +321,7 @@ impl Translator {
                 let quiet = if quiet { ", quiet=True" } else { "" };
                 assign(format!(
                     "{SUPPORT_MODULE}.cd({}{quiet})",
-                    interpolated_literal(path)
+                    self.literal(path)
                 ))
             }
             "env" | "set_env" => {
@@ -261,10 +330,7 @@ impl Translator {
                     "%env",
                     "`os.environ` (through `_nblift.env`)",
                 ));
-                assign(format!(
-                    "{SUPPORT_MODULE}.env({})",
-                    interpolated_literal(args)
-                ))
+                assign(format!("{SUPPORT_MODULE}.env({})", self.literal(args)))
             }
             "run" => {
                 self.diagnose(diagnostic::unsupported_magic(
@@ -277,7 +343,7 @@ impl Translator {
                 let argv: Vec<String> = rest.split_whitespace().map(|a| format!("{a:?}")).collect();
                 assign(format!(
                     "{SUPPORT_MODULE}.run_script({}, [{}])",
-                    interpolated_literal(path),
+                    self.literal(path),
                     argv.join(", ")
                 ))
             }
@@ -362,7 +428,7 @@ impl Translator {
                     .written_files
                     .push(path.trim_matches(|c| c == '"' || c == '\'').to_owned());
                 let append = if append { ", append=True" } else { "" };
-                let call = format!("{SUPPORT_MODULE}.writefile({}", interpolated_literal(path));
+                let call = format!("{SUPPORT_MODULE}.writefile({}", self.literal(path));
                 string_argument_call(&call, body, append)
             }
             "bash" | "sh" | "script" => {
@@ -531,63 +597,154 @@ fn pip_install_packages(command: &str) -> Option<Vec<String>> {
     Some(packages)
 }
 
-/// A Python string literal for a shell command, with IPython's `{expr}` and `$name`
-/// interpolation turned into an f-string.
-fn interpolated_literal(command: &str) -> String {
-    let mut text = String::with_capacity(command.len() + 8);
-    let mut interpolates = false;
-    let mut chars = command.chars().peekable();
-    while let Some(c) = chars.next() {
+/// A piece of a magic's argument text: literal text, or a Python expression IPython
+/// substitutes (`{expr}`, `$name`).
+enum Piece {
+    Text(String),
+    Expression(String),
+}
+
+/// Splits IPython's interpolation syntax. `$name` is a Python variable only when `expands`
+/// says the notebook binds it; otherwise IPython leaves it to the shell (`$HOME`).
+fn interpolation_pieces(
+    command: &str,
+    expands: &dyn Fn(&str) -> bool,
+    dollar_names: &mut Vec<String>,
+) -> Vec<Piece> {
+    let mut pieces = Vec::new();
+    let mut text = String::new();
+    let chars: Vec<char> = command.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
         match c {
-            '\\' => text.push_str("\\\\"),
-            '"' => text.push_str("\\\""),
-            '{' if chars.peek() == Some(&'{') => {
-                chars.next();
-                text.push_str("{{");
-            }
-            '}' if chars.peek() == Some(&'}') => {
-                chars.next();
-                text.push_str("}}");
-            }
-            '{' | '}' => {
-                interpolates = true;
+            '{' | '}' if next == Some(c) => {
                 text.push(c);
+                i += 2;
             }
-            '$' if chars.peek() == Some(&'$') => {
-                chars.next();
-                text.push('$');
-            }
-            '$' if chars
-                .peek()
-                .is_some_and(|n| n.is_alphabetic() || *n == '_' || *n == '{') =>
-            {
-                interpolates = true;
-                let braced = chars.peek() == Some(&'{');
-                if braced {
-                    chars.next();
-                }
-                text.push('{');
-                while let Some(&n) = chars.peek() {
-                    if n.is_alphanumeric() || n == '_' || (braced && n != '}') {
-                        text.push(n);
-                        chars.next();
-                    } else {
-                        break;
+            '{' => {
+                // The matching brace, counting nested brackets of the expression.
+                let mut depth = 0;
+                let mut end = None;
+                for (j, &d) in chars.iter().enumerate().skip(i) {
+                    match d {
+                        '{' | '[' | '(' => depth += 1,
+                        '}' | ']' | ')' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                end = Some(j);
+                                break;
+                            }
+                        }
+                        _ => {}
                     }
                 }
-                if braced {
-                    chars.next();
+                let inner: String = chars[i + 1..end.unwrap_or(i + 1).max(i + 1)]
+                    .iter()
+                    .collect();
+                match end {
+                    Some(end) if !inner.trim().is_empty() => {
+                        pieces.push(Piece::Text(std::mem::take(&mut text)));
+                        pieces.push(Piece::Expression(inner));
+                        i = end + 1;
+                    }
+                    // `{}` (find -exec) and unmatched braces stay as written, as in IPython.
+                    _ => {
+                        text.push(c);
+                        i += 1;
+                    }
                 }
-                text.push('}');
             }
-            _ => text.push(c),
+            '$' if next == Some('$') => {
+                text.push('$');
+                i += 2;
+            }
+            '$' if next.is_some_and(|n| n.is_alphabetic() || n == '_' || n == '{') => {
+                let braced = next == Some('{');
+                let start = if braced { i + 2 } else { i + 1 };
+                let mut end = start;
+                while end < chars.len() && (chars[end].is_alphanumeric() || chars[end] == '_') {
+                    end += 1;
+                }
+                let name: String = chars[start..end].iter().collect();
+                let closes = !braced || chars.get(end) == Some(&'}');
+                let after = if braced && closes { end + 1 } else { end };
+                if !name.is_empty() && closes {
+                    dollar_names.push(name.clone());
+                    if expands(&name) {
+                        pieces.push(Piece::Text(std::mem::take(&mut text)));
+                        pieces.push(Piece::Expression(name));
+                    } else {
+                        text.extend(&chars[i..after]);
+                    }
+                    i = after;
+                } else {
+                    text.push(c);
+                    i += 1;
+                }
+            }
+            _ => {
+                text.push(c);
+                i += 1;
+            }
         }
     }
-    if interpolates {
-        format!("f\"{text}\"")
+    pieces.push(Piece::Text(text));
+    pieces
+}
+
+/// A Python string literal for a magic's argument text: an f-string when IPython would
+/// interpolate something, with a quote character the expressions do not use.
+fn string_literal(pieces: &[Piece]) -> String {
+    let expressions: Vec<&str> = pieces
+        .iter()
+        .filter_map(|p| {
+            if let Piece::Expression(e) = p {
+                Some(e.as_str())
+            } else {
+                None
+            }
+        })
+        .collect();
+    let quote = if !expressions.iter().any(|e| e.contains('"')) {
+        "\""
+    } else if !expressions.iter().any(|e| e.contains('\'')) {
+        "'"
     } else {
-        format!("\"{text}\"")
+        "\"\"\""
+    };
+    let interpolates = !expressions.is_empty();
+    let mut literal = String::new();
+    for piece in pieces {
+        match piece {
+            Piece::Text(text) => {
+                for c in text.chars() {
+                    match c {
+                        '\\' => literal.push_str("\\\\"),
+                        '{' | '}' if interpolates => {
+                            literal.push(c);
+                            literal.push(c);
+                        }
+                        c if quote.starts_with(c) => {
+                            literal.push('\\');
+                            literal.push(c);
+                        }
+                        _ => literal.push(c),
+                    }
+                }
+            }
+            Piece::Expression(expression) => {
+                literal.push('{');
+                literal.push_str(expression);
+                literal.push('}');
+            }
+        }
     }
+    format!(
+        "{}{quote}{literal}{quote}",
+        if interpolates { "f" } else { "" }
+    )
 }
 
 #[cfg(test)]
@@ -763,6 +920,49 @@ mod tests {
             "%%sh\necho a",
             "_nblift.shell_script(\"sh\", \"\"\"\\\necho a\\n\"\"\")",
             &[Code::ShellCommand],
+        );
+    }
+
+    #[test]
+    fn shell_interpolation_follows_ipython() {
+        let expand_only_name = |n: &str| n == "name";
+        let translate =
+            |source: &str| translate_cell_with(CellId(0), source, &expand_only_name).python;
+        assert_eq!(
+            translate("!mkdir -p $HOME/data/$name"),
+            "_nblift.shell(f\"mkdir -p $HOME/data/{name}\")"
+        );
+        assert_eq!(
+            translate("!find . -exec rm {} \\;"),
+            "_nblift.shell(\"find . -exec rm {} \\\\;\")"
+        );
+        assert_eq!(
+            translate("!dot -Tpng {path / \"a.dot\"} -o out.png"),
+            "_nblift.shell(f'dot -Tpng {path / \"a.dot\"} -o out.png')"
+        );
+        assert_eq!(
+            translate("!echo {{literal}} {x}"),
+            "_nblift.shell(f\"echo {{literal}} {x}\")"
+        );
+        assert_eq!(
+            translate_cell(CellId(0), "!echo $HOME").dollar_names,
+            vec!["HOME"]
+        );
+    }
+
+    #[test]
+    fn input_is_cleaned_as_ipython_does() {
+        check("    x = 1\n    y = x", "x = 1\ny = x", &[]);
+        check(
+            ">>> x = 1\n>>> for i in []:\n...     pass",
+            "x = 1\nfor i in []:\n    pass",
+            &[],
+        );
+        check("In [1]: x = 1", "x = 1", &[]);
+        check(
+            "%pylab inline\nplot([1])",
+            "from pylab import *\nplot([1])",
+            &[Code::MagicTranslated],
         );
     }
 
