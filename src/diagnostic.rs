@@ -89,6 +89,7 @@ pub enum Code {
     UndefinedName,
     UseAfterDelete,
     UndefinedWhenCalled,
+    UndefinedOnSomePaths,
     ExecutionOrder,
     ShadowedImport,
     ShadowedBuiltin,
@@ -116,6 +117,7 @@ impl Code {
             Code::UndefinedName => "NB302",
             Code::UseAfterDelete => "NB303",
             Code::UndefinedWhenCalled => "NB308",
+            Code::UndefinedOnSomePaths => "NB309",
             Code::ExecutionOrder => "NB304",
             Code::ShadowedImport => "NB305",
             Code::ShadowedBuiltin => "NB306",
@@ -139,6 +141,7 @@ impl Code {
             | Code::UnsupportedMagic
             | Code::GetIpython
             | Code::UndefinedWhenCalled
+            | Code::UndefinedOnSomePaths
             | Code::ExecutionOrder
             | Code::ShadowedImport
             | Code::ShadowedBuiltin
@@ -362,6 +365,17 @@ pub fn undefined_when_called(span: Span, name: &str) -> Diagnostic {
         format!("`{name}` is not defined by any cell; this function fails with `NameError` if it is called"),
     )
     .help("the notebook runs because nothing calls it; define or import the name, or remove the dead code")
+}
+
+pub fn undefined_on_some_paths(span: Span, name: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::UndefinedOnSomePaths,
+        Location::Cell(span),
+        format!(
+            "`{name}` is not defined at this point; this branch fails with `NameError` if it runs"
+        ),
+    )
+    .help("define or import the name before this code, or remove the branch")
 }
 
 pub fn use_after_delete(span: Span, name: &str, deleted_in: CellId) -> Diagnostic {

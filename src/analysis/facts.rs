@@ -117,6 +117,14 @@ pub struct StmtFacts {
     /// it ends the cell. `print(…)` and `display(…)` calls are left out: they return `None`,
     /// which Jupyter does not show.
     pub expression: Option<ShownExpression>,
+    /// Names among `reads` read only on some paths (in a branch, loop or handler body): a
+    /// fresh run may never read them.
+    pub conditional_reads: Vec<Name>,
+    /// Every module-level name the statement loads, now or late, each once.
+    pub loaded: Vec<Name>,
+    /// Every plain module-level binding (`name = …`, `with … as name`, walrus), repeats
+    /// included: where an unused local would be reported once the code is in a function.
+    pub plain_bindings: Vec<Occurrence>,
     /// Module-level `except … as name:` clauses whose name the handler never reads; the
     /// position is the `except` keyword. Inside a step function such a name is an unused local.
     pub unused_exception_names: Vec<TextRange>,
@@ -167,6 +175,9 @@ impl StmtFacts {
             literal: None,
             expression: None,
             unused_exception_names: Vec::new(),
+            loaded: Vec::new(),
+            plain_bindings: Vec::new(),
+            conditional_reads: Vec::new(),
         }
     }
 

@@ -66,7 +66,12 @@ fn names(cells: &[CodeCell], diagnostics: &mut Vec<Diagnostic>) {
                 if star_import_seen || !reported.insert(name) {
                     continue;
                 }
-                let diagnostic = if let Some(&deleted_in) = deleted.get(name) {
+                let on_some_paths = stmt.conditional_reads.contains(name);
+                let diagnostic = if on_some_paths && !PYTHON2_BUILTINS.contains(&name.as_str()) {
+                    // A branch or loop body a fresh run may never enter: the package keeps
+                    // the same latent `NameError`, so this is a warning, not a refusal.
+                    diagnostic::undefined_on_some_paths(span(read.range), name.as_str())
+                } else if let Some(&deleted_in) = deleted.get(name) {
                     diagnostic::use_after_delete(span(read.range), name.as_str(), deleted_in)
                 } else if let Some(&later) = first_binding.get(name) {
                     diagnostic::use_before_definition(span(read.range), name.as_str(), later)
@@ -188,6 +193,10 @@ mod tests {
         check(
             &["for i in xrange(3):\n    pass"],
             &[(Code::Python2Code, 0)],
+        );
+        check(
+            &["if False:\n    print(nowhere)"],
+            &[(Code::UndefinedOnSomePaths, 0)],
         );
         check(&["def f():\n    return later", "later = 1\nf()"], &[]);
         check(&["x = 1\ndel x", "print(x)"], &[(Code::UseAfterDelete, 1)]);

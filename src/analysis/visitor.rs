@@ -39,6 +39,15 @@ pub fn statement_facts(stmt: &Stmt) -> StmtFacts {
         walker.facts.expression = shown_expression(&e.value);
     }
     walker.stmt(stmt);
+    walker.facts.loaded = std::mem::take(&mut walker.loaded_order);
+    let always = &walker.read_unconditionally;
+    walker.facts.conditional_reads = walker
+        .facts
+        .reads
+        .iter()
+        .filter(|r| !always.contains(r.name.as_str()))
+        .map(|r| r.name.clone())
+        .collect();
     walker.facts
 }
 
@@ -195,6 +204,14 @@ struct Walker {
     global_seen: HashSet<String>,
     /// How often each module-level name has been loaded so far, counting repeats.
     module_loads: HashMap<String, u32>,
+    /// Module-level names loaded, in order of first load.
+    loaded_order: Vec<Name>,
+    /// The next module-level binding is a plain `name = …` target.
+    next_plain: bool,
+    /// Module-level names read outside any branch, loop or handler body.
+    read_unconditionally: HashSet<String>,
+    /// Depth of branch, loop, handler and case bodies around the current code.
+    branch: u32,
     /// Depth of `if` / loops / `try` / `match` around the current module-level code.
     conditional: u32,
 }
@@ -210,6 +227,10 @@ impl Walker {
             bind_seen: HashSet::new(),
             global_seen: HashSet::new(),
             module_loads: HashMap::new(),
+            loaded_order: Vec::new(),
+            next_plain: false,
+            read_unconditionally: HashSet::new(),
+            branch: 0,
             conditional: 0,
         }
     }
@@ -246,7 +267,11 @@ impl Walker {
     }
 
     fn module_read(&mut self, name: &str, range: TextRange, late: bool) {
-        *self.module_loads.entry(name.to_owned()).or_default() += 1;
+        let loads = self.module_loads.entry(name.to_owned()).or_default();
+        if *loads == 0 {
+            self.loaded_order.push(Name(name.to_owned()));
+        }
+        *loads += 1;
         let occurrence = || Occurrence {
             name: Name(name.to_owned()),
             range,
@@ -255,12 +280,24 @@ impl Walker {
             if self.late_seen.insert(name.to_owned()) {
                 self.facts.late_reads.push(occurrence());
             }
-        } else if !self.bound.contains(name) && self.read_seen.insert(name.to_owned()) {
-            self.facts.reads.push(occurrence());
+        } else if !self.bound.contains(name) {
+            if self.branch == 0 {
+                self.read_unconditionally.insert(name.to_owned());
+            }
+            if self.read_seen.insert(name.to_owned()) {
+                self.facts.reads.push(occurrence());
+            }
         }
     }
 
     fn module_bind(&mut self, name: &str, range: TextRange) {
+        let plain = std::mem::take(&mut self.next_plain);
+        if plain {
+            self.facts.plain_bindings.push(Occurrence {
+                name: Name(name.to_owned()),
+                range,
+            });
+        }
         self.bound.insert(name.to_owned());
         if self.bind_seen.insert(name.to_owned()) {
             self.facts.binds.push(Binding {
@@ -288,6 +325,7 @@ impl Walker {
 
     /// A walrus target: binds in the nearest scope that is not a comprehension.
     fn store_walrus(&mut self, name: &str, range: TextRange) {
+        self.next_plain = true;
         match self
             .scopes
             .iter()
@@ -298,6 +336,7 @@ impl Walker {
             Some(scope) if scope.globals.contains(name) => self.declare_global(name),
             Some(_) => {}
         }
+        self.next_plain = false;
     }
 
     fn mutate_root(&mut self, expr: &Expr) {
@@ -320,9 +359,20 @@ impl Walker {
     }
 
     fn conditional_body(&mut self, body: &[Stmt]) {
-        self.conditional += 1;
+        self.enter_branch();
         self.body(body);
+        self.leave_branch();
+    }
+
+    /// A body that runs on some paths only: bindings there are conditional, and so are reads.
+    fn enter_branch(&mut self) {
+        self.conditional += 1;
+        self.branch += 1;
+    }
+
+    fn leave_branch(&mut self) {
         self.conditional -= 1;
+        self.branch -= 1;
     }
 
     fn stmt(&mut self, stmt: &Stmt) {
@@ -376,7 +426,7 @@ impl Walker {
                     self.facts.import_barrier = true;
                 }
                 for target in &a.targets {
-                    self.target(target);
+                    self.plain_target(target);
                 }
             }
             Stmt::TypeAlias(t) => {
@@ -397,12 +447,17 @@ impl Walker {
                 }
             }
             Stmt::AnnAssign(a) => {
-                if self.at_module_level() {
+                // Module and class bodies evaluate variable annotations; functions do not.
+                if !self
+                    .scopes
+                    .last()
+                    .is_some_and(|s| s.kind == ScopeKind::Function)
+                {
                     self.expr(&a.annotation);
                 }
                 if let Some(value) = &a.value {
                     self.expr(value);
-                    self.target(&a.target);
+                    self.plain_target(&a.target);
                 } else if !matches!(a.target.as_ref(), Expr::Name(_)) {
                     self.expr(&a.target);
                 }
@@ -429,13 +484,13 @@ impl Walker {
             }
             Stmt::Match(m) => {
                 self.expr(&m.subject);
-                self.conditional += 1;
+                self.enter_branch();
                 for case in &m.cases {
                     self.pattern(&case.pattern);
                     self.opt_expr(case.guard.as_deref());
                     self.body(&case.body);
                 }
-                self.conditional -= 1;
+                self.leave_branch();
             }
             Stmt::Raise(r) => {
                 self.opt_expr(r.exc.as_deref());
@@ -501,9 +556,8 @@ impl Walker {
     ) {
         self.exprs(decorators);
         self.arguments_defaults(args);
-        if self.at_module_level() {
-            self.opt_expr(returns);
-        }
+        // Annotations are evaluated where the `def` runs, like defaults.
+        self.opt_expr(returns);
         let mut scope = Scope {
             kind: ScopeKind::Function,
             locals: argument_names(args),
@@ -525,29 +579,46 @@ impl Walker {
             .chain(&args.kwonlyargs)
         {
             self.opt_expr(arg.default.as_deref());
-            if self.at_module_level() {
-                self.opt_expr(arg.def.annotation.as_deref());
-            }
+            self.opt_expr(arg.def.annotation.as_deref());
+        }
+        for arg in args.vararg.iter().chain(&args.kwarg) {
+            self.opt_expr(arg.annotation.as_deref());
         }
     }
 
     fn for_loop(&mut self, target: &Expr, iter: &Expr, body: &[Stmt], orelse: &[Stmt]) {
         self.expr(iter);
-        self.conditional += 1;
+        self.enter_branch();
         self.target(target);
         self.body(body);
         self.body(orelse);
-        self.conditional -= 1;
+        self.leave_branch();
     }
 
     fn with(&mut self, items: &[ast::WithItem], body: &[Stmt]) {
         for item in items {
             self.expr(&item.context_expr);
             if let Some(vars) = &item.optional_vars {
-                self.target(vars);
+                self.plain_target(vars);
             }
         }
         self.body(body);
+    }
+
+    /// An assignment target whose names are plain bindings (a name, or names unpacked from
+    /// a tuple or list), as opposed to loop targets.
+    fn plain_target(&mut self, target: &Expr) {
+        match target {
+            Expr::Name(_) => {
+                self.next_plain = true;
+                self.target(target);
+                self.next_plain = false;
+            }
+            Expr::Tuple(t) => t.elts.iter().for_each(|e| self.plain_target(e)),
+            Expr::List(l) => l.elts.iter().for_each(|e| self.plain_target(e)),
+            Expr::Starred(s) => self.plain_target(&s.value),
+            other => self.target(other),
+        }
     }
 
     fn try_block(
@@ -557,8 +628,11 @@ impl Walker {
         orelse: &[Stmt],
         finalbody: &[Stmt],
     ) {
-        self.conditional_body(body);
+        // The body runs until something raises: its bindings may not happen, its reads do.
         self.conditional += 1;
+        self.body(body);
+        self.conditional -= 1;
+        self.enter_branch();
         for ast::ExceptHandler::ExceptHandler(handler) in handlers {
             self.opt_expr(handler.type_.as_deref());
             if let Some(name) = &handler.name {
@@ -589,7 +663,7 @@ impl Walker {
             }
         }
         self.body(orelse);
-        self.conditional -= 1;
+        self.leave_branch();
         self.body(finalbody);
     }
 

@@ -87,7 +87,11 @@ pub fn hoist(
         star_modules: Vec::new(),
         star_imports: false,
     };
-    let mut seen: HashSet<ImportBinding> = HashSet::new();
+    // First each import on its own; then, since a name is hoisted only if every import
+    // that binds it is, an import kept in place keeps the others binding its names in place.
+    let mut candidates: Vec<(StmtRef, &Vec<ImportBinding>, &crate::analysis::StmtFacts)> =
+        Vec::new();
+    let mut kept_names: Vec<&Name> = Vec::new();
     for (position, (at, stmt)) in statements.iter().enumerate() {
         let span = Span::new(analysis.cells[at.cell].id, stmt.range);
         match &stmt.kind {
@@ -126,24 +130,14 @@ pub fn hoist(
                 };
                 match why_not {
                     Some(reason) => {
+                        kept_names.extend(stmt.binds.iter().map(|b| &b.name));
                         // Repeating a plain import is common and harmless; explain only
                         // the cases a reader would wonder about.
                         if !layout.standalone(*at) || barrier.is_some_and(|b| b <= position) {
                             diagnostics.push(diagnostic::import_not_hoisted(span, reason));
                         }
                     }
-                    None => {
-                        hoisting.hoisted.insert(*at);
-                        for binding in bindings.iter().map(kernel_stand_in) {
-                            if seen.insert(binding.clone()) {
-                                hoisting.bindings.push(binding.clone());
-                                let name = binding.bound_name().to_owned();
-                                if !hoisting.bound_names.contains(&name) {
-                                    hoisting.bound_names.push(name);
-                                }
-                            }
-                        }
-                    }
+                    None => candidates.push((*at, bindings, stmt)),
                 }
             }
             StmtKind::StarImport { module, level } => {
@@ -161,6 +155,42 @@ pub fn hoist(
                 }
             }
             _ => {}
+        }
+    }
+
+    let mut by_name: HashMap<&Name, Vec<usize>> = HashMap::new();
+    for (index, (_, _, stmt)) in candidates.iter().enumerate() {
+        for binding in &stmt.binds {
+            by_name.entry(&binding.name).or_default().push(index);
+        }
+    }
+    let mut dropped = vec![false; candidates.len()];
+    let mut blocked: HashSet<&Name> = HashSet::new();
+    while let Some(name) = kept_names.pop() {
+        if !blocked.insert(name) {
+            continue;
+        }
+        for &index in by_name.get(name).into_iter().flatten() {
+            if !std::mem::replace(&mut dropped[index], true) {
+                kept_names.extend(candidates[index].2.binds.iter().map(|b| &b.name));
+            }
+        }
+    }
+
+    let mut seen: HashSet<ImportBinding> = HashSet::new();
+    for ((at, bindings, _), dropped) in candidates.into_iter().zip(dropped) {
+        if dropped {
+            continue;
+        }
+        hoisting.hoisted.insert(at);
+        for binding in bindings.iter().map(kernel_stand_in) {
+            if seen.insert(binding.clone()) {
+                hoisting.bindings.push(binding.clone());
+                let name = binding.bound_name().to_owned();
+                if !hoisting.bound_names.contains(&name) {
+                    hoisting.bound_names.push(name);
+                }
+            }
         }
     }
     hoisting

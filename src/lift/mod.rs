@@ -162,7 +162,12 @@ pub fn plan(
         own_imports.push(relative("", SUPPORT_MODULE));
     }
     for name in ["display", "get_ipython"] {
-        if step_uses.contains(name) && !flow.bound_anywhere.contains(name) {
+        let imported = hoisting
+            .bound_names
+            .iter()
+            .chain(&lifted.names)
+            .any(|n| n == name);
+        if step_uses.contains(name) && !flow.bound_anywhere.contains(name) && !imported {
             own_imports.push(relative(SUPPORT_MODULE, name));
         }
     }

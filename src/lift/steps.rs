@@ -3,7 +3,9 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::analysis::facts::{ShownExpression, StmtFacts};
+use rustpython_parser::text_size::TextSize;
+
+use crate::analysis::facts::{ShownExpression, StmtFacts, StmtKind};
 use crate::analysis::{Analysis, CodeCell, Name};
 use crate::diagnostic::CellId;
 use crate::lift::definitions::Lifted;
@@ -465,7 +467,10 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
             .filter(|n| state.contains(*n) && declared.insert(n))
             .cloned()
             .collect();
-        let (body, shows_values) = step_body(inputs, group, facts, &parameter_statements);
+        let returned: HashSet<&Name> = wiring.returns[index].iter().collect();
+        let suppressions = lint_suppressions(facts, analysis, &returned, &state);
+        let (body, shows_values) =
+            step_body(inputs, group, facts, &parameter_statements, &suppressions);
         if shows_values {
             names_read.insert(SUPPORT_MODULE.to_owned());
         }
@@ -604,21 +609,6 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &HashSet<Name>
         }
     }
 
-    // Every value a step leaves bound is returned, as the notebook kept it as a global until
-    // something rebound it (and a local nothing uses would be dead code), except a name the
-    // step binds only on some paths and does not receive: returning it could fail where the
-    // notebook simply kept no value.
-    for (index, facts) in all_facts.iter().enumerate() {
-        let received: HashSet<&Name> = params[index].iter().collect();
-        for (name, conditional) in &facts.binds {
-            if facts.live_at_end.contains(name)
-                && !state.contains(name)
-                && (!conditional || received.contains(name))
-            {
-                returned[index].insert(name);
-            }
-        }
-    }
     let received: Vec<HashSet<&Name>> = params.iter().map(|p| p.iter().collect()).collect();
     let maybe_only: Vec<HashSet<&Name>> = all_facts
         .iter()
@@ -676,6 +666,7 @@ fn step_body(
     group: &Group,
     facts: &StepFacts,
     parameter_statements: &HashSet<StmtRef>,
+    suppressions: &HashMap<(usize, usize), &'static str>,
 ) -> (String, bool) {
     let Inputs {
         notebook,
@@ -726,28 +717,16 @@ fn step_body(
                 }
                 // An `except … as e:` whose `e` is never read is fine at module level but an
                 // unused local in a function; the notebook's own code stays as written.
-                let mut unused_locals = vec![false; lines.lines.len()];
-                for (index, statement) in cell.statements.iter().enumerate() {
-                    if kept.contains(&StmtRef {
-                        cell: cell_index,
-                        index,
-                    }) {
-                        for at in &statement.unused_exception_names {
-                            unused_locals[lines.line_of(at.start())] = true;
-                        }
-                    }
-                }
                 let marked: Vec<String> = lines
                     .lines
                     .iter()
-                    .zip(&unused_locals)
-                    .map(|(line, unused)| {
-                        if *unused {
-                            format!("{line}  # noqa: F841")
-                        } else {
-                            (*line).to_owned()
-                        }
-                    })
+                    .enumerate()
+                    .map(
+                        |(number, line)| match suppressions.get(&(cell_index, number)) {
+                            Some(code) => format!("{line}  # noqa: {code}"),
+                            None => (*line).to_owned(),
+                        },
+                    )
                     .collect();
                 let kept_lines: Vec<(&str, bool)> = marked
                     .iter()
@@ -826,4 +805,93 @@ fn wrap_shown(python: &str, expression: ShownExpression, cell: CellId) -> String
         cell.0,
         &python[end..]
     )
+}
+
+/// Lines of a step that linters would flag only because module-level code now runs inside a
+/// function, keyed by (cell, line), with the pyflakes code to suppress there:
+/// - F841: an `except … as e:` name, or a plain `x = …` binding, that nothing in the step
+///   reads and the step does not return (at module level it was simply a global);
+/// - F401: an import kept in place whose names nothing in the step reads or returns;
+/// - F811: a `def`, `class` or import that rebinds a name an earlier one in the same step
+///   bound, with no use in between (at module level, a cell redefining a function).
+///
+/// The notebook's own code stays as written; only a comment is added.
+fn lint_suppressions(
+    facts: &StepFacts,
+    analysis: &Analysis,
+    returned: &HashSet<&Name>,
+    state: &HashSet<Name>,
+) -> HashMap<(usize, usize), &'static str> {
+    let mut suppressions = HashMap::new();
+    let statements: Vec<(StmtRef, &StmtFacts)> = facts
+        .statements
+        .iter()
+        .map(|at| (*at, &analysis.cells[at.cell].statements[at.index]))
+        .collect();
+    let loaded: HashSet<&Name> = statements.iter().flat_map(|(_, s)| &s.loaded).collect();
+    let mut lines: HashMap<usize, CellLines> = HashMap::new();
+    let mut line_of = |cell: usize, offset| {
+        lines
+            .entry(cell)
+            .or_insert_with(|| CellLines::new(&analysis.cells[cell].python))
+            .line_of(offset)
+    };
+    // Names whose binding in this step is a def, class or import nothing has used yet.
+    let mut unused_definitions: HashSet<&Name> = HashSet::new();
+    for (at, statement) in &statements {
+        for name in &statement.reads {
+            unused_definitions.remove(&name.name);
+        }
+        let definition = matches!(
+            statement.kind,
+            StmtKind::Function(_) | StmtKind::Class(_) | StmtKind::Import(_)
+        );
+        if !definition {
+            for name in &statement.loaded {
+                unused_definitions.remove(name);
+            }
+        }
+        let import = matches!(statement.kind, StmtKind::Import(_));
+        for binding in &statement.binds {
+            let name = &binding.name;
+            let unused =
+                !loaded.contains(name) && !returned.contains(name) && !state.contains(name);
+            if import && unused {
+                suppressions.insert((at.cell, line_of(at.cell, statement.range.start())), "F401");
+            } else if definition {
+                if !unused_definitions.insert(name) {
+                    let line = definition_line(&analysis.cells[at.cell].python, statement);
+                    suppressions.insert((at.cell, line_of(at.cell, line)), "F811");
+                }
+            } else {
+                unused_definitions.remove(name);
+            }
+        }
+        for binding in &statement.plain_bindings {
+            let name = &binding.name;
+            if !loaded.contains(name) && !returned.contains(name) && !state.contains(name) {
+                suppressions.insert((at.cell, line_of(at.cell, binding.range.start())), "F841");
+            }
+        }
+        for handler in &statement.unused_exception_names {
+            suppressions.insert((at.cell, line_of(at.cell, handler.start())), "F841");
+        }
+    }
+    suppressions
+}
+
+/// Where a linter reports a redefinition: the `def`/`class` line (after any decorators), or
+/// the statement's first line.
+fn definition_line(python: &str, statement: &StmtFacts) -> TextSize {
+    let text = &python[statement.range];
+    let mut offset = 0;
+    for line in text.split('\n') {
+        let code = line.trim_start();
+        if code.starts_with("def ") || code.starts_with("async def ") || code.starts_with("class ")
+        {
+            return statement.range.start() + TextSize::from(offset as u32);
+        }
+        offset += line.len() + 1;
+    }
+    statement.range.start()
 }

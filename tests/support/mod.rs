@@ -253,7 +253,7 @@ pub fn comparable_results(results: &serde_json::Value) -> Vec<(i64, String)> {
 }
 
 /// Stdout with what IPython prints on its own account taken out, on both sides of a
-/// comparison: timing lines of `%time`/`%timeit` (they differ run to run, and the package runs
+/// comparison: timing lines of `%time`/`%timeit` and `%timeit`'s caching warning (they differ run to run, and the package runs
 /// the statement once without timing), pip's restart note (the package installs nothing at
 /// run time), `%pylab`'s notices, and the `\r` a pseudo-terminal adds to `!cmd` output.
 pub fn without_ipython_notices(stdout: &str) -> String {
@@ -269,6 +269,7 @@ pub fn without_ipython_notices(stdout: &str) -> String {
             !(line.starts_with("CPU times:")
                 || line.starts_with("Wall time:")
                 || line.contains(" per loop (mean ± std. dev. of ")
+                || line.starts_with("The slowest run took ")
                 || NOTICES.contains(line))
         })
         .map(|line| format!("{line}\n"))

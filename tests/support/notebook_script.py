@@ -1,0 +1,46 @@
+"""Write each notebook as one Python script, as IPython runs it: every code cell, in page
+order, with IPython syntax turned into the Python IPython itself executes.
+
+Used by the corpus runner to lint the notebook itself (`ruff check --select F` on the script)
+so that a finding the notebook already has is told apart from one the conversion introduced.
+
+Usage: python notebook_script.py JOBS.json, where JOBS.json is a JSON list of
+[notebook_path, script_path] pairs. Cells IPython cannot transform are written as comments.
+"""
+
+import json
+import sys
+
+import nbformat
+from IPython.core.inputtransformer2 import TransformerManager
+
+
+def script(path):
+    notebook = nbformat.read(path, as_version=4)
+    manager = TransformerManager()
+    parts = []
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            parts.append(manager.transform_cell(cell.source))
+        except Exception:  # noqa: BLE001 - an untransformable cell is left out, as a comment
+            parts.append("".join(f"# {line}\n" for line in cell.source.splitlines()))
+    return "\n".join(parts)
+
+
+def main(jobs_path):
+    with open(jobs_path, encoding="utf-8") as file:
+        jobs = json.load(file)
+    for notebook_path, script_path in jobs:
+        try:
+            text = script(notebook_path)
+        except Exception as error:  # noqa: BLE001 - one unreadable notebook must not stop the rest
+            text = f"# could not read the notebook: {error}\n"
+        with open(script_path, "w", encoding="utf-8") as file:
+            file.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
