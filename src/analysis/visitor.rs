@@ -919,17 +919,26 @@ fn collect_bindings(body: &[Stmt], scope: &mut Scope) {
 
 fn collect_stmt(stmt: &Stmt, scope: &mut Scope) {
     match stmt {
-        Stmt::FunctionDef(f) => {
-            scope.locals.insert(f.name.to_string());
-            f.decorator_list
+        // A definition binds its name; a walrus in a decorator binds in this scope too.
+        Stmt::FunctionDef(ast::StmtFunctionDef {
+            name,
+            decorator_list,
+            ..
+        })
+        | Stmt::AsyncFunctionDef(ast::StmtAsyncFunctionDef {
+            name,
+            decorator_list,
+            ..
+        })
+        | Stmt::ClassDef(ast::StmtClassDef {
+            name,
+            decorator_list,
+            ..
+        }) => {
+            scope.locals.insert(name.to_string());
+            decorator_list
                 .iter()
                 .for_each(|e| collect_expr_walrus(e, &mut scope.locals));
-        }
-        Stmt::AsyncFunctionDef(f) => {
-            scope.locals.insert(f.name.to_string());
-        }
-        Stmt::ClassDef(c) => {
-            scope.locals.insert(c.name.to_string());
         }
         Stmt::Assign(a) => {
             a.targets
@@ -949,21 +958,8 @@ fn collect_stmt(stmt: &Stmt, scope: &mut Scope) {
             }
         }
         Stmt::TypeAlias(t) => collect_target_names(&t.name, &mut scope.locals),
-        Stmt::For(f) => {
-            collect_target_names(&f.target, &mut scope.locals);
-            collect_expr_walrus(&f.iter, &mut scope.locals);
-            f.body
-                .iter()
-                .chain(&f.orelse)
-                .for_each(|s| collect_stmt(s, scope));
-        }
-        Stmt::AsyncFor(f) => {
-            collect_target_names(&f.target, &mut scope.locals);
-            f.body
-                .iter()
-                .chain(&f.orelse)
-                .for_each(|s| collect_stmt(s, scope));
-        }
+        Stmt::For(f) => collect_for(&f.target, &f.iter, &f.body, &f.orelse, scope),
+        Stmt::AsyncFor(f) => collect_for(&f.target, &f.iter, &f.body, &f.orelse, scope),
         Stmt::While(w) => {
             collect_expr_walrus(&w.test, &mut scope.locals);
             w.body
@@ -978,23 +974,8 @@ fn collect_stmt(stmt: &Stmt, scope: &mut Scope) {
                 .chain(&i.orelse)
                 .for_each(|s| collect_stmt(s, scope));
         }
-        Stmt::With(w) => {
-            for item in &w.items {
-                collect_expr_walrus(&item.context_expr, &mut scope.locals);
-                if let Some(vars) = &item.optional_vars {
-                    collect_target_names(vars, &mut scope.locals);
-                }
-            }
-            w.body.iter().for_each(|s| collect_stmt(s, scope));
-        }
-        Stmt::AsyncWith(w) => {
-            for item in &w.items {
-                if let Some(vars) = &item.optional_vars {
-                    collect_target_names(vars, &mut scope.locals);
-                }
-            }
-            w.body.iter().for_each(|s| collect_stmt(s, scope));
-        }
+        Stmt::With(w) => collect_with(&w.items, &w.body, scope),
+        Stmt::AsyncWith(w) => collect_with(&w.items, &w.body, scope),
         Stmt::Match(m) => {
             for case in &m.cases {
                 collect_pattern_names(&case.pattern, &mut scope.locals);
@@ -1044,6 +1025,24 @@ fn collect_stmt(stmt: &Stmt, scope: &mut Scope) {
         }
         _ => {}
     }
+}
+
+fn collect_for(target: &Expr, iter: &Expr, body: &[Stmt], orelse: &[Stmt], scope: &mut Scope) {
+    collect_target_names(target, &mut scope.locals);
+    collect_expr_walrus(iter, &mut scope.locals);
+    body.iter()
+        .chain(orelse)
+        .for_each(|s| collect_stmt(s, scope));
+}
+
+fn collect_with(items: &[ast::WithItem], body: &[Stmt], scope: &mut Scope) {
+    for item in items {
+        collect_expr_walrus(&item.context_expr, &mut scope.locals);
+        if let Some(vars) = &item.optional_vars {
+            collect_target_names(vars, &mut scope.locals);
+        }
+    }
+    body.iter().for_each(|s| collect_stmt(s, scope));
 }
 
 fn collect_try(

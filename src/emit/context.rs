@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::analysis::facts::LiteralKind;
 use crate::emit::Source;
 use crate::lift::text::docstring;
-use crate::lift::{Plan, Split};
+use crate::lift::Plan;
 
 #[derive(Serialize)]
 pub struct Context {
@@ -211,12 +211,7 @@ pub fn build(plan: &Plan, source: &Source) -> Context {
         )),
         notebook_file: source.notebook_file.clone(),
         notebook_dir: quoted(&source.notebook_dir),
-        split: match plan.split {
-            Split::Sections => "markdown section",
-            Split::Cells => "code cell",
-            Split::Tags => "`step:` tag",
-            Split::Single => "notebook",
-        },
+        split: plan.split.describe(),
         future_imports: plan.future_imports.clone(),
         import_groups: plan.step_imports.clone(),
 

@@ -61,44 +61,27 @@ pub fn render(plan: &Plan, source: &Source) -> Result<Vec<File>, handlebars::Ren
     let handlebars = registry();
     let context = context::build(plan, source);
     let package = PathBuf::from("src").join(&plan.package);
-    let mut files = vec![
-        File {
-            path: "pyproject.toml".into(),
-            contents: handlebars.render("pyproject", &context)?,
-        },
-        File {
-            path: "README.md".into(),
-            contents: handlebars.render("readme", &context)?,
-        },
-        File {
-            path: package.join("__init__.py"),
-            contents: handlebars.render("init", &context)?,
-        },
-        File {
-            path: package.join("__main__.py"),
-            contents: handlebars.render("main", &context)?,
-        },
-        File {
-            path: package.join("pipeline.py"),
-            contents: handlebars.render("pipeline", &context)?,
-        },
-        File {
-            path: package.join("steps.py"),
-            contents: handlebars.render("steps", &context)?,
-        },
-        File {
-            path: package.join("_nblift.py"),
-            contents: SUPPORT_MODULE.to_owned(),
-        },
-        File {
-            path: "tests/test_pipeline.py".into(),
-            contents: handlebars.render("test", &context)?,
-        },
+    // (template, path) of every rendered file; `lib.py` only when definitions were lifted.
+    let mut rendered: Vec<(&str, PathBuf)> = vec![
+        ("pyproject", "pyproject.toml".into()),
+        ("readme", "README.md".into()),
+        ("init", package.join("__init__.py")),
+        ("main", package.join("__main__.py")),
+        ("pipeline", package.join("pipeline.py")),
+        ("steps", package.join("steps.py")),
+        ("test", "tests/test_pipeline.py".into()),
     ];
     if plan.library.is_some() {
+        rendered.push(("lib", package.join("lib.py")));
+    }
+    let mut files = vec![File {
+        path: package.join("_nblift.py"),
+        contents: SUPPORT_MODULE.to_owned(),
+    }];
+    for (template, path) in rendered {
         files.push(File {
-            path: package.join("lib.py"),
-            contents: handlebars.render("lib", &context)?,
+            path,
+            contents: handlebars.render(template, &context)?,
         });
     }
     for file in &mut files {
