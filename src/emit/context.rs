@@ -4,8 +4,8 @@ use serde::Serialize;
 
 use crate::analysis::facts::LiteralKind;
 use crate::emit::Source;
-use crate::lift::text::docstring;
 use crate::lift::Plan;
+use crate::lift::text::docstring;
 
 #[derive(Serialize)]
 pub struct Context {
