@@ -5,6 +5,7 @@
 
 use rustpython_parser::text_size::{TextRange, TextSize};
 
+pub use crate::notebook::lines::indent_lines;
 use crate::notebook::lines::scan_lines;
 
 /// A cell's text split into lines, with what the line scanner knows about each.
@@ -51,28 +52,6 @@ impl<'a> CellLines<'a> {
             range.end() - TextSize::from(1)
         };
         (self.line_of(range.start()), self.line_of(end))
-    }
-
-    pub fn text_of(&self, range: TextRange, source: &'a str) -> &'a str {
-        &source[range]
-    }
-}
-
-/// Indents `lines` by `prefix`, leaving lines inside multi-line strings and blank lines as
-/// they are.
-pub fn indent_lines<'a>(
-    lines: impl Iterator<Item = (&'a str, bool)>,
-    prefix: &str,
-    out: &mut String,
-) {
-    for (line, in_string) in lines {
-        if in_string {
-            out.push_str(line);
-        } else if !line.trim().is_empty() {
-            out.push_str(prefix);
-            out.push_str(line.trim_end());
-        }
-        out.push('\n');
     }
 }
 

@@ -89,6 +89,24 @@ pub fn scan_lines(text: &str) -> Vec<LineState> {
     states
 }
 
+/// Indents `lines` by `prefix`, leaving lines inside multi-line strings and blank lines as
+/// they are.
+pub fn indent_lines<'a>(
+    lines: impl Iterator<Item = (&'a str, bool)>,
+    prefix: &str,
+    out: &mut String,
+) {
+    for (line, in_string) in lines {
+        if in_string {
+            out.push_str(line);
+        } else if !line.trim().is_empty() {
+            out.push_str(prefix);
+            out.push_str(line.trim_end());
+        }
+        out.push('\n');
+    }
+}
+
 /// The byte offset where a line's code ends: the start of a trailing comment, or its length.
 pub fn code_end(line: &str) -> usize {
     let bytes = line.as_bytes();

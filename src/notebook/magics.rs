@@ -7,7 +7,7 @@
 //! treats `_nblift` as provided, like a builtin.
 
 use crate::diagnostic::{self, CellId, Diagnostic, Span};
-use crate::notebook::lines::{LineState, code_end, scan_lines};
+use crate::notebook::lines::{LineState, code_end, indent_lines, scan_lines};
 use rustpython_parser::text_size::{TextRange, TextSize};
 
 /// The name translated code uses for the generated package's IPython support module.
@@ -479,19 +479,18 @@ fn escape_in_triple_quotes(line: &str) -> String {
 }
 
 /// Adds `prefix` to every line that does not start inside a multi-line string.
-pub fn indent_block(lines: &[String], prefix: &str) -> Vec<String> {
+fn indent_block(lines: &[String], prefix: &str) -> Vec<String> {
     let states = scan_lines(&lines.join("\n"));
-    lines
-        .iter()
-        .zip(states)
-        .map(|(line, state)| {
-            if state.in_string || line.trim().is_empty() {
-                line.clone()
-            } else {
-                format!("{prefix}{line}")
-            }
-        })
-        .collect()
+    let mut out = String::new();
+    indent_lines(
+        lines
+            .iter()
+            .map(String::as_str)
+            .zip(states.iter().map(|s| s.in_string)),
+        prefix,
+        &mut out,
+    );
+    out.lines().map(str::to_owned).collect()
 }
 
 /// The replacement for a removed line: a comment at top level, `pass` inside a block so the
