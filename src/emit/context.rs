@@ -5,6 +5,7 @@ use serde::Serialize;
 use crate::analysis::facts::LiteralKind;
 use crate::emit::Source;
 use crate::lift::Plan;
+use crate::lift::steps::MODULE_NAME;
 use crate::lift::text::docstring;
 
 #[derive(Serialize)]
@@ -124,7 +125,18 @@ pub fn build(plan: &Plan, source: &Source) -> Context {
         .steps
         .iter()
         .map(|step| {
-            let mut call = format!("_steps.{}({})", step.name, names_list(&step.params));
+            let arguments: Vec<&str> = step
+                .params
+                .iter()
+                .map(|p| {
+                    if p.as_str() == MODULE_NAME {
+                        "\"__main__\""
+                    } else {
+                        p.as_str()
+                    }
+                })
+                .collect();
+            let mut call = format!("_steps.{}({})", step.name, arguments.join(", "));
             if step.is_async {
                 call = format!("asyncio.run({call})");
             }

@@ -318,8 +318,13 @@ impl StepFacts {
     }
 }
 
+/// The module attribute whose value differs between the notebook and the steps module.
+pub const MODULE_NAME: &str = "__name__";
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Provider {
+    /// `__name__`, which the pipeline passes as `"__main__"`.
+    MainModule,
     Parameter,
     Step(usize),
 }
@@ -533,6 +538,12 @@ struct Wiring {
 /// and that provider returns it.
 fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &HashSet<Name>) -> Wiring {
     let mut provider: HashMap<&Name, Provider> = HashMap::new();
+    // The notebook runs as `__main__`; the steps module does not, so a step that reads
+    // `__name__` (an `if __name__ == "__main__":` guard) receives it from the pipeline.
+    let module_name = Name(MODULE_NAME.to_owned());
+    if !state.contains(&module_name) {
+        provider.insert(&module_name, Provider::MainModule);
+    }
     for parameter in parameters {
         if !state.contains(&parameter.name) {
             provider.insert(&parameter.name, Provider::Parameter);
@@ -571,7 +582,7 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &HashSet<Name>
         }
         for name in &taken {
             let from = match provider[name] {
-                Provider::Parameter => None,
+                Provider::Parameter | Provider::MainModule => None,
                 Provider::Step(step) => {
                     returned[step].insert(name);
                     demanded.insert((step, name));
@@ -599,7 +610,7 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &HashSet<Name>
         if demanded.contains(&(index, name)) {
             params[index].push(name.clone());
             let from = match earlier {
-                Provider::Parameter => None,
+                Provider::Parameter | Provider::MainModule => None,
                 Provider::Step(step) => {
                     returned[step].insert(name);
                     Some(step)
@@ -622,6 +633,9 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &HashSet<Name>
         .collect();
     let mut finals: Vec<Name> = Vec::new();
     for (name, source) in &provider {
+        if *source == Provider::MainModule {
+            continue;
+        }
         if let Provider::Step(step) = source {
             let only_maybe = maybe_only[*step].contains(name);
             if only_maybe && !received[*step].contains(name) && !returned[*step].contains(name) {
