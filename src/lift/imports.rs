@@ -5,7 +5,7 @@
 //! other statement (other than the same import again), and no code before it changes where
 //! imports resolve from (`sys.path`, the working directory, files written by the notebook).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use rustpython_parser::text_size::TextRange;
 
@@ -23,7 +23,7 @@ pub struct Hoisting {
     /// Distinct hoisted bindings, in order of first appearance.
     pub bindings: Vec<ImportBinding>,
     /// The names the hoisted imports bind.
-    pub bound_names: Vec<String>,
+    pub bound_names: BTreeSet<String>,
     /// `from __future__ import …` lines.
     pub future: Vec<String>,
     /// Hoisted `from module import *` statements (module, level).
@@ -82,7 +82,7 @@ pub fn hoist(
     let mut hoisting = Hoisting {
         hoisted: HashSet::new(),
         bindings: Vec::new(),
-        bound_names: Vec::new(),
+        bound_names: BTreeSet::new(),
         future: Vec::new(),
         star_modules: Vec::new(),
         star_imports: false,
@@ -187,9 +187,7 @@ pub fn hoist(
             if seen.insert(binding.clone()) {
                 hoisting.bindings.push(binding.clone());
                 let name = binding.bound_name().to_owned();
-                if !hoisting.bound_names.contains(&name) {
-                    hoisting.bound_names.push(name);
-                }
+                hoisting.bound_names.insert(name);
             }
         }
     }
