@@ -49,14 +49,31 @@ def getoutput(command):
     return LineList(completed.stdout.splitlines())
 
 
-def shell_script(program, script):
-    """`%%bash` / `%%sh`: run the cell body with that program."""
+def shell_script(program, script, out=False, err=False):
+    """`%%bash` / `%%sh` / `%%script`: run the cell body with that program.
+
+    With `--out` / `--err` the kernel stores the stream in a variable instead of
+    showing it: the call returns it (both as a pair when both were asked for).
+    """
     sys.stdout.flush()
     completed = subprocess.run(
-        [program], input=script, stdout=subprocess.PIPE, text=True, check=False
+        program.split(),
+        input=script,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE if err else None,
+        text=True,
+        check=False,
     )
-    sys.stdout.write(completed.stdout)
-    sys.stdout.flush()
+    if not out:
+        sys.stdout.write(completed.stdout)
+        sys.stdout.flush()
+    if out and err:
+        return completed.stdout, completed.stderr
+    if out:
+        return completed.stdout
+    if err:
+        return completed.stderr
+    return None
 
 
 def writefile(path, text, append=False):

@@ -35,12 +35,20 @@ fn execution_order(notebook: &Notebook, diagnostics: &mut Vec<Diagnostic>) {
 }
 
 fn names(cells: &[CodeCell], diagnostics: &mut Vec<Diagnostic>) {
-    // Where each name is first bound anywhere, to tell "defined later" from "never defined".
-    let mut first_binding: HashMap<&Name, CellId> = HashMap::new();
+    // The first two statements (cell, index) that bind each name, to tell "defined later"
+    // from "never defined": `x += 1` on a never-bound `x` reads before its own binding, so
+    // the binding that counts is the next one.
+    let mut first_bindings: HashMap<&Name, [Option<(CellId, usize)>; 2]> = HashMap::new();
     for cell in cells {
-        for stmt in &cell.statements {
+        for (index, stmt) in cell.statements.iter().enumerate() {
             for name in stmt.binds.iter().map(|b| &b.name).chain(&stmt.globals) {
-                first_binding.entry(name).or_insert(cell.id);
+                let slots = first_bindings.entry(name).or_default();
+                let at = Some((cell.id, index));
+                match slots {
+                    [None, _] => slots[0] = at,
+                    [Some(first), None] if *first != (cell.id, index) => slots[1] = at,
+                    _ => {}
+                }
             }
         }
     }
@@ -53,7 +61,7 @@ fn names(cells: &[CodeCell], diagnostics: &mut Vec<Diagnostic>) {
     let mut late_reads = Vec::new();
 
     for cell in cells {
-        for stmt in &cell.statements {
+        for (index, stmt) in cell.statements.iter().enumerate() {
             let span = |range| Span::new(cell.id, range);
             for read in &stmt.reads {
                 let name = &read.name;
@@ -73,7 +81,11 @@ fn names(cells: &[CodeCell], diagnostics: &mut Vec<Diagnostic>) {
                     diagnostic::undefined_on_some_paths(span(read.range), name.as_str())
                 } else if let Some(&deleted_in) = deleted.get(name) {
                     diagnostic::use_after_delete(span(read.range), name.as_str(), deleted_in)
-                } else if let Some(&later) = first_binding.get(name) {
+                } else if let Some((later, _)) = first_bindings
+                    .get(name)
+                    .and_then(|slots| slots.iter().flatten().find(|&&at| at != (cell.id, index)))
+                    .copied()
+                {
                     diagnostic::use_before_definition(span(read.range), name.as_str(), later)
                 } else if PYTHON2_BUILTINS.contains(&name.as_str()) {
                     diagnostic::python2_builtin(span(read.range), name.as_str())
@@ -129,7 +141,7 @@ fn names(cells: &[CodeCell], diagnostics: &mut Vec<Diagnostic>) {
     if !star_import_seen {
         for (cell, read) in late_reads {
             let name = &read.name;
-            if !first_binding.contains_key(name)
+            if !first_bindings.contains_key(name)
                 && !is_provided(name.as_str())
                 && reported.insert(name)
             {
@@ -186,6 +198,11 @@ mod tests {
             &[(Code::UseBeforeDefinition, 0)],
         );
         check(&["print(nowhere)"], &[(Code::UndefinedName, 0)]);
+        check(&["total += 1"], &[(Code::UndefinedName, 0)]);
+        check(
+            &["total += 1", "total = 0"],
+            &[(Code::UseBeforeDefinition, 0)],
+        );
         check(
             &["def f():\n    return nowhere"],
             &[(Code::UndefinedWhenCalled, 0)],

@@ -374,7 +374,16 @@ impl Translator<'_> {
                 &magic,
                 "the cell body, run once without timing",
             ));
-            let mut out = vec![format!("# {header}")];
+            // `%%timeit` runs the code after its options once as set-up for the body.
+            let setup = match name {
+                "timeit" => strip_options(args, TIMING_OPTIONS_WITH_VALUE),
+                _ => "",
+            };
+            let header_line = match setup {
+                "" => format!("# {header}"),
+                setup => format!("{setup}  # %%{name}"),
+            };
+            let mut out = vec![header_line];
             out.extend(self.line_magics(body, body_offset));
             return out;
         }
@@ -432,14 +441,28 @@ impl Translator<'_> {
                 string_argument_call(&call, body, append)
             }
             "bash" | "sh" | "script" => {
-                let shell = if name == "script" {
-                    split_word(args).0
-                } else {
-                    name
+                let options = ScriptOptions::parse(args);
+                let program = match name {
+                    "script" => options.program.unwrap_or("sh"),
+                    shell => shell,
                 };
                 self.diagnose(diagnostic::shell_command(self.span(header), &magic));
-                let call = format!("{SUPPORT_MODULE}.shell_script({shell:?}");
-                string_argument_call(&call, body, "")
+                let targets: Vec<&str> = [options.out, options.err].into_iter().flatten().collect();
+                let call = match targets.as_slice() {
+                    [] => format!("{SUPPORT_MODULE}.shell_script({program:?}"),
+                    targets => format!(
+                        "{} = {SUPPORT_MODULE}.shell_script({program:?}",
+                        targets.join(", ")
+                    ),
+                };
+                let mut extra = String::new();
+                if options.out.is_some() {
+                    extra.push_str(", out=True");
+                }
+                if options.err.is_some() {
+                    extra.push_str(", err=True");
+                }
+                string_argument_call(&call, body, &extra)
             }
             _ => {
                 self.diagnose(diagnostic::unsupported_magic(
@@ -450,6 +473,40 @@ impl Translator<'_> {
                 lines.iter().map(|l| comment_out(l)).collect()
             }
         }
+    }
+}
+
+/// The options of `%%script` / `%%bash` that change what the package does: the program to run
+/// and the variables that receive its output instead of the screen.
+struct ScriptOptions<'a> {
+    program: Option<&'a str>,
+    out: Option<&'a str>,
+    err: Option<&'a str>,
+}
+
+impl<'a> ScriptOptions<'a> {
+    fn parse(args: &'a str) -> Self {
+        let mut options = ScriptOptions {
+            program: None,
+            out: None,
+            err: None,
+        };
+        let mut words = args.split_whitespace();
+        while let Some(word) = words.next() {
+            match word {
+                "--out" => options.out = words.next(),
+                "--err" => options.err = words.next(),
+                "--proc" => {
+                    words.next();
+                }
+                option if option.starts_with('-') => {}
+                program => {
+                    options.program = Some(program);
+                    break;
+                }
+            }
+        }
+        options
     }
 }
 
@@ -836,6 +893,11 @@ mod tests {
         check(
             "%%timeit -n 1 -r 1\ny = 2",
             "# %%timeit -n 1 -r 1\ny = 2",
+            &[Code::MagicTranslated],
+        );
+        check(
+            "%%timeit -r 2 a = [3, 1]\nsorted(a)",
+            "a = [3, 1]  # %%timeit\nsorted(a)",
             &[Code::MagicTranslated],
         );
         check("r = %time f(1)", "r = f(1)", &[Code::MagicTranslated]);
