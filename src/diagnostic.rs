@@ -297,6 +297,16 @@ pub fn unsupported_magic(span: Span, magic: &str, what: &str) -> Diagnostic {
     .help("replace the magic with plain Python in the notebook, or accept the difference")
 }
 
+/// A magic the package translates, with a difference the user must know about.
+pub fn magic_differs(span: Span, magic: &str, difference: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::UnsupportedMagic,
+        Location::Cell(span),
+        format!("`{magic}` behaves differently in the package: {difference}"),
+    )
+    .help("replace the magic with plain Python in the notebook, or accept the difference")
+}
+
 pub fn get_ipython_call(span: Span) -> Diagnostic {
     Diagnostic::new(
         Code::GetIpython,

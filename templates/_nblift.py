@@ -49,31 +49,47 @@ def getoutput(command):
     return LineList(completed.stdout.splitlines())
 
 
-def shell_script(program, script, out=False, err=False):
-    """`%%bash` / `%%sh` / `%%script`: run the cell body with that program.
+def shell_script(program, script, out=False, err=False, proc=False, background=False):
+    """`%%bash` / `%%sh` / `%%script` …: run the cell body with that program.
 
-    With `--out` / `--err` the kernel stores the stream in a variable instead of
-    showing it: the call returns it (both as a pair when both were asked for).
+    With `--out` / `--err` (`--proc`) the kernel stores the stream (the process) in a
+    variable instead of showing it: the call returns what was asked for, in that order,
+    as one value or a tuple. With `--bg` the program runs on in the background, the
+    streams are pipes, and output nobody asked for is discarded.
     """
     sys.stdout.flush()
-    completed = subprocess.run(
-        program.split(),
-        input=script,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE if err else None,
-        text=True,
-        check=False,
-    )
-    if not out:
-        sys.stdout.write(completed.stdout)
-        sys.stdout.flush()
-    if out and err:
-        return completed.stdout, completed.stderr
-    if out:
-        return completed.stdout
-    if err:
-        return completed.stderr
-    return None
+    if background:
+        process = subprocess.Popen(
+            program.split(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE if out else subprocess.DEVNULL,
+            stderr=subprocess.PIPE if err else subprocess.DEVNULL,
+            text=True,
+        )
+        process.stdin.write(script)
+        process.stdin.close()
+        stdout, stderr = process.stdout, process.stderr
+    else:
+        process = subprocess.run(
+            program.split(),
+            input=script,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE if err else None,
+            text=True,
+            check=False,
+        )
+        stdout, stderr = process.stdout, process.stderr
+        if not out:
+            sys.stdout.write(stdout)
+            sys.stdout.flush()
+    wanted = [
+        value
+        for value, asked in ((stdout, out), (stderr, err), (process, proc))
+        if asked
+    ]
+    if not wanted:
+        return None
+    return wanted[0] if len(wanted) == 1 else tuple(wanted)
 
 
 def writefile(path, text, append=False):

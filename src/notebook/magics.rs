@@ -440,14 +440,18 @@ impl Translator<'_> {
                 let call = format!("{SUPPORT_MODULE}.writefile({}", self.literal(path));
                 string_argument_call(&call, body, append)
             }
-            "bash" | "sh" | "script" => {
+            // IPython's script magics: `%%script PROGRAM` and its shorthands.
+            "bash" | "sh" | "script" | "ruby" | "perl" | "pypy" | "python2" => {
                 let options = ScriptOptions::parse(args);
                 let program = match name {
                     "script" => options.program.unwrap_or("sh"),
                     shell => shell,
                 };
                 self.diagnose(diagnostic::shell_command(self.span(header), &magic));
-                let targets: Vec<&str> = [options.out, options.err].into_iter().flatten().collect();
+                let targets: Vec<&str> = [options.out, options.err, options.proc]
+                    .into_iter()
+                    .flatten()
+                    .collect();
                 let call = match targets.as_slice() {
                     [] => format!("{SUPPORT_MODULE}.shell_script({program:?}"),
                     targets => format!(
@@ -461,6 +465,20 @@ impl Translator<'_> {
                 }
                 if options.err.is_some() {
                     extra.push_str(", err=True");
+                }
+                if options.proc.is_some() {
+                    extra.push_str(", proc=True");
+                }
+                if options.background {
+                    extra.push_str(", background=True");
+                    if !targets.is_empty() {
+                        self.diagnose(diagnostic::magic_differs(
+                            self.span(header),
+                            &format!("{magic} --bg"),
+                            "its variables hold text pipes (`.read()` returns the text), \
+                             where IPython gives asyncio streams",
+                        ));
+                    }
                 }
                 string_argument_call(&call, body, &extra)
             }
@@ -482,6 +500,9 @@ struct ScriptOptions<'a> {
     program: Option<&'a str>,
     out: Option<&'a str>,
     err: Option<&'a str>,
+    /// `--proc VAR`: the process object (only meaningful with `--bg`).
+    proc: Option<&'a str>,
+    background: bool,
 }
 
 impl<'a> ScriptOptions<'a> {
@@ -490,15 +511,16 @@ impl<'a> ScriptOptions<'a> {
             program: None,
             out: None,
             err: None,
+            proc: None,
+            background: false,
         };
         let mut words = args.split_whitespace();
         while let Some(word) = words.next() {
             match word {
                 "--out" => options.out = words.next(),
                 "--err" => options.err = words.next(),
-                "--proc" => {
-                    words.next();
-                }
+                "--proc" => options.proc = words.next(),
+                "--bg" => options.background = true,
                 option if option.starts_with('-') => {}
                 program => {
                     options.program = Some(program);
