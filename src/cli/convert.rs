@@ -5,18 +5,18 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::analysis::{Analysis, analyze};
-use crate::cli::Outcome;
 use crate::cli::output::{OutputError, write_atomically};
-use crate::cli::render::Report;
+use crate::cli::render::{Rendered, Report, Status, to_stderr};
+use crate::cli::{Outcome, batch, interrupt};
 use crate::diagnostic::{Diagnostic, has_errors};
 use crate::emit::{self, Source};
 use crate::lift::naming::identifier;
 use crate::lift::stdlib::is_stdlib;
-use crate::lift::{self, Options, Split};
+use crate::lift::{self, Options, Plan, Split};
 use crate::notebook::{Notebook, load_notebook};
 
 pub struct Settings {
-    pub notebook: PathBuf,
+    pub inputs: Vec<PathBuf>,
     pub output: PathBuf,
     pub name: Option<String>,
     pub split: Split,
@@ -74,101 +74,141 @@ fn front_end(path: &Path) -> Result<Front, String> {
     })
 }
 
-pub fn check(path: &Path, json: bool) -> Outcome {
-    let front = match front_end(path) {
-        Ok(front) => front,
-        Err(message) => return Report::failure(path, &message, json),
+/// One notebook through the front end, with the package name it will get.
+pub struct Prepared {
+    pub path: PathBuf,
+    /// `Err` when the file cannot be read.
+    front: Result<Front, String>,
+    /// `None` when the notebook is refused (or failed) before naming.
+    pub package: Option<Result<String, String>>,
+}
+
+/// Load, translate, analyse and name: the part of a conversion that needs no other notebook.
+pub fn prepare(path: &Path, name: Option<&str>) -> Prepared {
+    let front = front_end(path);
+    let package = match &front {
+        Ok(Front {
+            analysis: Some(analysis),
+            diagnostics,
+            ..
+        }) if !has_errors(diagnostics) => Some(package_name(path, name, analysis)),
+        _ => None,
     };
-    let report = Report::new(path, front.analysis.as_ref(), &front.diagnostics);
-    report.print_diagnostics(json, "checked");
-    if has_errors(&front.diagnostics) {
-        Outcome::Errors
-    } else {
-        Outcome::Success
+    Prepared {
+        path: path.to_path_buf(),
+        front,
+        package,
     }
 }
 
+/// `nblift check`: the front end alone, over every notebook found.
+pub fn check(inputs: &[PathBuf], json: bool) -> Outcome {
+    batch::run(inputs, json, |path| {
+        let front = match front_end(path) {
+            Ok(front) => front,
+            Err(message) => return Rendered::failure(path, &message, json),
+        };
+        let report = Report::new(path, front.analysis.as_ref(), &front.diagnostics);
+        report.diagnostics(json, report.status())
+    })
+}
+
+/// `nblift convert`: one notebook into OUT, or several into OUT/<package>/ each.
 pub fn convert(settings: &Settings) -> Outcome {
-    let path = &settings.notebook;
-    let front = match front_end(path) {
-        Ok(front) => front,
-        Err(message) => return Report::failure(path, &message, settings.json),
-    };
-    let (Some(notebook), Some(analysis)) = (&front.notebook, &front.analysis) else {
-        Report::new(path, None, &front.diagnostics).print_diagnostics(settings.json, "refused");
-        return Outcome::Errors;
-    };
-    let mut diagnostics = front.diagnostics;
-    if has_errors(&diagnostics) {
-        Report::new(path, Some(analysis), &diagnostics).print_diagnostics(settings.json, "refused");
-        return Outcome::Errors;
+    interrupt::install();
+    if let [path] = settings.inputs.as_slice()
+        && !path.is_dir()
+    {
+        let prepared = prepare(path, settings.name.as_deref());
+        let rendered = finish(prepared, &settings.output, settings);
+        rendered.print();
+        return rendered.outcome();
+    }
+    if settings.name.is_some() {
+        to_stderr("error: `--name` names one package; it cannot be used with several notebooks");
+        return Outcome::Failure;
+    }
+    batch::convert_all(settings)
+}
+
+impl Prepared {
+    /// The plan with every diagnostic so far, or the report of why there is none.
+    pub fn plan(&self, split: Split, json: bool) -> Result<(Plan, Vec<Diagnostic>), Rendered> {
+        let path = self.path.as_path();
+        let front = match &self.front {
+            Ok(front) => front,
+            Err(message) => return Err(Rendered::failure(path, message, json)),
+        };
+        let report = Report::new(path, front.analysis.as_ref(), &front.diagnostics);
+        let (Some(notebook), Some(analysis), Some(package)) =
+            (&front.notebook, &front.analysis, &self.package)
+        else {
+            return Err(report.diagnostics(json, report.status()));
+        };
+        let package = package
+            .as_ref()
+            .map_err(|message| report.failed(message, json))?;
+        let options = Options {
+            package: package.clone(),
+            split,
+            local_modules: local_modules(path),
+        };
+        let (plan, lift_diagnostics) = lift::plan(notebook, analysis, &options);
+        let mut diagnostics = front.diagnostics.clone();
+        diagnostics.extend(lift_diagnostics);
+        Ok((plan, diagnostics))
     }
 
-    let package = match package_name(settings, analysis) {
-        Ok(package) => package,
-        Err(message) => return Report::failure(path, &message, settings.json),
-    };
-    let options = Options {
-        package,
-        split: settings.split,
-        local_modules: local_modules(path),
-    };
-    let (plan, lift_diagnostics) = lift::plan(notebook, analysis, &options);
-    diagnostics.extend(lift_diagnostics);
+    fn analysis(&self) -> Option<&Analysis> {
+        self.front.as_ref().ok()?.analysis.as_ref()
+    }
+}
 
+/// Lift, emit and write one prepared notebook as the package folder `output`.
+pub fn finish(prepared: Prepared, output: &Path, settings: &Settings) -> Rendered {
+    let (plan, diagnostics) = match prepared.plan(settings.split, settings.json) {
+        Ok(planned) => planned,
+        Err(rendered) => return rendered,
+    };
+    let path = prepared.path.as_path();
     let source = Source {
         notebook_file: path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
-        notebook_dir: relative_notebook_dir(path, &settings.output),
+        notebook_dir: relative_notebook_dir(path, output),
     };
+    let report = Report::new(path, prepared.analysis(), &diagnostics);
     let files = match emit::render(&plan, &source) {
         Ok(files) => files,
-        Err(error) => {
-            return Report::failure(path, &format!("rendering failed: {error}"), settings.json);
-        }
+        Err(error) => return report.failed(&format!("rendering failed: {error}"), settings.json),
     };
-    let report = Report::new(path, Some(analysis), &diagnostics);
     if settings.dry_run {
-        report.print_conversion(settings.json, &settings.output, &plan.package, &files, true);
-        return Outcome::Success;
+        return report.conversion(settings.json, output, &plan.package, &files, true);
     }
-    match write_atomically(&settings.output, &files, settings.force) {
-        Ok(()) => {
-            report.print_conversion(
-                settings.json,
-                &settings.output,
-                &plan.package,
-                &files,
-                false,
-            );
-            Outcome::Success
-        }
-        Err(OutputError(message)) => {
-            report.print_diagnostics(settings.json, "failed");
-            Report::failure(path, &message, settings.json)
-        }
+    match write_atomically(output, &files, settings.force) {
+        Ok(()) => report.conversion(settings.json, output, &plan.package, &files, false),
+        Err(OutputError::Interrupted) => report.diagnostics(settings.json, Status::Interrupted),
+        Err(OutputError::Io(message)) => report.failed(&message, settings.json),
     }
 }
 
-/// The package name: `--name` when valid, else derived from the file name; never a keyword,
+/// The package name: `name` when valid, else derived from the file name; never a keyword,
 /// a standard-library module, or a module the notebook imports.
-fn package_name(settings: &Settings, analysis: &Analysis) -> Result<String, String> {
-    if let Some(name) = &settings.name {
+fn package_name(path: &Path, name: Option<&str>, analysis: &Analysis) -> Result<String, String> {
+    if let Some(name) = name {
         let valid = name
             .chars()
             .next()
             .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         return if valid {
-            Ok(name.clone())
+            Ok(name.to_owned())
         } else {
             Err(format!("`{name}` is not a valid Python package name"))
         };
     }
-    let stem = settings
-        .notebook
+    let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
@@ -196,15 +236,14 @@ fn local_modules(notebook: &Path) -> BTreeSet<String> {
     entries
         .flatten()
         .filter_map(|entry| {
-            let path = entry.path();
-            let name = path.file_name()?.to_str()?.to_owned();
+            let name = entry.file_name().to_str()?.to_owned();
             if let Some(module) = name.strip_suffix(".py") {
-                Some(module.to_owned())
-            } else if path.join("__init__.py").is_file() {
-                Some(name)
-            } else {
-                None
+                return Some(module.to_owned());
             }
+            // The entry's type comes with the listing; only folders cost a look inside.
+            let is_package = entry.file_type().is_ok_and(|t| t.is_dir())
+                && entry.path().join("__init__.py").is_file();
+            is_package.then_some(name)
         })
         .collect()
 }

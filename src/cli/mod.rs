@@ -1,7 +1,10 @@
 //! The command line: flags are parsed once into checked settings, each command drives the
 //! stages, and this module (with `render.rs`) is the only code that prints.
 
+mod batch;
 mod convert;
+mod graph;
+mod interrupt;
 mod output;
 mod render;
 
@@ -25,20 +28,25 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Convert a notebook into a package.
+    /// Convert notebooks into packages: one notebook into OUT, or several (and folders,
+    /// searched for notebooks) into OUT/<package>/ each.
     Convert(ConvertArgs),
     /// Report diagnostics only; nothing is written. Exit 1 on errors.
     Check(CheckArgs),
+    /// Print the dataflow graph of the package's steps, with the names on the edges.
+    Graph(GraphArgs),
 }
 
 #[derive(clap::Args)]
 struct ConvertArgs {
-    /// The notebook to convert.
-    notebook: PathBuf,
-    /// The folder to write the package into.
+    /// The notebooks to convert, or folders to search for notebooks.
+    #[arg(required = true)]
+    notebooks: Vec<PathBuf>,
+    /// The folder to write the package into (for several notebooks: the folder that holds
+    /// one package folder per notebook).
     #[arg(short, long)]
     output: PathBuf,
-    /// The package name (default: derived from the notebook's file name).
+    /// The package name (default: derived from the notebook's file name). One notebook only.
     #[arg(long)]
     name: Option<String>,
     /// How cells are grouped into steps.
@@ -56,11 +64,28 @@ struct ConvertArgs {
 
 #[derive(clap::Args)]
 struct CheckArgs {
-    /// The notebooks to check.
+    /// The notebooks to check, or folders to search for notebooks.
     #[arg(required = true)]
     notebooks: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+}
+
+#[derive(clap::Args)]
+struct GraphArgs {
+    /// The notebook whose steps to draw.
+    notebook: PathBuf,
+    /// How cells are grouped into steps.
+    #[arg(long, value_enum, default_value_t = SplitArg::Sections)]
+    split: SplitArg,
+    #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+    format: GraphFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum GraphFormat {
+    Mermaid,
+    Dot,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -96,6 +121,8 @@ pub enum Outcome {
     Errors,
     /// The tool itself failed: I/O, usage.
     Failure,
+    /// Ctrl-C: the work in progress was dropped, what was finished is whole.
+    Interrupted,
 }
 
 impl From<Outcome> for ExitCode {
@@ -104,6 +131,7 @@ impl From<Outcome> for ExitCode {
             Outcome::Success => 0,
             Outcome::Errors => 1,
             Outcome::Failure => 2,
+            Outcome::Interrupted => 130,
         })
     }
 }
@@ -119,7 +147,7 @@ pub fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Convert(args) => convert::convert(&convert::Settings {
-            notebook: args.notebook,
+            inputs: args.notebooks,
             output: args.output,
             name: args.name,
             split: args.split.into(),
@@ -127,12 +155,12 @@ pub fn main() -> ExitCode {
             dry_run: args.dry_run,
             json: args.format == Format::Json,
         }),
-        Command::Check(args) => args
-            .notebooks
-            .iter()
-            .map(|notebook| convert::check(notebook, args.format == Format::Json))
-            .max()
-            .unwrap_or(Outcome::Success),
+        Command::Check(args) => convert::check(&args.notebooks, args.format == Format::Json),
+        Command::Graph(args) => graph::graph(
+            &args.notebook,
+            args.split.into(),
+            args.format == GraphFormat::Dot,
+        ),
     };
     outcome.into()
 }

@@ -1,18 +1,24 @@
 //! Writing the package atomically: everything goes into a temporary folder beside the output,
 //! which is moved into place only when complete, so an error never leaves half a package.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 
+use crate::cli::interrupt;
 use crate::emit::File;
 
-pub struct OutputError(pub String);
+pub enum OutputError {
+    Io(String),
+    /// Ctrl-C came before the package was moved into place; nothing was left behind.
+    Interrupted,
+}
 
 pub fn write_atomically(output: &Path, files: &[File], force: bool) -> Result<(), OutputError> {
-    let fail = |what: &str, error: std::io::Error| OutputError(format!("{what}: {error}"));
+    let fail = |what: &str, error: std::io::Error| OutputError::Io(format!("{what}: {error}"));
     if output.exists() {
         if !output.is_dir() {
-            return Err(OutputError(format!(
+            return Err(OutputError::Io(format!(
                 "`{}` exists and is not a folder",
                 output.display()
             )));
@@ -22,7 +28,7 @@ pub fn write_atomically(output: &Path, files: &[File], force: bool) -> Result<()
             .next()
             .is_some();
         if non_empty && !force {
-            return Err(OutputError(format!(
+            return Err(OutputError::Io(format!(
                 "`{}` already exists and is not empty; pass `--force` to replace it",
                 output.display()
             )));
@@ -38,13 +44,24 @@ pub fn write_atomically(output: &Path, files: &[File], force: bool) -> Result<()
         .prefix(".nblift-")
         .tempdir_in(parent)
         .map_err(|e| fail(&format!("cannot write in `{}`", parent.display()), e))?;
+    // Each folder once, parents first (a sorted set puts `a` before `a/b`).
+    let folders: BTreeSet<&Path> = files
+        .iter()
+        .flat_map(|file| file.path.ancestors().skip(1))
+        .filter(|folder| !folder.as_os_str().is_empty())
+        .collect();
+    for folder in folders {
+        fs::create_dir(staging.path().join(folder))
+            .map_err(|e| fail("cannot create a folder", e))?;
+    }
     for file in files {
         let path = staging.path().join(&file.path);
-        if let Some(folder) = path.parent() {
-            fs::create_dir_all(folder).map_err(|e| fail("cannot create a folder", e))?;
-        }
         fs::write(&path, &file.contents)
             .map_err(|e| fail(&format!("cannot write `{}`", file.path.display()), e))?;
+    }
+    if interrupt::requested() {
+        // `staging` is dropped, and removed with it.
+        return Err(OutputError::Interrupted);
     }
     if output.exists() {
         // Move the old folder aside first, so a failure leaves it intact.

@@ -1,6 +1,9 @@
 //! Rendering diagnostics, once, at the edge: ruff-like lines for people
-//! (`path:cell N:line:col: severity[code]: message` and a help line), or JSON.
+//! (`path:cell N:line:col: severity[code]: message` and a help line), or JSON. A notebook's
+//! report is rendered into text first and printed by the driver, so a batch prints each
+//! notebook whole, in order, whatever thread produced it.
 
+use std::io::Write;
 use std::path::Path;
 
 use rustpython_parser::text_size::TextSize;
@@ -8,13 +11,88 @@ use serde::Serialize;
 
 use crate::analysis::Analysis;
 use crate::cli::Outcome;
-use crate::diagnostic::{Diagnostic, Location, Severity};
+use crate::diagnostic::{Code, Diagnostic, Location, Severity};
 use crate::emit::File;
 
 pub struct Report<'a> {
     path: &'a Path,
     analysis: Option<&'a Analysis>,
     diagnostics: &'a [Diagnostic],
+}
+
+/// How one notebook's command ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    Converted,
+    DryRun,
+    Checked,
+    /// Error diagnostics: the first one's code names the reason.
+    Refused(Option<Code>),
+    /// The tool failed (I/O, usage); the message says why.
+    Failed(String),
+    /// Stopped by Ctrl-C before it was written.
+    Interrupted,
+}
+
+impl Status {
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Status::Converted | Status::DryRun | Status::Checked => Outcome::Success,
+            Status::Refused(_) => Outcome::Errors,
+            Status::Failed(_) => Outcome::Failure,
+            Status::Interrupted => Outcome::Interrupted,
+        }
+    }
+
+    fn label(&self) -> &'static str {
+        match self {
+            Status::Converted => "converted",
+            Status::DryRun => "dry-run",
+            Status::Checked => "checked",
+            Status::Refused(_) => "refused",
+            Status::Failed(_) => "failed",
+            Status::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// One notebook's report, rendered: what goes to stdout, and the diagnostic lines for
+/// stderr with their severities (a batch shows only the errors).
+#[derive(Debug)]
+pub struct Rendered {
+    pub status: Status,
+    pub stdout: String,
+    pub diagnostics: Vec<(Severity, String)>,
+}
+
+impl Rendered {
+    /// A failure of the tool itself (I/O, usage) before any diagnostic: one line on stderr,
+    /// or one JSON object.
+    pub fn failure(path: &Path, message: &str, json: bool) -> Rendered {
+        Report::new(path, None, &[]).failed(message, json)
+    }
+
+    pub fn outcome(&self) -> Outcome {
+        self.status.outcome()
+    }
+
+    /// Prints everything (a single notebook).
+    pub fn print(&self) {
+        for (_, line) in &self.diagnostics {
+            to_stderr(line);
+        }
+        to_stdout(&self.stdout);
+    }
+}
+
+/// Writes to stdout; a closed pipe (`nblift … | head`) ends the output, not the program.
+pub fn to_stdout(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+/// One line on stderr, with the same tolerance.
+pub fn to_stderr(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 #[derive(Serialize)]
@@ -52,26 +130,19 @@ impl<'a> Report<'a> {
         }
     }
 
-    /// A failure of the tool itself (I/O, usage): one line on stderr, exit 2.
-    pub fn failure(path: &Path, message: &str, json: bool) -> Outcome {
+    /// The tool failed (I/O, usage) after these diagnostics: an `error:` line on stderr, or
+    /// one JSON object with both.
+    pub fn failed(&self, message: &str, json: bool) -> Rendered {
+        let status = Status::Failed(message.to_owned());
         if json {
-            let report = JsonReport {
-                notebook: path.display().to_string(),
-                status: "failed",
-                output: None,
-                package: None,
-                files: Vec::new(),
-                diagnostics: Vec::new(),
-                error: Some(message),
-            };
-            println!(
-                "{}",
-                serde_json::to_string(&report).expect("reports serialise")
-            );
-        } else {
-            eprintln!("error: {}: {message}", path.display());
+            return self.json(status, None, Vec::new(), Some(message));
         }
-        Outcome::Failure
+        let mut rendered = self.human(status);
+        rendered.diagnostics.push((
+            Severity::Error,
+            format!("error: {}: {message}", self.path.display()),
+        ));
+        rendered
     }
 
     /// (cell number, line, column), one-based, of a diagnostic.
@@ -148,64 +219,87 @@ impl<'a> Report<'a> {
         sorted
     }
 
-    /// Diagnostics on stderr (human) or one JSON object on stdout.
-    pub fn print_diagnostics(&self, json: bool, status: &str) {
-        if json {
-            let report = JsonReport {
-                notebook: self.path.display().to_string(),
-                status,
-                output: None,
-                package: None,
-                files: Vec::new(),
-                diagnostics: self.json_diagnostics(),
-                error: None,
-            };
-            println!(
-                "{}",
-                serde_json::to_string(&report).expect("reports serialise")
-            );
-        } else {
-            for diagnostic in self.sorted() {
-                eprintln!("{}", self.human_line(diagnostic));
-            }
+    /// The status of a notebook that was not written: refused, checked or interrupted.
+    pub fn status(&self) -> Status {
+        match self.sorted().into_iter().find(|d| d.is_error()) {
+            Some(error) => Status::Refused(Some(error.code)),
+            None => Status::Checked,
         }
     }
 
-    pub fn print_conversion(
+    /// The diagnostics alone, under this status.
+    pub fn diagnostics(&self, json: bool, status: Status) -> Rendered {
+        if json {
+            self.json(status, None, Vec::new(), None)
+        } else {
+            self.human(status)
+        }
+    }
+
+    fn human(&self, status: Status) -> Rendered {
+        Rendered {
+            status,
+            stdout: String::new(),
+            diagnostics: self
+                .sorted()
+                .into_iter()
+                .map(|d| (d.severity(), self.human_line(d)))
+                .collect(),
+        }
+    }
+
+    fn json(
+        &self,
+        status: Status,
+        written: Option<(&Path, &str)>,
+        files: Vec<String>,
+        error: Option<&str>,
+    ) -> Rendered {
+        let report = JsonReport {
+            notebook: self.path.display().to_string(),
+            status: status.label(),
+            output: written.map(|(output, _)| output.display().to_string()),
+            package: written.map(|(_, package)| package),
+            files,
+            diagnostics: self.json_diagnostics(),
+            error,
+        };
+        let mut stdout = serde_json::to_string(&report).expect("reports serialise");
+        stdout.push('\n');
+        Rendered {
+            status,
+            stdout,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    /// A package written (or, with `--dry-run`, that would be).
+    pub fn conversion(
         &self,
         json: bool,
         output: &Path,
         package: &str,
         files: &[File],
         dry_run: bool,
-    ) {
+    ) -> Rendered {
         let paths: Vec<String> = files
             .iter()
             .map(|f| f.path.display().to_string().replace('\\', "/"))
             .collect();
+        let status = if dry_run {
+            Status::DryRun
+        } else {
+            Status::Converted
+        };
         if json {
-            let report = JsonReport {
-                notebook: self.path.display().to_string(),
-                status: if dry_run { "dry-run" } else { "converted" },
-                output: Some(output.display().to_string()),
-                package: Some(package),
-                files: paths,
-                diagnostics: self.json_diagnostics(),
-                error: None,
-            };
-            println!(
-                "{}",
-                serde_json::to_string(&report).expect("reports serialise")
-            );
-            return;
+            return self.json(status, Some((output, package)), paths, None);
         }
-        for diagnostic in self.sorted() {
-            eprintln!("{}", self.human_line(diagnostic));
-        }
+        let mut rendered = self.human(status);
         let verb = if dry_run { "would write" } else { "wrote" };
-        println!("{verb} package `{package}` to {}:", output.display());
+        rendered.stdout = format!("{verb} package `{package}` to {}:\n", output.display());
         for path in paths {
-            println!("  {path}");
+            rendered.stdout.push_str(&format!("  {path}\n"));
         }
+        rendered
     }
 }

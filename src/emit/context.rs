@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::analysis::facts::LiteralKind;
-use crate::emit::Source;
+use crate::emit::{Source, graph};
 use crate::lift::Plan;
 use crate::lift::steps::MODULE_NAME;
 use crate::lift::text::docstring;
@@ -74,7 +74,7 @@ struct LibContext {
     names: Vec<String>,
 }
 
-fn names_list(names: &[crate::analysis::Name]) -> String {
+pub(super) fn names_list(names: &[crate::analysis::Name]) -> String {
     names
         .iter()
         .map(|n| n.as_str())
@@ -192,25 +192,7 @@ pub fn build(plan: &Plan, source: &Source) -> Context {
         })
         .collect();
 
-    let mut graph_nodes = Vec::new();
-    if !plan.parameters.is_empty() {
-        graph_nodes.push("parameters([parameters])".to_owned());
-    }
-    graph_nodes.extend(plan.steps.iter().map(|s| format!("{}[{}]", s.name, s.name)));
-    let graph_edges = plan
-        .edges
-        .iter()
-        .map(|edge| {
-            let from = edge
-                .from
-                .map_or("parameters", |i| plan.steps[i].name.as_str());
-            format!(
-                "{from} -->|{}| {}",
-                names_list(&edge.names),
-                plan.steps[edge.to].name
-            )
-        })
-        .collect();
+    let (graph_nodes, graph_edges) = graph::mermaid_lines(plan);
 
     Context {
         package: plan.package.clone(),

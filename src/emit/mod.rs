@@ -6,8 +6,10 @@
 //! are sorted by path so the output is deterministic.
 
 mod context;
+pub mod graph;
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use handlebars::Handlebars;
 
@@ -45,7 +47,13 @@ const TEMPLATES: &[(&str, &str)] = &[
 /// The support module is plain Python, copied as it is.
 const SUPPORT_MODULE: &str = include_str!("../../templates/_nblift.py");
 
-fn registry() -> Handlebars<'static> {
+/// The templates, parsed once per process: a batch renders thousands of packages.
+fn registry() -> &'static Handlebars<'static> {
+    static REGISTRY: OnceLock<Handlebars<'static>> = OnceLock::new();
+    REGISTRY.get_or_init(new_registry)
+}
+
+fn new_registry() -> Handlebars<'static> {
     let mut handlebars = Handlebars::new();
     handlebars.set_strict_mode(true);
     handlebars.register_escape_fn(handlebars::no_escape);

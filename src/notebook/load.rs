@@ -102,8 +102,12 @@ struct RawNotebook {
 pub fn load_notebook(text: &str) -> Result<Notebook, Diagnostic> {
     // A UTF-8 byte order mark is legal in files written by some Windows editors.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err(diagnostic::invalid_json(1, 1, "the file is empty"));
+    }
     let raw: RawNotebook = serde_json::from_str(text).map_err(|error| {
-        let (line, column) = (error.line(), error.column());
+        // serde_json counts columns from 0 at the start of a line (before any character).
+        let (line, column) = (error.line(), error.column().max(1));
         match error.classify() {
             serde_json::error::Category::Eof => diagnostic::truncated_json(line, column),
             serde_json::error::Category::Syntax | serde_json::error::Category::Io => {

@@ -85,7 +85,9 @@ def run_job(job):
     nb = None
     error = None
     try:
-        nb = nbformat.read(path, as_version=4)
+        # `utf-8-sig`: a notebook saved with a byte order mark reads as nblift reads it.
+        with open(path, encoding="utf-8-sig") as f:
+            nb = nbformat.read(f, as_version=4)
         if job.get("params"):
             inject_params(nb, job["params"])
         client = nbclient.NotebookClient(

@@ -1,0 +1,205 @@
+//! Many notebooks at once: find them, work on them in parallel, print each notebook's report
+//! whole and in input order, and end with a summary. One bad notebook never stops the others;
+//! the exit code is the worst outcome.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+use walkdir::WalkDir;
+
+use crate::cli::convert::{Settings, finish, prepare};
+use crate::cli::render::{Rendered, Status, to_stderr, to_stdout};
+use crate::cli::{Outcome, interrupt};
+use crate::diagnostic::Severity;
+
+/// The notebooks named or found under the folders named, in a stable order. Folders are
+/// searched for `*.ipynb`, skipping hidden files and folders (`.ipynb_checkpoints`, `.git`).
+/// A path that does not exist is kept, so that its failure is reported.
+pub fn find_notebooks(inputs: &[PathBuf]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for input in inputs {
+        if !input.is_dir() {
+            found.push(input.clone());
+            continue;
+        }
+        let walk = WalkDir::new(input)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|entry| entry.depth() == 0 || !is_hidden(entry.file_name()));
+        // Unreadable entries are skipped: the walk reports what it can read.
+        for entry in walk.flatten() {
+            let path = entry.path();
+            if entry.file_type().is_file() && path.extension().is_some_and(|e| e == "ipynb") {
+                found.push(path.to_path_buf());
+            }
+        }
+    }
+    found
+}
+
+fn is_hidden(name: &std::ffi::OsStr) -> bool {
+    name.to_string_lossy().starts_with('.')
+}
+
+/// A progress bar on a terminal's stderr; hidden otherwise and for JSON output.
+fn progress(length: usize, json: bool) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(length as u64), ProgressDrawTarget::hidden());
+    if !json && std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::stderr());
+        let style = ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed} {wide_msg}")
+            .expect("the template is valid");
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// `nblift check` over every notebook found: each report in full.
+pub fn run(inputs: &[PathBuf], json: bool, work: impl Fn(&Path) -> Rendered + Sync) -> Outcome {
+    let notebooks = find_notebooks(inputs);
+    let bar = progress(notebooks.len(), json);
+    let reports: Vec<Rendered> = notebooks
+        .par_iter()
+        .map(|path| {
+            let rendered = work(path);
+            bar.inc(1);
+            rendered
+        })
+        .collect();
+    bar.finish_and_clear();
+    for rendered in &reports {
+        rendered.print();
+    }
+    if !json && notebooks.len() > 1 {
+        to_stderr(&summary(&reports, "with errors"));
+    }
+    worst(&reports)
+}
+
+/// `nblift convert` of several notebooks into OUT/<package>/ each.
+pub fn convert_all(settings: &Settings) -> Outcome {
+    let notebooks = find_notebooks(&settings.inputs);
+    // Two ticks per notebook: analysed, then written.
+    let bar = progress(2 * notebooks.len(), settings.json);
+    let mut prepared: Vec<_> = notebooks
+        .par_iter()
+        .map(|path| {
+            let prepared = prepare(path, None);
+            bar.inc(1);
+            prepared
+        })
+        .collect();
+
+    // Names are made unique in input order, so the same inputs give the same folders.
+    let mut taken = HashSet::new();
+    for name in prepared
+        .iter_mut()
+        .filter_map(|p| p.package.as_mut()?.as_mut().ok())
+    {
+        let base = name.clone();
+        let mut suffix = 2;
+        while !taken.insert(name.clone()) {
+            *name = format!("{base}_{suffix}");
+            suffix += 1;
+        }
+    }
+
+    let reports: Vec<Rendered> = prepared
+        .into_par_iter()
+        .map(|prepared| {
+            let rendered = if interrupt::requested() {
+                Rendered {
+                    status: Status::Interrupted,
+                    stdout: String::new(),
+                    diagnostics: Vec::new(),
+                }
+            } else {
+                let folder = match &prepared.package {
+                    Some(Ok(name)) => settings.output.join(name),
+                    _ => settings.output.clone(),
+                };
+                finish(prepared, &folder, settings)
+            };
+            bar.inc(1);
+            rendered
+        })
+        .collect();
+    bar.finish_and_clear();
+
+    for rendered in &reports {
+        if settings.json {
+            to_stdout(&rendered.stdout);
+            continue;
+        }
+        // A batch shows what went wrong; `nblift check` shows every warning and note.
+        for (severity, line) in &rendered.diagnostics {
+            if *severity == Severity::Error {
+                to_stderr(line);
+            }
+        }
+    }
+    if !settings.json {
+        to_stderr(&summary(&reports, "refused"));
+    }
+    worst(&reports)
+}
+
+fn worst(reports: &[Rendered]) -> Outcome {
+    let worst = reports
+        .iter()
+        .map(Rendered::outcome)
+        .max()
+        .unwrap_or(Outcome::Success);
+    if interrupt::requested() {
+        Outcome::Interrupted
+    } else {
+        worst
+    }
+}
+
+/// `N notebooks: A converted, B refused (NB201 ×2, …), C failed`, with each failure's reason.
+/// `refused` names the notebooks with errors.
+fn summary(reports: &[Rendered], refused: &'static str) -> String {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut refusals: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for report in reports {
+        let label = match &report.status {
+            Status::Converted => "converted",
+            Status::DryRun => "would be converted",
+            Status::Checked => "clean",
+            Status::Refused(code) => {
+                *refusals
+                    .entry(code.map_or("error", |c| c.as_str()))
+                    .or_default() += 1;
+                refused
+            }
+            Status::Failed(message) => {
+                failures.push(message.as_str());
+                "failed"
+            }
+            Status::Interrupted => "interrupted",
+        };
+        *counts.entry(label).or_default() += 1;
+    }
+    let mut parts: Vec<String> = Vec::new();
+    for (label, count) in &counts {
+        let mut part = format!("{count} {label}");
+        if *label == refused {
+            let codes: Vec<String> = refusals
+                .iter()
+                .map(|(code, n)| format!("{code} ×{n}"))
+                .collect();
+            part.push_str(&format!(" ({})", codes.join(", ")));
+        }
+        parts.push(part);
+    }
+    let mut text = format!("{} notebooks: {}", reports.len(), parts.join(", "));
+    for failure in failures {
+        text.push_str(&format!("\n  failed: {failure}"));
+    }
+    text
+}
