@@ -1,7 +1,7 @@
 //! The dataflow graph between cells: a node per code cell, an edge per name a cell reads
 //! from the nearest earlier cell that defines (or mutates) it. Built in one pass.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
@@ -16,11 +16,11 @@ pub struct DataflowGraph {
 
 pub fn build(cells: &[CodeCell]) -> DataflowGraph {
     let mut graph = DiGraph::new();
-    let mut last_definition: HashMap<&Name, NodeIndex> = HashMap::new();
-    let mut edges: HashSet<(NodeIndex, NodeIndex, &Name)> = HashSet::new();
+    let mut last_definition: FxHashMap<&Name, NodeIndex> = FxHashMap::default();
+    let mut edges: FxHashSet<(NodeIndex, NodeIndex, &Name)> = FxHashSet::default();
     for cell in cells {
         let node = graph.add_node(cell.id);
-        let mut bound_here: HashSet<&Name> = HashSet::new();
+        let mut bound_here: FxHashSet<&Name> = FxHashSet::default();
         for stmt in &cell.statements {
             let reads = stmt.reads.iter().chain(&stmt.mutates).map(|o| &o.name);
             for name in reads {

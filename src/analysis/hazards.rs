@@ -1,7 +1,7 @@
 //! Hazards: what a top-to-bottom run in a fresh kernel would trip over, or what makes the
 //! notebook's meaning depend on hidden state. One linear pass over the statements.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use rustpython_parser::text_size::TextRange;
 
@@ -38,7 +38,7 @@ fn names(cells: &[CodeCell], diagnostics: &mut Vec<Diagnostic>) {
     // The first two statements (cell, index) that bind each name, to tell "defined later"
     // from "never defined": `x += 1` on a never-bound `x` reads before its own binding, so
     // the binding that counts is the next one.
-    let mut first_bindings: HashMap<&Name, [Option<(CellId, usize)>; 2]> = HashMap::new();
+    let mut first_bindings: FxHashMap<&Name, [Option<(CellId, usize)>; 2]> = FxHashMap::default();
     for cell in cells {
         for (index, stmt) in cell.statements.iter().enumerate() {
             for name in stmt.binds.iter().map(|b| &b.name).chain(&stmt.globals) {
@@ -53,10 +53,10 @@ fn names(cells: &[CodeCell], diagnostics: &mut Vec<Diagnostic>) {
         }
     }
 
-    let mut defined: HashSet<&Name> = HashSet::new();
-    let mut deleted: HashMap<&Name, CellId> = HashMap::new();
-    let mut imported: HashMap<&Name, CellId> = HashMap::new();
-    let mut reported: HashSet<&Name> = HashSet::new();
+    let mut defined: FxHashSet<&Name> = FxHashSet::default();
+    let mut deleted: FxHashMap<&Name, CellId> = FxHashMap::default();
+    let mut imported: FxHashMap<&Name, CellId> = FxHashMap::default();
+    let mut reported: FxHashSet<&Name> = FxHashSet::default();
     let mut star_import_seen = false;
     let mut late_reads = Vec::new();
 

@@ -12,7 +12,8 @@ pub mod parse;
 pub mod visitor;
 
 use crate::diagnostic::{CellId, Diagnostic};
-use std::collections::HashSet;
+
+use rustc_hash::FxHashSet;
 
 use crate::notebook::magics::{Translation, translate_cell, translate_cell_with};
 use crate::notebook::{CellKind, Notebook};
@@ -72,7 +73,7 @@ pub fn analyze(notebook: &Notebook) -> (Analysis, Vec<Diagnostic>) {
 
     // `$name` in a shell command is a Python variable only if the notebook binds it (else the
     // shell expands it, like `$HOME`), which is known once every cell is parsed.
-    let bound: HashSet<&str> = translated
+    let bound: FxHashSet<&str> = translated
         .iter()
         .filter_map(|(_, parsed)| parsed.as_ref().ok())
         .flatten()
@@ -89,7 +90,7 @@ pub fn analyze(notebook: &Notebook) -> (Analysis, Vec<Diagnostic>) {
         .filter(|(_, (t, _))| t.dollar_names.iter().any(|n| !bound.contains(n.as_str())))
         .map(|(i, _)| i)
         .collect();
-    let bound: HashSet<String> = bound.into_iter().map(str::to_owned).collect();
+    let bound: FxHashSet<String> = bound.into_iter().map(str::to_owned).collect();
     for index in retranslate {
         let cell = code_cells[index];
         let translation = translate_cell_with(cell.id, &cell.source, &|name| bound.contains(name));

@@ -9,7 +9,7 @@
 //! reads in a class body, a decorator, a default value or a module-level comprehension happen
 //! at once. Every node is visited a bounded number of times, so the walk is linear.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use rustpython_parser::ast::{self, Expr, Ranged, Stmt};
 use rustpython_parser::text_size::TextRange;
@@ -189,27 +189,27 @@ enum ScopeKind {
 
 struct Scope {
     kind: ScopeKind,
-    locals: HashSet<String>,
-    globals: HashSet<String>,
+    locals: FxHashSet<String>,
+    globals: FxHashSet<String>,
 }
 
 struct Walker {
     facts: StmtFacts,
     scopes: Vec<Scope>,
     /// Module-level names this statement has bound so far.
-    bound: HashSet<String>,
-    read_seen: HashSet<String>,
-    late_seen: HashSet<String>,
-    bind_seen: HashSet<String>,
-    global_seen: HashSet<String>,
+    bound: FxHashSet<String>,
+    read_seen: FxHashSet<String>,
+    late_seen: FxHashSet<String>,
+    bind_seen: FxHashSet<String>,
+    global_seen: FxHashSet<String>,
     /// How often each module-level name has been loaded so far, counting repeats.
-    module_loads: HashMap<String, u32>,
+    module_loads: FxHashMap<String, u32>,
     /// Module-level names loaded, in order of first load.
     loaded_order: Vec<Name>,
     /// The next module-level binding is a plain `name = …` target.
     next_plain: bool,
     /// Module-level names read outside any branch, loop or handler body.
-    read_unconditionally: HashSet<String>,
+    read_unconditionally: FxHashSet<String>,
     /// Depth of branch, loop, handler and case bodies around the current code.
     branch: u32,
     /// Depth of `if` / loops / `try` / `match` around the current module-level code.
@@ -221,15 +221,15 @@ impl Walker {
         Walker {
             facts: StmtFacts::new(range),
             scopes: Vec::new(),
-            bound: HashSet::new(),
-            read_seen: HashSet::new(),
-            late_seen: HashSet::new(),
-            bind_seen: HashSet::new(),
-            global_seen: HashSet::new(),
-            module_loads: HashMap::new(),
+            bound: FxHashSet::default(),
+            read_seen: FxHashSet::default(),
+            late_seen: FxHashSet::default(),
+            bind_seen: FxHashSet::default(),
+            global_seen: FxHashSet::default(),
+            module_loads: FxHashMap::default(),
             loaded_order: Vec::new(),
             next_plain: false,
-            read_unconditionally: HashSet::new(),
+            read_unconditionally: FxHashSet::default(),
             branch: 0,
             conditional: 0,
         }
@@ -401,8 +401,8 @@ impl Walker {
                 }
                 let mut scope = Scope {
                     kind: ScopeKind::Class,
-                    locals: HashSet::new(),
-                    globals: HashSet::new(),
+                    locals: FxHashSet::default(),
+                    globals: FxHashSet::default(),
                 };
                 collect_bindings(&c.body, &mut scope);
                 self.scopes.push(scope);
@@ -561,7 +561,7 @@ impl Walker {
         let mut scope = Scope {
             kind: ScopeKind::Function,
             locals: argument_names(args),
-            globals: HashSet::new(),
+            globals: FxHashSet::default(),
         };
         collect_bindings(body, &mut scope);
         self.scopes.push(scope);
@@ -778,7 +778,7 @@ impl Walker {
                 let mut scope = Scope {
                     kind: ScopeKind::Function,
                     locals: argument_names(&l.args),
-                    globals: HashSet::new(),
+                    globals: FxHashSet::default(),
                 };
                 collect_expr_walrus(&l.body, &mut scope.locals);
                 self.scopes.push(scope);
@@ -865,14 +865,14 @@ impl Walker {
             self.facts.top_level_await = true;
         }
         self.expr(&first.iter);
-        let mut locals = HashSet::new();
+        let mut locals = FxHashSet::default();
         for generator in generators {
             collect_target_names(&generator.target, &mut locals);
         }
         self.scopes.push(Scope {
             kind: ScopeKind::Comprehension,
             locals,
-            globals: HashSet::new(),
+            globals: FxHashSet::default(),
         });
         for (index, generator) in generators.iter().enumerate() {
             if index > 0 {
@@ -890,8 +890,8 @@ impl Walker {
 
 // --- collecting a scope's bindings ahead of walking it ------------------------------------
 
-fn argument_names(args: &ast::Arguments) -> HashSet<String> {
-    let mut names: HashSet<String> = args
+fn argument_names(args: &ast::Arguments) -> FxHashSet<String> {
+    let mut names: FxHashSet<String> = args
         .posonlyargs
         .iter()
         .chain(&args.args)
@@ -1064,7 +1064,7 @@ fn collect_try(
     }
 }
 
-fn collect_target_names(target: &Expr, names: &mut HashSet<String>) {
+fn collect_target_names(target: &Expr, names: &mut FxHashSet<String>) {
     match target {
         Expr::Name(n) => {
             names.insert(n.id.to_string());
@@ -1076,7 +1076,7 @@ fn collect_target_names(target: &Expr, names: &mut HashSet<String>) {
     }
 }
 
-fn collect_pattern_names(pattern: &ast::Pattern, names: &mut HashSet<String>) {
+fn collect_pattern_names(pattern: &ast::Pattern, names: &mut FxHashSet<String>) {
     match pattern {
         ast::Pattern::MatchAs(p) => {
             if let Some(name) = &p.name {
@@ -1119,7 +1119,7 @@ fn collect_pattern_names(pattern: &ast::Pattern, names: &mut HashSet<String>) {
 
 /// Walrus targets in an expression bind in the enclosing function, even from inside a
 /// comprehension; lambdas are scopes of their own and are not entered.
-fn collect_expr_walrus(expr: &Expr, names: &mut HashSet<String>) {
+fn collect_expr_walrus(expr: &Expr, names: &mut FxHashSet<String>) {
     match expr {
         Expr::NamedExpr(n) => {
             collect_target_names(&n.target, names);

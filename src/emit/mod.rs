@@ -67,7 +67,8 @@ fn new_registry() -> Handlebars<'static> {
 
 pub fn render(plan: &Plan, source: &Source) -> Result<Vec<File>, handlebars::RenderError> {
     let handlebars = registry();
-    let context = context::build(plan, source);
+    // Serialised once for all the templates, not once per template.
+    let context = handlebars::Context::wraps(context::build(plan, source))?;
     let package = PathBuf::from("src").join(&plan.package);
     // (template, path) of every rendered file; `lib.py` only when definitions were lifted.
     let mut rendered: Vec<(&str, PathBuf)> = vec![
@@ -89,7 +90,7 @@ pub fn render(plan: &Plan, source: &Source) -> Result<Vec<File>, handlebars::Ren
     for (template, path) in rendered {
         files.push(File {
             path,
-            contents: handlebars.render(template, &context)?,
+            contents: handlebars.render_with_context(template, &context)?,
         });
     }
     for file in &mut files {

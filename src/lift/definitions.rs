@@ -5,7 +5,9 @@
 //! the notebook never rebinds, a hoisted import, or another lifted definition. The last
 //! condition is settled with a worklist over reverse dependencies, so it stays linear.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::analysis::builtins::is_builtin;
 use crate::analysis::facts::StmtKind;
@@ -16,7 +18,7 @@ use crate::lift::steps::{StatementLayout, StmtRef};
 use crate::lift::text::CellLines;
 
 pub struct Lifted {
-    pub statements: HashSet<StmtRef>,
+    pub statements: FxHashSet<StmtRef>,
     /// Names of the lifted definitions, in page order.
     pub names: Vec<String>,
 }
@@ -52,7 +54,7 @@ impl Lifted {
 }
 
 pub fn lift(analysis: &Analysis, layout: &StatementLayout, hoisting: &Hoisting) -> Lifted {
-    let mut binders: HashMap<&Name, usize> = HashMap::new();
+    let mut binders: FxHashMap<&Name, usize> = FxHashMap::default();
     for (_, stmt) in analysis.statements() {
         for name in stmt
             .binds
@@ -64,10 +66,10 @@ pub fn lift(analysis: &Analysis, layout: &StatementLayout, hoisting: &Hoisting) 
             *binders.entry(name).or_default() += 1;
         }
     }
-    let hoisted_names: HashSet<&str> = hoisting.bound_names.iter().map(String::as_str).collect();
+    let hoisted_names: FxHashSet<&str> = hoisting.bound_names.iter().map(String::as_str).collect();
 
     // Candidates: top-level definitions bound once, standalone, without `global`.
-    let mut candidates: HashMap<&Name, StmtRef> = HashMap::new();
+    let mut candidates: FxHashMap<&Name, StmtRef> = FxHashMap::default();
     let mut order = Vec::new();
     for (cell_index, cell) in analysis.cells.iter().enumerate() {
         for (index, stmt) in cell.statements.iter().enumerate() {
@@ -91,7 +93,7 @@ pub fn lift(analysis: &Analysis, layout: &StatementLayout, hoisting: &Hoisting) 
     }
 
     // Remove candidates that read something else; removal propagates to their dependents.
-    let mut dependents: HashMap<&Name, Vec<&Name>> = HashMap::new();
+    let mut dependents: FxHashMap<&Name, Vec<&Name>> = FxHashMap::default();
     let mut queue: VecDeque<&Name> = VecDeque::new();
     for &(name, at) in &order {
         let stmt = &analysis.cells[at.cell].statements[at.index];
@@ -116,7 +118,7 @@ pub fn lift(analysis: &Analysis, layout: &StatementLayout, hoisting: &Hoisting) 
     }
 
     let mut lifted = Lifted {
-        statements: HashSet::new(),
+        statements: FxHashSet::default(),
         names: Vec::new(),
     };
     for (name, at) in order {
@@ -133,13 +135,13 @@ pub fn library(
     layout: &StatementLayout,
     lifted: &Lifted,
     hoisting: &Hoisting,
-) -> (Option<Library>, HashSet<String>) {
+) -> (Option<Library>, FxHashSet<String>) {
     if lifted.statements.is_empty() {
-        return (None, HashSet::new());
+        return (None, FxHashSet::default());
     }
     let mut ordered: Vec<StmtRef> = lifted.statements.iter().copied().collect();
     ordered.sort();
-    let mut used = HashSet::new();
+    let mut used = FxHashSet::default();
     let mut blocks = Vec::new();
     for at in ordered {
         let cell = &analysis.cells[at.cell];

@@ -5,7 +5,9 @@
 //! other statement (other than the same import again), and no code before it changes where
 //! imports resolve from (`sys.path`, the working directory, files written by the notebook).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use rustpython_parser::text_size::TextRange;
 
@@ -19,7 +21,7 @@ use crate::lift::steps::{StatementLayout, StmtRef};
 use crate::notebook::magics::SUPPORT_MODULE;
 
 pub struct Hoisting {
-    pub hoisted: HashSet<StmtRef>,
+    pub hoisted: FxHashSet<StmtRef>,
     /// Distinct hoisted bindings, in order of first appearance.
     pub bindings: Vec<ImportBinding>,
     /// The names the hoisted imports bind.
@@ -60,8 +62,8 @@ pub fn hoist(
         .collect();
 
     // Names that something other than one import target binds.
-    let mut objects: HashMap<&Name, HashSet<BoundObject>> = HashMap::new();
-    let mut rebound: HashSet<&Name> = HashSet::new();
+    let mut objects: FxHashMap<&Name, FxHashSet<BoundObject>> = FxHashMap::default();
+    let mut rebound: FxHashSet<&Name> = FxHashSet::default();
     for (_, stmt) in &statements {
         match &stmt.kind {
             StmtKind::Import(bindings) => {
@@ -80,7 +82,7 @@ pub fn hoist(
     let barrier = statements.iter().position(|(_, s)| s.import_barrier);
 
     let mut hoisting = Hoisting {
-        hoisted: HashSet::new(),
+        hoisted: FxHashSet::default(),
         bindings: Vec::new(),
         bound_names: BTreeSet::new(),
         future: Vec::new(),
@@ -158,14 +160,14 @@ pub fn hoist(
         }
     }
 
-    let mut by_name: HashMap<&Name, Vec<usize>> = HashMap::new();
+    let mut by_name: FxHashMap<&Name, Vec<usize>> = FxHashMap::default();
     for (index, (_, _, stmt)) in candidates.iter().enumerate() {
         for binding in &stmt.binds {
             by_name.entry(&binding.name).or_default().push(index);
         }
     }
     let mut dropped = vec![false; candidates.len()];
-    let mut blocked: HashSet<&Name> = HashSet::new();
+    let mut blocked: FxHashSet<&Name> = FxHashSet::default();
     while let Some(name) = kept_names.pop() {
         if !blocked.insert(name) {
             continue;
@@ -177,7 +179,7 @@ pub fn hoist(
         }
     }
 
-    let mut seen: HashSet<ImportBinding> = HashSet::new();
+    let mut seen: FxHashSet<ImportBinding> = FxHashSet::default();
     for ((at, bindings, _), dropped) in candidates.into_iter().zip(dropped) {
         if dropped {
             continue;
@@ -264,8 +266,8 @@ pub struct ImportItem<'a> {
 /// effects). `extra` adds the package's own relative imports.
 pub fn render_for(
     hoisting: &Hoisting,
-    used: &HashSet<String>,
-    unused_elsewhere: Option<&HashSet<String>>,
+    used: &FxHashSet<String>,
+    unused_elsewhere: Option<&FxHashSet<String>>,
     extra: &[ImportBinding],
 ) -> Vec<Vec<String>> {
     let mut items: Vec<ImportItem> = Vec::new();
@@ -428,7 +430,7 @@ fn format_from(head: &str, members: &[(String, bool)]) -> String {
 /// The package's dependencies: third-party modules the notebook imports anywhere, and what
 /// its `pip install` lines named, sorted and deduplicated.
 pub fn dependencies(analysis: &Analysis, options: &Options) -> Vec<String> {
-    let written_modules: HashSet<&str> = analysis
+    let written_modules: FxHashSet<&str> = analysis
         .cells
         .iter()
         .flat_map(|c| &c.written_files)

@@ -1,7 +1,7 @@
 //! Python identifiers for the package and its steps: valid, not keywords, and never equal to
 //! a name the notebook or the generated code already uses.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 
 const KEYWORDS: &[&str] = &[
     "False", "None", "True", "and", "as", "assert", "async", "await", "break", "case", "class",
@@ -55,11 +55,11 @@ pub fn identifier(text: &str, fallback: &str, max_len: usize) -> String {
 
 /// Hands out names unique among themselves and against `taken`.
 pub struct NameAllocator {
-    taken: HashSet<String>,
+    taken: FxHashSet<String>,
 }
 
 impl NameAllocator {
-    pub fn new(taken: HashSet<String>) -> Self {
+    pub fn new(taken: FxHashSet<String>) -> Self {
         NameAllocator { taken }
     }
 
@@ -107,7 +107,7 @@ mod tests {
 
     #[test]
     fn allocated_names_never_collide() {
-        let mut names = NameAllocator::new(["print".to_owned(), "data".to_owned()].into());
+        let mut names = NameAllocator::new(["print".to_owned(), "data".to_owned()].into_iter().collect());
         assert_eq!(names.allocate("print", "step"), "print_step");
         assert_eq!(names.allocate("load", "step"), "load");
         assert_eq!(names.allocate("load", "step"), "load_step");

@@ -1,7 +1,9 @@
 //! Steps: grouping cells, computing each step's parameters, returns and module state from
 //! the dataflow, and cutting each step's body out of the cell text.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use rustpython_parser::text_size::TextSize;
 
@@ -138,7 +140,7 @@ fn heading_of(markdown: &str) -> Option<String> {
 }
 
 pub fn group(notebook: &Notebook, analysis: &Analysis, split: Split) -> Vec<Group> {
-    let code_index: HashMap<CellId, usize> = analysis
+    let code_index: FxHashMap<CellId, usize> = analysis
         .cells
         .iter()
         .enumerate()
@@ -258,7 +260,7 @@ struct StepFacts {
     /// Names bound, in order, with "every binding is conditional".
     binds: Vec<(Name, bool)>,
     deletes: Vec<Name>,
-    live_at_end: HashSet<Name>,
+    live_at_end: FxHashSet<Name>,
     globals: Vec<Name>,
     awaits: bool,
 }
@@ -269,12 +271,12 @@ impl StepFacts {
             statements,
             ..StepFacts::default()
         };
-        let mut bound: HashSet<&Name> = HashSet::new();
-        let mut read_seen: HashSet<&Name> = HashSet::new();
-        let mut late_seen: HashSet<&Name> = HashSet::new();
-        let mut bind_index: HashMap<Name, usize> = HashMap::new();
-        let mut delete_seen: HashSet<&Name> = HashSet::new();
-        let mut global_seen: HashSet<&Name> = HashSet::new();
+        let mut bound: FxHashSet<&Name> = FxHashSet::default();
+        let mut read_seen: FxHashSet<&Name> = FxHashSet::default();
+        let mut late_seen: FxHashSet<&Name> = FxHashSet::default();
+        let mut bind_index: FxHashMap<Name, usize> = FxHashMap::default();
+        let mut delete_seen: FxHashSet<&Name> = FxHashSet::default();
+        let mut global_seen: FxHashSet<&Name> = FxHashSet::default();
         for &at in &facts.statements {
             let stmt: &StmtFacts = &analysis.cells[at.cell].statements[at.index];
             facts.awaits |= stmt.top_level_await;
@@ -337,13 +339,13 @@ pub struct Flow {
     pub outputs: Vec<Output>,
     pub edges: Vec<StepEdge>,
     /// Names bound anywhere by the steps or parameters.
-    pub bound_anywhere: HashSet<String>,
-    names_read: HashSet<String>,
+    pub bound_anywhere: FxHashSet<String>,
+    names_read: FxHashSet<String>,
 }
 
 impl Flow {
     /// Every name the steps read, now or late: what `steps.py` must import.
-    pub fn names_read_by_steps(&self) -> HashSet<String> {
+    pub fn names_read_by_steps(&self) -> FxHashSet<String> {
         self.names_read.clone()
     }
 }
@@ -366,7 +368,7 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
         parameter_cell,
         ..
     } = *inputs;
-    let parameter_statements: HashSet<StmtRef> = parameter_cell
+    let parameter_statements: FxHashSet<StmtRef> = parameter_cell
         .parameters
         .iter()
         .map(|(at, _)| *at)
@@ -405,14 +407,15 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
         .iter()
         .map(|(_, p)| p.clone())
         .collect();
-    let top_level: HashSet<&str> = hoisting
+    let top_level: FxHashSet<&str> = hoisting
         .bound_names
         .iter()
         .map(String::as_str)
         .chain(lifted.names.iter().map(String::as_str))
         .collect();
-    let mut bound_anywhere: HashSet<String> = parameters.iter().map(|p| p.name.0.clone()).collect();
-    let mut names_read: HashSet<String> = HashSet::new();
+    let mut bound_anywhere: FxHashSet<String> =
+        parameters.iter().map(|p| p.name.0.clone()).collect();
+    let mut names_read: FxHashSet<String> = FxHashSet::default();
     for facts in &all_facts {
         bound_anywhere.extend(facts.binds.iter().map(|(n, _)| n.0.clone()));
         bound_anywhere.extend(facts.globals.iter().map(|n| n.0.clone()));
@@ -426,7 +429,7 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
     }
 
     // Names functions read late, or declared `global`, must stay module state.
-    let mut state: HashSet<Name> = HashSet::new();
+    let mut state: FxHashSet<Name> = FxHashSet::default();
     for facts in &all_facts {
         for name in facts.late_reads.iter().chain(&facts.globals) {
             if bound_anywhere.contains(name.as_str()) && !top_level.contains(name.as_str()) {
@@ -450,7 +453,7 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
         parameter.module_state = state.contains(&parameter.name);
     }
 
-    let mut taken: HashSet<String> = bound_anywhere.clone();
+    let mut taken: FxHashSet<String> = bound_anywhere.clone();
     taken.extend(names_read.iter().cloned());
     taken.extend(top_level.iter().map(|s| (*s).to_owned()));
     taken.extend(["_nblift", "_steps", "run", "main"].map(str::to_owned));
@@ -463,7 +466,7 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
             (_, None) => format!("step_{}", index + 1),
         };
         let name = allocator.allocate(&base, "step");
-        let mut declared: HashSet<&Name> = HashSet::new();
+        let mut declared: FxHashSet<&Name> = FxHashSet::default();
         let globals: Vec<Name> = facts
             .binds
             .iter()
@@ -472,7 +475,7 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
             .filter(|n| state.contains(*n) && declared.insert(n))
             .cloned()
             .collect();
-        let returned: HashSet<&Name> = wiring.returns[index].iter().collect();
+        let returned: FxHashSet<&Name> = wiring.returns[index].iter().collect();
         let suppressions = lint_suppressions(facts, analysis, &returned, &state);
         let (body, shows_values) =
             step_body(inputs, group, facts, &parameter_statements, &suppressions);
@@ -531,13 +534,13 @@ struct Wiring {
     returns: Vec<Vec<Name>>,
     finals: Vec<Name>,
     edges: Vec<StepEdge>,
-    new_state: HashSet<Name>,
+    new_state: FxHashSet<Name>,
 }
 
 /// One pass in page order: each step takes what it reads from the nearest earlier provider,
 /// and that provider returns it.
-fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &HashSet<Name>) -> Wiring {
-    let mut provider: HashMap<&Name, Provider> = HashMap::new();
+fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &FxHashSet<Name>) -> Wiring {
+    let mut provider: FxHashMap<&Name, Provider> = FxHashMap::default();
     // The notebook runs as `__main__`; the steps module does not, so a step that reads
     // `__name__` (an `if __name__ == "__main__":` guard) receives it from the pipeline.
     let module_name = Name(MODULE_NAME.to_owned());
@@ -550,17 +553,17 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &HashSet<Name>
         }
     }
     let mut params = Vec::with_capacity(all_facts.len());
-    let mut returned: Vec<HashSet<&Name>> = vec![HashSet::new(); all_facts.len()];
+    let mut returned: Vec<FxHashSet<&Name>> = vec![FxHashSet::default(); all_facts.len()];
     let mut edges: BTreeMap<(Option<usize>, usize), Vec<Name>> = BTreeMap::new();
-    let mut new_state = HashSet::new();
+    let mut new_state = FxHashSet::default();
 
     // A step that binds a name only on some paths (a loop, a branch) keeps the earlier value
     // on the others, so when a later step reads that name, the step must also receive it.
     let mut maybe_kept: Vec<(usize, &Name, Provider)> = Vec::new();
-    let mut demanded: HashSet<(usize, &Name)> = HashSet::new();
+    let mut demanded: FxHashSet<(usize, &Name)> = FxHashSet::default();
 
     for (index, facts) in all_facts.iter().enumerate() {
-        let bound_here: HashSet<&Name> = facts.binds.iter().map(|(n, _)| n).collect();
+        let bound_here: FxHashSet<&Name> = facts.binds.iter().map(|(n, _)| n).collect();
         let mut taken: Vec<&Name> = Vec::new();
         for name in &facts.reads {
             if state.contains(name) {
@@ -572,7 +575,7 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &HashSet<Name>
                 new_state.insert(name.clone());
             }
         }
-        let taken_set: HashSet<&Name> = taken.iter().copied().collect();
+        let taken_set: FxHashSet<&Name> = taken.iter().copied().collect();
         for (name, conditional) in &facts.binds {
             if *conditional && !state.contains(name) && !taken_set.contains(name) {
                 if let Some(&earlier) = provider.get(name) {
@@ -620,8 +623,8 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &HashSet<Name>
         }
     }
 
-    let received: Vec<HashSet<&Name>> = params.iter().map(|p| p.iter().collect()).collect();
-    let maybe_only: Vec<HashSet<&Name>> = all_facts
+    let received: Vec<FxHashSet<&Name>> = params.iter().map(|p| p.iter().collect()).collect();
+    let maybe_only: Vec<FxHashSet<&Name>> = all_facts
         .iter()
         .map(|f| {
             f.binds
@@ -679,8 +682,8 @@ fn step_body(
     inputs: &Inputs<'_>,
     group: &Group,
     facts: &StepFacts,
-    parameter_statements: &HashSet<StmtRef>,
-    suppressions: &HashMap<(usize, usize), &'static str>,
+    parameter_statements: &FxHashSet<StmtRef>,
+    suppressions: &FxHashMap<(usize, usize), &'static str>,
 ) -> (String, bool) {
     let Inputs {
         notebook,
@@ -690,7 +693,7 @@ fn step_body(
         lifted,
         ..
     } = *inputs;
-    let kept: HashSet<StmtRef> = facts.statements.iter().copied().collect();
+    let kept: FxHashSet<StmtRef> = facts.statements.iter().copied().collect();
     let mut chunks: Vec<String> = Vec::new();
     let mut shows_values = false;
     for item in &group.items {
@@ -774,7 +777,7 @@ fn step_body(
 fn shown_expression(
     cell: &CodeCell,
     source: &str,
-    kept: &HashSet<StmtRef>,
+    kept: &FxHashSet<StmtRef>,
     cell_index: usize,
 ) -> Option<ShownExpression> {
     let index = cell.statements.len().checked_sub(1)?;
@@ -833,17 +836,17 @@ fn wrap_shown(python: &str, expression: ShownExpression, cell: CellId) -> String
 fn lint_suppressions(
     facts: &StepFacts,
     analysis: &Analysis,
-    returned: &HashSet<&Name>,
-    state: &HashSet<Name>,
-) -> HashMap<(usize, usize), &'static str> {
-    let mut suppressions = HashMap::new();
+    returned: &FxHashSet<&Name>,
+    state: &FxHashSet<Name>,
+) -> FxHashMap<(usize, usize), &'static str> {
+    let mut suppressions = FxHashMap::default();
     let statements: Vec<(StmtRef, &StmtFacts)> = facts
         .statements
         .iter()
         .map(|at| (*at, &analysis.cells[at.cell].statements[at.index]))
         .collect();
-    let loaded: HashSet<&Name> = statements.iter().flat_map(|(_, s)| &s.loaded).collect();
-    let mut lines: HashMap<usize, CellLines> = HashMap::new();
+    let loaded: FxHashSet<&Name> = statements.iter().flat_map(|(_, s)| &s.loaded).collect();
+    let mut lines: FxHashMap<usize, CellLines> = FxHashMap::default();
     let mut line_of = |cell: usize, offset| {
         lines
             .entry(cell)
@@ -851,7 +854,7 @@ fn lint_suppressions(
             .line_of(offset)
     };
     // Names whose binding in this step is a def, class or import nothing has used yet.
-    let mut unused_definitions: HashSet<&Name> = HashSet::new();
+    let mut unused_definitions: FxHashSet<&Name> = FxHashSet::default();
     for (at, statement) in &statements {
         for name in &statement.reads {
             unused_definitions.remove(&name.name);
