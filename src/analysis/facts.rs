@@ -130,6 +130,24 @@ pub struct StmtFacts {
     pub unused_exception_names: Vec<TextRange>,
 }
 
+impl StmtFacts {
+    /// Gives back the room the walk left in each list: a notebook keeps one `StmtFacts` per
+    /// statement alive through lifting, and most lists hold a name or two.
+    pub fn shrink_to_fit(&mut self) {
+        self.reads.shrink_to_fit();
+        self.late_reads.shrink_to_fit();
+        self.binds.shrink_to_fit();
+        self.mutates.shrink_to_fit();
+        self.deletes.shrink_to_fit();
+        self.globals.shrink_to_fit();
+        self.modules.shrink_to_fit();
+        self.conditional_reads.shrink_to_fit();
+        self.loaded.shrink_to_fit();
+        self.plain_bindings.shrink_to_fit();
+        self.unused_exception_names.shrink_to_fit();
+    }
+}
+
 /// An expression whose value Jupyter may show.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ShownExpression {

@@ -48,6 +48,7 @@ pub fn statement_facts(stmt: &Stmt) -> StmtFacts {
         .filter(|r| !always.contains(r.name.as_str()))
         .map(|r| r.name.clone())
         .collect();
+    walker.facts.shrink_to_fit();
     walker.facts
 }
 

@@ -14,11 +14,39 @@ use crate::cli::Outcome;
 use crate::diagnostic::{Code, Diagnostic, Location, Severity};
 use crate::emit::File;
 
+/// Where a diagnostic is, counted as people count: cells on the page, lines and columns
+/// (in characters) from 1.
+fn position(analysis: Option<&Analysis>, location: Location) -> Position {
+    match location {
+        Location::Notebook => (None, None, None),
+        Location::File { line, column } => (None, Some(line), Some(column)),
+        Location::Cell(span) => {
+            let cell = Some(span.cell.0 + 1);
+            let Some(text) = analysis
+                .and_then(|a| a.cell(span.cell))
+                .map(|c| c.python.as_str())
+            else {
+                return (cell, None, None);
+            };
+            let offset = usize::from(span.range.start().min(TextSize::of(text)));
+            let before = &text[..offset];
+            let line = before.matches('\n').count() + 1;
+            let line_start = before.rfind('\n').map_or(0, |p| p + 1);
+            let column = text[line_start..offset].chars().count() + 1;
+            (cell, Some(line), Some(column))
+        }
+    }
+}
+
+/// A notebook's diagnostics with their positions resolved, so the analysis they point into
+/// can be dropped before the package is rendered.
 pub struct Report<'a> {
     path: &'a Path,
-    analysis: Option<&'a Analysis>,
-    diagnostics: &'a [Diagnostic],
+    diagnostics: Vec<(&'a Diagnostic, Position)>,
 }
+
+/// (cell number, line, column), one-based.
+type Position = (Option<u32>, Option<usize>, Option<usize>);
 
 /// How one notebook's command ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,16 +146,17 @@ struct JsonReport<'a> {
 }
 
 impl<'a> Report<'a> {
-    pub fn new(
-        path: &'a Path,
-        analysis: Option<&'a Analysis>,
-        diagnostics: &'a [Diagnostic],
-    ) -> Self {
-        Report {
-            path,
-            analysis,
-            diagnostics,
-        }
+    pub fn new(path: &'a Path, analysis: Option<&Analysis>, diagnostics: &'a [Diagnostic]) -> Self {
+        let mut diagnostics: Vec<(&Diagnostic, Position)> = diagnostics
+            .iter()
+            .map(|d| (d, position(analysis, d.location)))
+            .collect();
+        diagnostics.sort_by_key(|(d, _)| match d.location {
+            Location::Notebook => (0, 0, 0),
+            Location::File { line, column } => (0, line, column),
+            Location::Cell(span) => (1, span.cell.index(), usize::from(span.range.start())),
+        });
+        Report { path, diagnostics }
     }
 
     /// The tool failed (I/O, usage) after these diagnostics: an `error:` line on stderr, or
@@ -145,32 +174,8 @@ impl<'a> Report<'a> {
         rendered
     }
 
-    /// (cell number, line, column), one-based, of a diagnostic.
-    fn position(&self, location: Location) -> (Option<u32>, Option<usize>, Option<usize>) {
-        match location {
-            Location::Notebook => (None, None, None),
-            Location::File { line, column } => (None, Some(line), Some(column)),
-            Location::Cell(span) => {
-                let cell = Some(span.cell.0 + 1);
-                let Some(text) = self
-                    .analysis
-                    .and_then(|a| a.cell(span.cell))
-                    .map(|c| c.python.as_str())
-                else {
-                    return (cell, None, None);
-                };
-                let offset = usize::from(span.range.start().min(TextSize::of(text)));
-                let before = &text[..offset];
-                let line = before.matches('\n').count() + 1;
-                let line_start = before.rfind('\n').map_or(0, |p| p + 1);
-                let column = text[line_start..offset].chars().count() + 1;
-                (cell, Some(line), Some(column))
-            }
-        }
-    }
-
-    fn human_line(&self, diagnostic: &Diagnostic) -> String {
-        let place = match self.position(diagnostic.location) {
+    fn human_line(&self, diagnostic: &Diagnostic, position: Position) -> String {
+        let place = match position {
             (Some(cell), Some(line), Some(column)) => {
                 format!("{}:cell {cell}:{line}:{column}", self.path.display())
             }
@@ -194,35 +199,22 @@ impl<'a> Report<'a> {
     fn json_diagnostics(&self) -> Vec<JsonDiagnostic> {
         self.diagnostics
             .iter()
-            .map(|d| {
-                let (cell, line, column) = self.position(d.location);
-                JsonDiagnostic {
-                    code: d.code.as_str(),
-                    severity: d.severity(),
-                    message: d.message.clone(),
-                    help: d.help.clone(),
-                    cell,
-                    line,
-                    column,
-                }
+            .map(|&(d, (cell, line, column))| JsonDiagnostic {
+                code: d.code.as_str(),
+                severity: d.severity(),
+                message: d.message.clone(),
+                help: d.help.clone(),
+                cell,
+                line,
+                column,
             })
             .collect()
     }
 
-    fn sorted(&self) -> Vec<&Diagnostic> {
-        let mut sorted: Vec<&Diagnostic> = self.diagnostics.iter().collect();
-        sorted.sort_by_key(|d| match d.location {
-            Location::Notebook => (0, 0, 0),
-            Location::File { line, column } => (0, line, column),
-            Location::Cell(span) => (1, span.cell.index(), usize::from(span.range.start())),
-        });
-        sorted
-    }
-
     /// The status of a notebook that was not written: refused, checked or interrupted.
     pub fn status(&self) -> Status {
-        match self.sorted().into_iter().find(|d| d.is_error()) {
-            Some(error) => Status::Refused(Some(error.code)),
+        match self.diagnostics.iter().find(|(d, _)| d.is_error()) {
+            Some((error, _)) => Status::Refused(Some(error.code)),
             None => Status::Checked,
         }
     }
@@ -241,9 +233,9 @@ impl<'a> Report<'a> {
             status,
             stdout: String::new(),
             diagnostics: self
-                .sorted()
-                .into_iter()
-                .map(|d| (d.severity(), self.human_line(d)))
+                .diagnostics
+                .iter()
+                .map(|&(d, position)| (d.severity(), self.human_line(d, position)))
                 .collect(),
         }
     }

@@ -107,7 +107,11 @@ mod tests {
 
     #[test]
     fn allocated_names_never_collide() {
-        let mut names = NameAllocator::new(["print".to_owned(), "data".to_owned()].into_iter().collect());
+        let mut names = NameAllocator::new(
+            ["print".to_owned(), "data".to_owned()]
+                .into_iter()
+                .collect(),
+        );
         assert_eq!(names.allocate("print", "step"), "print_step");
         assert_eq!(names.allocate("load", "step"), "load");
         assert_eq!(names.allocate("load", "step"), "load_step");
