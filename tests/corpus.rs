@@ -248,8 +248,9 @@ fn run_runnable(
 fn ruff_select_f(paths: &[&Path]) -> Vec<(String, String)> {
     let output = Command::new(support::venv_tool("ruff"))
         .args([
+            // Not `--isolated`: a package's own `[tool.ruff]` (the builtins its support
+            // module provides) applies.
             "check",
-            "--isolated",
             "--no-cache",
             "--select",
             "F",

@@ -224,8 +224,9 @@ fn every_fixture_converts_cleanly_and_runs_the_same_as_its_package() {
     }
     let ruff = Command::new(support::venv_tool("ruff"))
         .args([
+            // Not `--isolated`: a package's own `[tool.ruff]` (the builtins its support
+            // module provides) applies.
             "check",
-            "--isolated",
             "--no-cache",
             "--output-format",
             "concise",

@@ -173,6 +173,10 @@ pub const MODULE_ATTRIBUTES: &[&str] = &[
 /// Names a Jupyter kernel provides that the generated package's support module stands in for.
 pub const KERNEL_NAMES: &[&str] = &["_nblift", "display", "get_ipython"];
 
+/// IPython's last three results (`Out` values). The package's support module keeps them as
+/// builtins, as Python's own interactive display hook keeps `_`.
+pub const LAST_RESULTS: &[&str] = &["_", "__", "___"];
+
 /// Builtins of Python 2 that Python 3 removed: reading one means Python 2 code.
 pub const PYTHON2_BUILTINS: &[&str] = &[
     "apply",
@@ -196,7 +200,10 @@ pub fn is_builtin(name: &str) -> bool {
 
 /// True for names that need no definition in the notebook.
 pub fn is_provided(name: &str) -> bool {
-    is_builtin(name) || MODULE_ATTRIBUTES.contains(&name) || KERNEL_NAMES.contains(&name)
+    is_builtin(name)
+        || MODULE_ATTRIBUTES.contains(&name)
+        || KERNEL_NAMES.contains(&name)
+        || LAST_RESULTS.contains(&name)
 }
 
 #[cfg(test)]

@@ -32,6 +32,7 @@ pub struct Context {
     needs_literal_eval: bool,
     needs_flag: bool,
     dependencies: Vec<String>,
+    kernel_builtins: Vec<String>,
     graph_nodes: Vec<String>,
     graph_edges: Vec<String>,
     lib: Option<LibContext>,
@@ -253,6 +254,7 @@ pub fn build(plan: &Plan, source: &Source) -> Context {
         needs_flag: plan.parameters.iter().any(|p| p.kind == LiteralKind::Bool),
         parameters,
         dependencies: plan.dependencies.iter().map(|d| quoted(d)).collect(),
+        kernel_builtins: plan.kernel_builtins.iter().map(|n| quoted(n)).collect(),
         graph_nodes,
         graph_edges,
         lib: plan.library.as_ref().map(|l| LibContext {

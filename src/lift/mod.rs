@@ -17,6 +17,7 @@ pub mod text;
 
 use std::collections::BTreeSet;
 
+use crate::analysis::builtins::LAST_RESULTS;
 use crate::analysis::facts::{ImportBinding, LiteralKind};
 use crate::analysis::{Analysis, Name};
 use crate::diagnostic::{CellId, Diagnostic};
@@ -75,6 +76,9 @@ pub struct Plan {
     pub outputs: Vec<Output>,
     pub dependencies: Vec<String>,
     pub edges: Vec<StepEdge>,
+    /// IPython's last results (`_`, `__`, `___`) the code reads, which the support module
+    /// keeps as builtins; linters are told so.
+    pub kernel_builtins: Vec<String>,
 }
 
 /// `lib.py`: the lifted definitions.
@@ -179,6 +183,12 @@ pub fn plan(
         own_imports.push(relative("lib", name));
     }
     let step_imports = imports::render_for(&hoisting, &step_uses, Some(&lib_uses), &own_imports);
+    // Reads of IPython's last results resolve to the builtins the support module keeps.
+    let kernel_builtins = LAST_RESULTS
+        .iter()
+        .filter(|name| step_uses.contains(**name) || lib_uses.contains(**name))
+        .map(|name| (*name).to_owned())
+        .collect();
 
     let (title, description) = steps::title_and_description(notebook);
     let plan = Plan {
@@ -195,6 +205,7 @@ pub fn plan(
         outputs: flow.outputs,
         dependencies: imports::dependencies(analysis, options),
         edges: flow.edges,
+        kernel_builtins,
     };
     (plan, diagnostics)
 }
