@@ -2,10 +2,13 @@
 
 Usage:
     python3 benches/compare.py [--sample N] [--nblift PATH] [--skip-soorgeon]
-                               [--sizes 100,1000,10000,100000]
+                               [--skip-cargo] [--sizes 100,1000,10000,100000]
 
-Three measurements, written as a markdown report to stdout and target/bench-report.md:
+Four measurements, written as a markdown report to stdout and target/bench-report.md:
 
+0. `cargo bench --bench convert` (after `cargo build --release`): every corpus notebook
+   converted in process, stage by stage, against the floor of reading, JSON-parsing and
+   Python-parsing it.
 1. Per notebook of ../shared/corpus (python kernel or none, parsed by Python 3.11), one
    process run each of `nblift convert`, `soorgeon refactor` and `jupyter nbconvert
    --to script`, each in a fresh scratch folder holding a copy of the notebook, since
@@ -113,10 +116,12 @@ class Measurement:
 
 def main() -> int:
     args = parse_args()
-    if not args.nblift.is_file():
+    if args.skip_cargo and not args.nblift.is_file():
         sys.exit(f"error: no nblift binary at `{args.nblift}`")
     started = time.perf_counter()
     load_at_start = os.getloadavg()
+    # First, while nothing else runs: the in-process figures, which also build the binary.
+    in_process = [] if args.skip_cargo else cargo_bench()
     ensure_venv()
 
     eligible = select_notebooks()
@@ -131,6 +136,7 @@ def main() -> int:
     )
     report = "\n".join(
         header
+        + in_process
         + comparison_section(notebooks, runs)
         + batch_section(batch)
         + synthetic_section(synthetic)
@@ -140,6 +146,26 @@ def main() -> int:
     print(report)
     progress(f"report written to {REPORT}")
     return 0
+
+
+def cargo_bench() -> list[str]:
+    """`cargo bench` (benches/convert.rs): per notebook in-process times against the parse
+    floor, as a report section. It builds the release binary the rest of the run times."""
+    progress("cargo build --release && cargo bench --bench convert")
+    subprocess.run(["cargo", "build", "--release"], cwd=REPO, check=True)
+    bench = subprocess.run(
+        ["cargo", "bench", "--bench", "convert"],
+        cwd=REPO,
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    return [
+        "",
+        "## In process (`cargo bench --bench convert`)",
+        "",
+        bench.stdout.strip(),
+    ]
 
 
 def parse_args() -> argparse.Namespace:
@@ -159,6 +185,11 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "--skip-soorgeon", action="store_true", help="time nblift and nbconvert only"
+    )
+    parser.add_argument(
+        "--skip-cargo",
+        action="store_true",
+        help="neither build the release binary nor run `cargo bench` (in-process figures)",
     )
     parser.add_argument(
         "--sizes",
@@ -405,7 +436,9 @@ def measure_synthetic(
 
 def measure_peak(command: list[str]) -> Measurement:
     # os.wait4 gives the rusage of this one child, where resource.getrusage would
-    # report the largest of every child the script has waited for.
+    # report the largest of every child the script has waited for. Its peak counts the
+    # child's life before the exec too, when it is still a copy of this Python process
+    # (some 20 MiB): below that, the figure is this script's size, not nblift's.
     start = time.perf_counter()
     child = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -647,7 +680,9 @@ def synthetic_section(results: dict[tuple[int, str], Measurement]) -> list[str]:
         "Chains of code cells, each reading the previous cell's variable, cycling"
         " through an import, an assignment, a `def`, a `print` and a comprehension,"
         f" with a `##` heading every {CELLS_PER_SECTION} code cells. Best time of"
-        f" {SYNTHETIC_RUNS} runs, highest peak RSS of the nblift process."
+        f" {SYNTHETIC_RUNS} runs, highest peak RSS of the nblift process (which"
+        " counts the ~20 MiB of the Python process it was forked from, so small"
+        " notebooks show that floor)."
     )
     header = ["code cells", "split", "exit", "s", "µs per cell", "peak MiB"]
     rows = [
