@@ -213,16 +213,23 @@ for _name in ("_", "__", "___"):
         setattr(builtins, _name, "")
 
 
-def show(value, cell):
+# IPython's output history: each shown value by the cell's execution count.
+Out = {}
+
+
+def show(value, cell, count=None):
     """A cell's last bare expression, which Jupyter shows as `Out[n]`; returns the value.
 
     Like IPython's display hook, it keeps the last three results as `_`, `__` and `___`,
-    in `builtins`, where Python's own interactive hook keeps `_`.
+    in `builtins`, where Python's own interactive hook keeps `_`, and, when the notebook
+    reads `Out`, each result under the cell's execution `count`.
     """
     if value is not None:
         builtins.___ = builtins.__
         builtins.__ = builtins._
         builtins._ = value
+        if count is not None:
+            Out[count] = value
         if _results is not None:
             _record(cell, "execute_result", value)
     return value

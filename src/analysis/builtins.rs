@@ -171,7 +171,7 @@ pub const MODULE_ATTRIBUTES: &[&str] = &[
 ];
 
 /// Names a Jupyter kernel provides that the generated package's support module stands in for.
-pub const KERNEL_NAMES: &[&str] = &["_nblift", "display", "get_ipython"];
+pub const KERNEL_NAMES: &[&str] = &["Out", "_nblift", "display", "get_ipython"];
 
 /// IPython's last three results (`Out` values). The package's support module keeps them as
 /// builtins, as Python's own interactive display hook keeps `_`.

@@ -128,24 +128,9 @@ pub struct StmtFacts {
     /// Module-level `except … as name:` clauses whose name the handler never reads; the
     /// position is the `except` keyword. Inside a step function such a name is an unused local.
     pub unused_exception_names: Vec<TextRange>,
-}
-
-impl StmtFacts {
-    /// Gives back the room the walk left in each list: a notebook keeps one `StmtFacts` per
-    /// statement alive through lifting, and most lists hold a name or two.
-    pub fn shrink_to_fit(&mut self) {
-        self.reads.shrink_to_fit();
-        self.late_reads.shrink_to_fit();
-        self.binds.shrink_to_fit();
-        self.mutates.shrink_to_fit();
-        self.deletes.shrink_to_fit();
-        self.globals.shrink_to_fit();
-        self.modules.shrink_to_fit();
-        self.conditional_reads.shrink_to_fit();
-        self.loaded.shrink_to_fit();
-        self.plain_bindings.shrink_to_fit();
-        self.unused_exception_names.shrink_to_fit();
-    }
+    /// The first `await` outside an `async def` (and not at the cell's top level): a syntax
+    /// error for Python, though not for the parser.
+    pub misplaced_await: Option<TextRange>,
 }
 
 /// An expression whose value Jupyter may show.
@@ -196,7 +181,24 @@ impl StmtFacts {
             loaded: Vec::new(),
             plain_bindings: Vec::new(),
             conditional_reads: Vec::new(),
+            misplaced_await: None,
         }
+    }
+
+    /// Gives back the room the walk left in each list: a notebook keeps one `StmtFacts` per
+    /// statement alive through lifting, and most lists hold a name or two.
+    pub fn shrink_to_fit(&mut self) {
+        self.reads.shrink_to_fit();
+        self.late_reads.shrink_to_fit();
+        self.binds.shrink_to_fit();
+        self.mutates.shrink_to_fit();
+        self.deletes.shrink_to_fit();
+        self.globals.shrink_to_fit();
+        self.modules.shrink_to_fit();
+        self.conditional_reads.shrink_to_fit();
+        self.loaded.shrink_to_fit();
+        self.plain_bindings.shrink_to_fit();
+        self.unused_exception_names.shrink_to_fit();
     }
 
     /// Every module-level name the statement reads, now or later.

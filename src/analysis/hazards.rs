@@ -220,6 +220,15 @@ mod tests {
     }
 
     #[test]
+    fn await_outside_an_async_function_is_a_syntax_error() {
+        check(&["def f():\n    await g()"], &[(Code::SyntaxError, 0)]);
+        check(&["f = lambda: await g()"], &[(Code::SyntaxError, 0)]);
+        check(&["class C:\n    await g()"], &[(Code::SyntaxError, 0)]);
+        let fine = "import asyncio\nasync def f():\n    await asyncio.sleep(0)\n    return [await asyncio.sleep(0) for _ in range(2)]\nawait f()";
+        check(&[fine], &[]);
+    }
+
+    #[test]
     fn scoping_rules_do_not_raise_false_errors() {
         check(
             &["ys = [y for x in [1, 2] if (y := x) > 1]\nprint(y, ys)"],

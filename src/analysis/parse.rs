@@ -12,7 +12,16 @@ use crate::notebook::lines::scan_lines;
 
 pub fn parse_cell(cell: CellId, python: &str) -> Result<Vec<StmtFacts>, Diagnostic> {
     match parse(python, Mode::Module, "<cell>") {
-        Ok(ast::Mod::Module(module)) => Ok(module.body.iter().map(statement_facts).collect()),
+        Ok(ast::Mod::Module(module)) => {
+            let facts: Vec<StmtFacts> = module.body.iter().map(statement_facts).collect();
+            match facts.iter().find_map(|f| f.misplaced_await) {
+                Some(range) => Err(diagnostic::syntax_error(
+                    Span::new(cell, TextRange::empty(range.start())),
+                    "`await` outside an async function",
+                )),
+                None => Ok(facts),
+            }
+        }
         Ok(_) => Ok(Vec::new()),
         Err(error) => {
             if let Some(range) = python2_print(python) {

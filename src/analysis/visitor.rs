@@ -188,10 +188,23 @@ enum ScopeKind {
     Comprehension,
 }
 
+/// A `def` or `async def`, whose statements have the same fields.
+struct FunctionParts<'a> {
+    name: &'a str,
+    range: TextRange,
+    args: &'a ast::Arguments,
+    body: &'a [Stmt],
+    decorators: &'a [Expr],
+    returns: Option<&'a Expr>,
+    is_async: bool,
+}
+
 struct Scope {
     kind: ScopeKind,
     locals: FxHashSet<String>,
     globals: FxHashSet<String>,
+    /// An `async def`: `await` is allowed directly in it.
+    is_async: bool,
 }
 
 struct Walker {
@@ -242,6 +255,24 @@ impl Walker {
 
     fn inside_function(&self) -> bool {
         self.scopes.iter().any(|s| s.kind == ScopeKind::Function)
+    }
+
+    /// An `await` (or `async for` / `async with`) here: at the top level a cell awaits (IPython
+    /// runs it in its event loop); in a comprehension the enclosing scope decides; anywhere
+    /// but an `async def` Python refuses to compile it.
+    fn awaits(&mut self, range: TextRange) {
+        match self
+            .scopes
+            .iter()
+            .rev()
+            .find(|s| s.kind != ScopeKind::Comprehension)
+        {
+            None => self.facts.top_level_await = true,
+            Some(scope) if scope.kind == ScopeKind::Function && scope.is_async => {}
+            Some(_) => {
+                self.facts.misplaced_await.get_or_insert(range);
+            }
+        }
     }
 
     // --- names -------------------------------------------------------------------------
@@ -378,22 +409,24 @@ impl Walker {
 
     fn stmt(&mut self, stmt: &Stmt) {
         match stmt {
-            Stmt::FunctionDef(f) => self.function_def(
-                &f.name,
-                f.range,
-                &f.args,
-                &f.body,
-                &f.decorator_list,
-                f.returns.as_deref(),
-            ),
-            Stmt::AsyncFunctionDef(f) => self.function_def(
-                &f.name,
-                f.range,
-                &f.args,
-                &f.body,
-                &f.decorator_list,
-                f.returns.as_deref(),
-            ),
+            Stmt::FunctionDef(f) => self.function_def(FunctionParts {
+                name: &f.name,
+                range: f.range,
+                args: &f.args,
+                body: &f.body,
+                decorators: &f.decorator_list,
+                returns: f.returns.as_deref(),
+                is_async: false,
+            }),
+            Stmt::AsyncFunctionDef(f) => self.function_def(FunctionParts {
+                name: &f.name,
+                range: f.range,
+                args: &f.args,
+                body: &f.body,
+                decorators: &f.decorator_list,
+                returns: f.returns.as_deref(),
+                is_async: true,
+            }),
             Stmt::ClassDef(c) => {
                 self.exprs(&c.decorator_list);
                 self.exprs(&c.bases);
@@ -404,6 +437,7 @@ impl Walker {
                     kind: ScopeKind::Class,
                     locals: FxHashSet::default(),
                     globals: FxHashSet::default(),
+                    is_async: false,
                 };
                 collect_bindings(&c.body, &mut scope);
                 self.scopes.push(scope);
@@ -465,7 +499,7 @@ impl Walker {
             }
             Stmt::For(f) => self.for_loop(&f.target, &f.iter, &f.body, &f.orelse),
             Stmt::AsyncFor(f) => {
-                self.facts.top_level_await |= !self.inside_function();
+                self.awaits(f.range);
                 self.for_loop(&f.target, &f.iter, &f.body, &f.orelse);
             }
             Stmt::While(w) => {
@@ -480,7 +514,7 @@ impl Walker {
             }
             Stmt::With(w) => self.with(&w.items, &w.body),
             Stmt::AsyncWith(w) => {
-                self.facts.top_level_await |= !self.inside_function();
+                self.awaits(w.range);
                 self.with(&w.items, &w.body);
             }
             Stmt::Match(m) => {
@@ -546,15 +580,16 @@ impl Walker {
         }
     }
 
-    fn function_def(
-        &mut self,
-        name: &str,
-        range: TextRange,
-        args: &ast::Arguments,
-        body: &[Stmt],
-        decorators: &[Expr],
-        returns: Option<&Expr>,
-    ) {
+    fn function_def(&mut self, def: FunctionParts<'_>) {
+        let FunctionParts {
+            name,
+            range,
+            args,
+            body,
+            decorators,
+            returns,
+            is_async,
+        } = def;
         self.exprs(decorators);
         self.arguments_defaults(args);
         // Annotations are evaluated where the `def` runs, like defaults.
@@ -563,6 +598,7 @@ impl Walker {
             kind: ScopeKind::Function,
             locals: argument_names(args),
             globals: FxHashSet::default(),
+            is_async,
         };
         collect_bindings(body, &mut scope);
         self.scopes.push(scope);
@@ -780,6 +816,7 @@ impl Walker {
                     kind: ScopeKind::Function,
                     locals: argument_names(&l.args),
                     globals: FxHashSet::default(),
+                    is_async: false,
                 };
                 collect_expr_walrus(&l.body, &mut scope.locals);
                 self.scopes.push(scope);
@@ -805,9 +842,7 @@ impl Walker {
                 }
             }
             Expr::Await(a) => {
-                if !self.inside_function() {
-                    self.facts.top_level_await = true;
-                }
+                self.awaits(a.range);
                 self.expr(&a.value);
             }
             Expr::BoolOp(b) => self.exprs(&b.values),
@@ -874,6 +909,7 @@ impl Walker {
             kind: ScopeKind::Comprehension,
             locals,
             globals: FxHashSet::default(),
+            is_async: false,
         });
         for (index, generator) in generators.iter().enumerate() {
             if index > 0 {

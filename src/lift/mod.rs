@@ -131,6 +131,16 @@ pub struct StepEdge {
     pub names: Vec<Name>,
 }
 
+/// Whether any statement reads `name`, at once or when a function runs.
+fn reads_name(analysis: &Analysis, name: &str) -> bool {
+    analysis.statements().any(|(_, stmt)| {
+        stmt.reads
+            .iter()
+            .chain(&stmt.late_reads)
+            .any(|read| read.name.as_str() == name)
+    })
+}
+
 pub fn plan(
     notebook: &Notebook,
     analysis: &Analysis,
@@ -149,6 +159,8 @@ pub fn plan(
         hoisting: &hoisting,
         lifted: &lifted,
         parameter_cell: &parameters,
+        execution_counts: reads_name(analysis, "Out")
+            .then(|| steps::fresh_execution_counts(notebook)),
     };
     let flow = steps::flow(&inputs, &grouped, options);
 
@@ -165,7 +177,7 @@ pub fn plan(
     if step_uses.contains(SUPPORT_MODULE) {
         own_imports.push(relative("", SUPPORT_MODULE));
     }
-    for name in ["display", "get_ipython"] {
+    for name in ["display", "get_ipython", "Out"] {
         let imported = hoisting
             .bound_names
             .iter()

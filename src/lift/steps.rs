@@ -358,6 +358,20 @@ pub struct Inputs<'a> {
     pub hoisting: &'a Hoisting,
     pub lifted: &'a Lifted,
     pub parameter_cell: &'a ParameterCell,
+    /// The execution count each code cell gets in a fresh run, when the notebook reads
+    /// IPython's `Out` history, which is keyed by it.
+    pub execution_counts: Option<FxHashMap<CellId, u32>>,
+}
+
+/// The execution count of each code cell in "restart and run all": cells are counted in page
+/// order, and an empty cell is not run.
+pub fn fresh_execution_counts(notebook: &Notebook) -> FxHashMap<CellId, u32> {
+    notebook
+        .code_cells()
+        .filter(|cell| !cell.source.trim().is_empty())
+        .zip(1..)
+        .map(|(cell, count)| (cell.id, count))
+        .collect()
 }
 
 pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
@@ -711,7 +725,13 @@ fn step_body(
                 let shown = shown_expression(cell, source, &kept, cell_index);
                 shows_values |= shown.is_some();
                 let python = match shown {
-                    Some(range) => wrap_shown(&cell.python, range, cell.id),
+                    Some(range) => {
+                        let count = inputs
+                            .execution_counts
+                            .as_ref()
+                            .and_then(|counts| counts.get(&cell.id).copied());
+                        wrap_shown(&cell.python, range, cell.id, count)
+                    }
                     None => cell.python.clone(),
                 };
                 let lines = CellLines::new(&python);
@@ -806,8 +826,14 @@ fn shown_expression(
 
 /// `_nblift.show(<expression>, <cell>)`: the value is still computed once, and recorded only
 /// when the package runs with `--results`. Parentheses keep a bare tuple (`a, b`) or a
-/// generator expression one argument.
-fn wrap_shown(python: &str, expression: ShownExpression, cell: CellId) -> String {
+/// generator expression one argument. With the cell's execution count as a third argument,
+/// the value also goes into `Out`.
+fn wrap_shown(
+    python: &str,
+    expression: ShownExpression,
+    cell: CellId,
+    count: Option<u32>,
+) -> String {
     let range = expression.range;
     let (start, end) = (usize::from(range.start()), usize::from(range.end()));
     let (open, close) = if expression.needs_parentheses {
@@ -815,8 +841,9 @@ fn wrap_shown(python: &str, expression: ShownExpression, cell: CellId) -> String
     } else {
         ("", "")
     };
+    let count = count.map(|count| format!(", {count}")).unwrap_or_default();
     format!(
-        "{}{SUPPORT_MODULE}.show({open}{}{close}, {}){}",
+        "{}{SUPPORT_MODULE}.show({open}{}{close}, {}{count}){}",
         &python[..start],
         &python[start..end],
         cell.0,

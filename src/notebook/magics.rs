@@ -404,7 +404,22 @@ impl Translator<'_> {
                     "the cell body with its output captured",
                 ));
                 let target = args.split_whitespace().find(|a| !a.starts_with('-'));
-                let translated = self.line_magics(body, body_offset);
+                let mut translated = self.line_magics(body, body_offset);
+                // IPython compiles the body as a cell of its own, where a future import is
+                // legal; inside the `with` block it would not compile.
+                for line in &mut translated {
+                    let code = line.trim_start();
+                    if code.starts_with("from __future__ import") {
+                        self.diagnose(diagnostic::magic_differs(
+                            self.span(header),
+                            &magic,
+                            "a `from __future__` import cannot be inside the block that \
+                             captures the output, so it is left out (Python 3 has \
+                             `print_function`, `division` and `absolute_import` anyway)",
+                        ));
+                        *line = format!("# {code}");
+                    }
+                }
                 let has_code = translated.iter().any(|l| {
                     let t = l.trim();
                     !t.is_empty() && !t.starts_with('#')
