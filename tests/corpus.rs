@@ -634,8 +634,9 @@ fn corpus_conformance() {
     // notebook behind the gap.
     assert_eq!(count("crash") + count("tool failure"), 0, "{summary}");
     // FIXME: the target is 98%. Every remaining refusal names a real error of the notebook
-    // (a name no cell defines, read unconditionally; Python 2 builtins); see the report.
-    assert!(python3_converted * 1000 >= python3.len() * 965, "{summary}");
+    // (a name no cell defines, read unconditionally; Python 2 builtins; `await` in a plain
+    // `def`, which parses but does not compile); see the report.
+    assert!(python3_converted * 1000 >= python3.len() * 964, "{summary}");
     assert!(
         compile_errors.is_empty() && nondeterministic.is_empty(),
         "{summary}"

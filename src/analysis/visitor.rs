@@ -188,7 +188,22 @@ enum ScopeKind {
     Comprehension,
 }
 
-/// A `def` or `async def`, whose statements have the same fields.
+/// The parts of a `def` or an `async def`: their statements are two types with the same
+/// fields.
+macro_rules! function_parts {
+    ($def:expr, $is_async:expr) => {
+        FunctionParts {
+            name: &$def.name,
+            range: $def.range,
+            args: &$def.args,
+            body: &$def.body,
+            decorators: &$def.decorator_list,
+            returns: $def.returns.as_deref(),
+            is_async: $is_async,
+        }
+    };
+}
+
 struct FunctionParts<'a> {
     name: &'a str,
     range: TextRange,
@@ -409,24 +424,8 @@ impl Walker {
 
     fn stmt(&mut self, stmt: &Stmt) {
         match stmt {
-            Stmt::FunctionDef(f) => self.function_def(FunctionParts {
-                name: &f.name,
-                range: f.range,
-                args: &f.args,
-                body: &f.body,
-                decorators: &f.decorator_list,
-                returns: f.returns.as_deref(),
-                is_async: false,
-            }),
-            Stmt::AsyncFunctionDef(f) => self.function_def(FunctionParts {
-                name: &f.name,
-                range: f.range,
-                args: &f.args,
-                body: &f.body,
-                decorators: &f.decorator_list,
-                returns: f.returns.as_deref(),
-                is_async: true,
-            }),
+            Stmt::FunctionDef(f) => self.function_def(function_parts!(f, false)),
+            Stmt::AsyncFunctionDef(f) => self.function_def(function_parts!(f, true)),
             Stmt::ClassDef(c) => {
                 self.exprs(&c.decorator_list);
                 self.exprs(&c.bases);
