@@ -156,7 +156,10 @@ fn convert(text: &str) -> Option<Stages> {
 fn parse_floor(text: &str) -> Duration {
     let start = Instant::now();
     if let Ok(json) = serde_json::from_str::<Value>(text) {
-        let cells = json["cells"].as_array().cloned().unwrap_or_default();
+        let cells = json["cells"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         for cell in cells.iter().filter(|c| c["cell_type"] == "code") {
             let source = match &cell["source"] {
                 Value::Array(lines) => lines.iter().filter_map(Value::as_str).collect(),

@@ -177,13 +177,14 @@ fn graph_draws_the_steps_and_the_names_they_hand_on() {
     let (code, mermaid, _) = run(&["graph"], &[&notebook], None);
     assert_eq!(code, 0);
     assert!(mermaid.starts_with("flowchart TD\n"), "{mermaid}");
-    for edge in [
-        "load -->|rows| clean",
-        "clean -->|rows| summarise",
-        "summarise -->|totals| report",
-        "parameters -->|min_units| clean",
+    for line in [
+        "step_load[load]",
+        "step_load -->|rows| step_clean",
+        "step_clean -->|rows| step_summarise",
+        "step_summarise -->|totals| step_report",
+        "parameters -->|min_units| step_clean",
     ] {
-        assert!(mermaid.contains(edge), "{edge} in:\n{mermaid}");
+        assert!(mermaid.contains(line), "{line} in:\n{mermaid}");
     }
 
     let (code, dot, _) = run(&["graph", "--format", "dot"], &[&notebook], None);
@@ -195,4 +196,15 @@ fn graph_draws_the_steps_and_the_names_they_hand_on() {
     let (code, _, stderr) = run(&["graph"], &[&support::fixtures().join(REFUSED)], None);
     assert_eq!(code, 1, "no graph for a refused notebook");
     assert!(stderr.contains("error[NB301]"), "{stderr}");
+}
+
+#[test]
+fn a_folder_without_notebooks_is_a_usage_failure() {
+    let empty = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(&["convert"], &[empty.path()], Some(&out.path().join("o")));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("error: no notebook found in"), "{stderr}");
+    let (code, _, _) = run(&["check"], &[empty.path()], None);
+    assert_eq!(code, 2);
 }

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use walkdir::WalkDir;
 
-use crate::cli::convert::{Settings, finish, prepare};
+use crate::cli::convert::{Prepared, Settings, finish, prepare};
 use crate::cli::render::{Rendered, Status, to_stderr, to_stdout};
 use crate::cli::{Outcome, interrupt};
 use crate::diagnostic::Severity;
@@ -57,14 +57,51 @@ fn progress(length: usize, json: bool) -> ProgressBar {
     bar
 }
 
+/// The notebooks found, or `None` after saying that there are none: a batch over nothing
+/// is a mistake of the command line (a wrong folder), not a success.
+fn found_or_fail(inputs: &[PathBuf]) -> Option<Vec<PathBuf>> {
+    let notebooks = find_notebooks(inputs);
+    if notebooks.is_empty() {
+        let named: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
+        to_stderr(&format!("error: no notebook found in {}", named.join(", ")));
+        return None;
+    }
+    Some(notebooks)
+}
+
+/// `work` on one notebook; a panic (a bug of nblift) becomes that notebook's failure, so
+/// that the others go on.
+fn guarded<T>(path: &Path, json: bool, work: impl FnOnce() -> T) -> Result<T, Rendered> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).map_err(|panic| {
+        let message = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("no message");
+        let message =
+            format!("nblift crashed on this notebook (a bug, please report it): {message}");
+        Rendered::failure(path, &message, json)
+    })
+}
+
+fn interrupted() -> Rendered {
+    Rendered {
+        status: Status::Interrupted,
+        stdout: String::new(),
+        diagnostics: Vec::new(),
+    }
+}
+
 /// `nblift check` over every notebook found: each report in full.
 pub fn run(inputs: &[PathBuf], json: bool, work: impl Fn(&Path) -> Rendered + Sync) -> Outcome {
-    let notebooks = find_notebooks(inputs);
+    let Some(notebooks) = found_or_fail(inputs) else {
+        return Outcome::Failure;
+    };
     let bar = progress(notebooks.len(), json);
     let reports: Vec<Rendered> = notebooks
         .par_iter()
         .map(|path| {
-            let rendered = work(path);
+            let rendered = guarded(path, json, || work(path)).unwrap_or_else(|failure| failure);
             bar.inc(1);
             rendered
         })
@@ -74,20 +111,28 @@ pub fn run(inputs: &[PathBuf], json: bool, work: impl Fn(&Path) -> Rendered + Sy
         rendered.print();
     }
     if !json && notebooks.len() > 1 {
-        to_stderr(&summary(&reports, "with errors"));
+        to_stderr(&summary(&notebooks, &reports, "with errors"));
     }
     worst(&reports)
 }
 
 /// `nblift convert` of several notebooks into OUT/<package>/ each.
 pub fn convert_all(settings: &Settings) -> Outcome {
-    let notebooks = find_notebooks(&settings.inputs);
+    let Some(notebooks) = found_or_fail(&settings.inputs) else {
+        return Outcome::Failure;
+    };
+    let json = settings.json;
     // Two ticks per notebook: analysed, then written.
-    let bar = progress(2 * notebooks.len(), settings.json);
-    let mut prepared: Vec<_> = notebooks
+    let bar = progress(2 * notebooks.len(), json);
+    // `Err`: the notebook's final report already (interrupted, or nblift crashed).
+    let mut prepared: Vec<Result<Prepared, Rendered>> = notebooks
         .par_iter()
         .map(|path| {
-            let prepared = prepare(path, None);
+            let prepared = if interrupt::requested() {
+                Err(interrupted())
+            } else {
+                guarded(path, json, || prepare(path, None))
+            };
             bar.inc(1);
             prepared
         })
@@ -97,7 +142,7 @@ pub fn convert_all(settings: &Settings) -> Outcome {
     let mut taken = HashSet::new();
     for name in prepared
         .iter_mut()
-        .filter_map(|p| p.package.as_mut()?.as_mut().ok())
+        .filter_map(|p| p.as_mut().ok()?.package.as_mut()?.as_mut().ok())
     {
         let base = name.clone();
         let mut suffix = 2;
@@ -110,18 +155,18 @@ pub fn convert_all(settings: &Settings) -> Outcome {
     let reports: Vec<Rendered> = prepared
         .into_par_iter()
         .map(|prepared| {
-            let rendered = if interrupt::requested() {
-                Rendered {
-                    status: Status::Interrupted,
-                    stdout: String::new(),
-                    diagnostics: Vec::new(),
+            let rendered = match prepared {
+                Err(rendered) => rendered,
+                Ok(_) if interrupt::requested() => interrupted(),
+                Ok(prepared) => {
+                    let folder = match &prepared.package {
+                        Some(Ok(name)) => settings.output.join(name),
+                        _ => settings.output.clone(),
+                    };
+                    let path = prepared.path.clone();
+                    guarded(&path, json, || finish(prepared, &folder, settings))
+                        .unwrap_or_else(|failure| failure)
                 }
-            } else {
-                let folder = match &prepared.package {
-                    Some(Ok(name)) => settings.output.join(name),
-                    _ => settings.output.clone(),
-                };
-                finish(prepared, &folder, settings)
             };
             bar.inc(1);
             rendered
@@ -130,19 +175,23 @@ pub fn convert_all(settings: &Settings) -> Outcome {
     bar.finish_and_clear();
 
     for rendered in &reports {
-        if settings.json {
+        if json {
             to_stdout(&rendered.stdout);
             continue;
         }
-        // A batch shows what went wrong; `nblift check` shows every warning and note.
+        // A batch shows what went wrong (and, with `--dry-run`, what it would write);
+        // `nblift check` shows every warning and note.
         for (severity, line) in &rendered.diagnostics {
             if *severity == Severity::Error {
                 to_stderr(line);
             }
         }
+        if settings.dry_run {
+            to_stdout(&rendered.stdout);
+        }
     }
-    if !settings.json {
-        to_stderr(&summary(&reports, "refused"));
+    if !json {
+        to_stderr(&summary(&notebooks, &reports, "refused"));
     }
     worst(&reports)
 }
@@ -160,13 +209,13 @@ fn worst(reports: &[Rendered]) -> Outcome {
     }
 }
 
-/// `N notebooks: A converted, B refused (NB201 ×2, …), C failed`, with each failure's reason.
-/// `refused` names the notebooks with errors.
-fn summary(reports: &[Rendered], refused: &'static str) -> String {
+/// `N notebooks: A converted, B refused (NB201 ×2, …), C failed`, with each failure's
+/// notebook and reason. `refused` names the notebooks with errors.
+fn summary(notebooks: &[PathBuf], reports: &[Rendered], refused: &'static str) -> String {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     let mut refusals: BTreeMap<&str, usize> = BTreeMap::new();
     let mut failures = Vec::new();
-    for report in reports {
+    for (notebook, report) in notebooks.iter().zip(reports) {
         let label = match &report.status {
             Status::Converted => "converted",
             Status::DryRun => "would be converted",
@@ -178,7 +227,7 @@ fn summary(reports: &[Rendered], refused: &'static str) -> String {
                 refused
             }
             Status::Failed(message) => {
-                failures.push(message.as_str());
+                failures.push(format!("{}: {message}", notebook.display()));
                 "failed"
             }
             Status::Interrupted => "interrupted",

@@ -72,7 +72,14 @@ pub fn write_atomically(output: &Path, files: &[File], force: bool) -> Result<()
         let aside = old.path().join("previous");
         fs::rename(output, &aside).map_err(|e| fail("cannot replace the output folder", e))?;
         if let Err(error) = fs::rename(staging.path(), output) {
-            let _ = fs::rename(&aside, output);
+            if fs::rename(&aside, output).is_err() {
+                // Never delete the old package: leave it where the user can find it.
+                let kept = old.keep();
+                return Err(OutputError::Io(format!(
+                    "cannot move the package into place ({error}); the previous one is in `{}`",
+                    kept.join("previous").display()
+                )));
+            }
             return Err(fail("cannot move the package into place", error));
         }
     } else {

@@ -29,27 +29,36 @@ fn step_graph(plan: &Plan) -> DiGraph<String, String> {
     graph
 }
 
-/// Mermaid `flowchart` lines: the nodes, then the edges.
+/// Mermaid `flowchart` lines: the nodes, then the edges. Node ids are `step_<name>` (the
+/// parameters node is `parameters`), so that no step name can be a Mermaid keyword (`end`)
+/// or the parameters node; the labels are the plain names.
 pub fn mermaid_lines(plan: &Plan) -> (Vec<String>, Vec<String>) {
     let graph = step_graph(plan);
+    let parameters = parameters_node(plan);
+    let id = |node: NodeIndex| match parameters {
+        Some(parameters) if parameters == node => PARAMETERS.to_owned(),
+        _ => format!("step_{}", graph[node]),
+    };
     let nodes = graph
-        .node_weights()
-        .map(|name| match name.as_str() {
-            PARAMETERS => format!("{name}([{name}])"),
-            step => format!("{step}[{step}]"),
+        .node_indices()
+        .map(|node| match parameters {
+            Some(parameters) if parameters == node => format!("{PARAMETERS}([{PARAMETERS}])"),
+            _ => format!("{}[{}]", id(node), graph[node]),
         })
         .collect();
     let edges = graph
         .edge_indices()
         .filter_map(|edge| {
             let (from, to) = graph.edge_endpoints(edge)?;
-            Some(format!(
-                "{} -->|{}| {}",
-                graph[from], graph[edge], graph[to]
-            ))
+            Some(format!("{} -->|{}| {}", id(from), graph[edge], id(to)))
         })
         .collect();
     (nodes, edges)
+}
+
+/// The parameters node is the first one, when the pipeline has parameters.
+fn parameters_node(plan: &Plan) -> Option<NodeIndex> {
+    (!plan.parameters.is_empty()).then(|| NodeIndex::new(0))
 }
 
 /// A whole Mermaid diagram.
