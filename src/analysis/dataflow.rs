@@ -70,7 +70,7 @@ mod tests {
             .edge_indices()
             .map(|e| {
                 let (a, b) = graph.edge_endpoints(e).unwrap();
-                (graph[a].0, graph[b].0, graph[e].0.clone())
+                (graph[a].0, graph[b].0, graph[e].as_str().to_owned())
             })
             .collect();
         edges.sort();

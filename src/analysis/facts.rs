@@ -2,28 +2,47 @@
 //! the tree walk in `visitor.rs` and read by hazards, the dataflow graph and the lifter.
 
 use std::fmt;
+use std::sync::{Mutex, OnceLock};
 
+use rustc_hash::FxHashSet;
 use rustpython_parser::text_size::TextRange;
 
-/// A Python identifier as written.
+/// A Python identifier as written. Names are interned: a notebook repeats a few names
+/// thousands of times, so each is stored once, and a `Name` is a pointer to its text,
+/// compared and hashed by that text. The text lives as long as the process (a few bytes per
+/// distinct name).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Name(pub String);
+pub struct Name(&'static str);
 
 impl Name {
-    pub fn as_str(&self) -> &str {
-        &self.0
+    pub fn new(text: &str) -> Name {
+        static NAMES: OnceLock<Mutex<FxHashSet<&'static str>>> = OnceLock::new();
+        let mut names = NAMES
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(&name) = names.get(text) {
+            return Name(name);
+        }
+        let name: &'static str = Box::leak(text.into());
+        names.insert(name);
+        Name(name)
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        self.0
     }
 }
 
 impl fmt::Display for Name {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.0)
     }
 }
 
 impl std::borrow::Borrow<str> for Name {
     fn borrow(&self) -> &str {
-        &self.0
+        self.0
     }
 }
 

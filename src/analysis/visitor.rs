@@ -85,7 +85,7 @@ fn literal_assignment(stmt: &Stmt) -> Option<LiteralAssignment> {
         return None;
     };
     Some(LiteralAssignment {
-        name: Name(name.id.to_string()),
+        name: Name::new(name.id.as_str()),
         kind: literal_kind(value)?,
         value: value.range(),
     })
@@ -174,9 +174,9 @@ fn statement_kind(stmt: &Stmt) -> StmtKind {
                     .collect(),
             )
         }
-        Stmt::FunctionDef(f) => StmtKind::Function(Name(f.name.to_string())),
-        Stmt::AsyncFunctionDef(f) => StmtKind::Function(Name(f.name.to_string())),
-        Stmt::ClassDef(c) => StmtKind::Class(Name(c.name.to_string())),
+        Stmt::FunctionDef(f) => StmtKind::Function(Name::new(f.name.as_str())),
+        Stmt::AsyncFunctionDef(f) => StmtKind::Function(Name::new(f.name.as_str())),
+        Stmt::ClassDef(c) => StmtKind::Class(Name::new(c.name.as_str())),
         _ => StmtKind::Other,
     }
 }
@@ -316,11 +316,11 @@ impl Walker {
     fn module_read(&mut self, name: &str, range: TextRange, late: bool) {
         let loads = self.module_loads.entry(name.to_owned()).or_default();
         if *loads == 0 {
-            self.loaded_order.push(Name(name.to_owned()));
+            self.loaded_order.push(Name::new(name));
         }
         *loads += 1;
         let occurrence = || Occurrence {
-            name: Name(name.to_owned()),
+            name: Name::new(name),
             range,
         };
         if late {
@@ -341,14 +341,14 @@ impl Walker {
         let plain = std::mem::take(&mut self.next_plain);
         if plain {
             self.facts.plain_bindings.push(Occurrence {
-                name: Name(name.to_owned()),
+                name: Name::new(name),
                 range,
             });
         }
         self.bound.insert(name.to_owned());
         if self.bind_seen.insert(name.to_owned()) {
             self.facts.binds.push(Binding {
-                name: Name(name.to_owned()),
+                name: Name::new(name),
                 range,
                 conditional: self.conditional > 0,
             });
@@ -357,7 +357,7 @@ impl Walker {
 
     fn declare_global(&mut self, name: &str) {
         if self.global_seen.insert(name.to_owned()) {
-            self.facts.globals.push(Name(name.to_owned()));
+            self.facts.globals.push(Name::new(name));
         }
     }
 
@@ -390,7 +390,7 @@ impl Walker {
         if let Some(root) = root_name(expr) {
             if self.at_module_level() {
                 self.facts.mutates.push(Occurrence {
-                    name: Name(root.id.to_string()),
+                    name: Name::new(root.id.as_str()),
                     range: root.range,
                 });
             }
@@ -691,7 +691,7 @@ impl Walker {
             if let Some(name) = &handler.name {
                 if self.at_module_level() {
                     self.facts.deletes.push(Occurrence {
-                        name: Name(name.to_string()),
+                        name: Name::new(name),
                         range: handler.range,
                     });
                     self.bound.remove(name.as_str());
@@ -765,7 +765,7 @@ impl Walker {
                 if self.at_module_level() {
                     self.load(&n.id, n.range);
                     self.facts.deletes.push(Occurrence {
-                        name: Name(n.id.to_string()),
+                        name: Name::new(n.id.as_str()),
                         range: n.range,
                     });
                     self.bound.remove(n.id.as_str());
@@ -1263,10 +1263,16 @@ mod tests {
                         parts.push(format!("{label}: {}", names(list)));
                     }
                 };
-                push("reads", s.reads.iter().map(|o| o.name.0.clone()).collect());
+                push(
+                    "reads",
+                    s.reads.iter().map(|o| o.name.as_str().to_owned()).collect(),
+                );
                 push(
                     "late",
-                    s.late_reads.iter().map(|o| o.name.0.clone()).collect(),
+                    s.late_reads
+                        .iter()
+                        .map(|o| o.name.as_str().to_owned())
+                        .collect(),
                 );
                 push(
                     "binds",
@@ -1277,13 +1283,22 @@ mod tests {
                 );
                 push(
                     "mutates",
-                    s.mutates.iter().map(|o| o.name.0.clone()).collect(),
+                    s.mutates
+                        .iter()
+                        .map(|o| o.name.as_str().to_owned())
+                        .collect(),
                 );
                 push(
                     "deletes",
-                    s.deletes.iter().map(|o| o.name.0.clone()).collect(),
+                    s.deletes
+                        .iter()
+                        .map(|o| o.name.as_str().to_owned())
+                        .collect(),
                 );
-                push("globals", s.globals.iter().map(|n| n.0.clone()).collect());
+                push(
+                    "globals",
+                    s.globals.iter().map(|n| n.as_str().to_owned()).collect(),
+                );
                 parts.join("; ")
             })
             .collect();

@@ -182,15 +182,16 @@ pub fn finish(prepared: Prepared, output: &Path, settings: &Settings) -> Rendere
     // The notebook and its analysis are not needed to render: free them first, which
     // lowers the peak memory of a large notebook.
     drop(prepared.front);
-    let files = match emit::render(&plan, &source) {
+    let package = plan.package.clone();
+    let files = match emit::render(plan, &source) {
         Ok(files) => files,
         Err(error) => return report.failed(&format!("rendering failed: {error}"), settings.json),
     };
     if settings.dry_run {
-        return report.conversion(settings.json, output, &plan.package, &files, true);
+        return report.conversion(settings.json, output, &package, &files, true);
     }
     match write_atomically(output, &files, settings.force) {
-        Ok(()) => report.conversion(settings.json, output, &plan.package, &files, false),
+        Ok(()) => report.conversion(settings.json, output, &package, &files, false),
         Err(OutputError::Interrupted) => report.diagnostics(settings.json, Status::Interrupted),
         Err(OutputError::Io(message)) => report.failed(&message, settings.json),
     }

@@ -180,7 +180,7 @@ pub fn build(plan: &Plan, source: &Source) -> Context {
                 LiteralKind::None | LiteralKind::Container => ("ast.literal_eval", "VALUE"),
             };
             ParameterContext {
-                name: p.name.0.clone(),
+                name: p.name.as_str().to_owned(),
                 annotation: annotation(p.kind),
                 default: p.default.trim().replace('\n', " "),
                 parse,
@@ -218,7 +218,7 @@ pub fn build(plan: &Plan, source: &Source) -> Context {
             .iter()
             .filter(|p| is_mutable_literal(&p.default))
             .map(|p| OutputContext {
-                name: p.name.0.clone(),
+                name: p.name.as_str().to_owned(),
                 expression: p.default.trim().to_owned(),
             })
             .collect(),
@@ -232,18 +232,18 @@ pub fn build(plan: &Plan, source: &Source) -> Context {
             .parameters
             .iter()
             .filter(|p| p.module_state)
-            .map(|p| p.name.0.clone())
+            .map(|p| p.name.as_str().to_owned())
             .collect(),
         calls,
         outputs: plan
             .outputs
             .iter()
             .map(|o| OutputContext {
-                name: o.name.0.clone(),
+                name: o.name.as_str().to_owned(),
                 expression: if o.from_state {
                     format!("getattr(_steps, {}, None)", quoted(o.name.as_str()))
                 } else {
-                    o.name.0.clone()
+                    o.name.as_str().to_owned()
                 },
             })
             .collect(),

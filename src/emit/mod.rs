@@ -65,11 +65,17 @@ fn new_registry() -> Handlebars<'static> {
     handlebars
 }
 
-pub fn render(plan: &Plan, source: &Source) -> Result<Vec<File>, handlebars::RenderError> {
+/// The package's files. The plan is consumed: its text is copied into the template context,
+/// and dropping it before the context is serialised keeps two copies of a large notebook's
+/// code in memory at a time, not three.
+pub fn render(plan: Plan, source: &Source) -> Result<Vec<File>, handlebars::RenderError> {
     let handlebars = registry();
-    // Serialised once for all the templates, not once per template.
-    let context = handlebars::Context::wraps(context::build(plan, source))?;
+    let typed = context::build(&plan, source);
     let package = PathBuf::from("src").join(&plan.package);
+    let has_library = plan.library.is_some();
+    drop(plan);
+    // Serialised once for all the templates, not once per template.
+    let context = handlebars::Context::wraps(typed)?;
     // (template, path) of every rendered file; `lib.py` only when definitions were lifted.
     let mut rendered: Vec<(&str, PathBuf)> = vec![
         ("pyproject", "pyproject.toml".into()),
@@ -80,7 +86,7 @@ pub fn render(plan: &Plan, source: &Source) -> Result<Vec<File>, handlebars::Ren
         ("steps", package.join("steps.py")),
         ("test", "tests/test_pipeline.py".into()),
     ];
-    if plan.library.is_some() {
+    if has_library {
         rendered.push(("lib", package.join("lib.py")));
     }
     let mut files = vec![File {

@@ -124,7 +124,7 @@ pub fn lift(analysis: &Analysis, layout: &StatementLayout, hoisting: &Hoisting) 
     for (name, at) in order {
         if candidates.contains_key(name) {
             lifted.statements.insert(at);
-            lifted.names.push(name.0.clone());
+            lifted.names.push(name.as_str().to_owned());
         }
     }
     lifted
@@ -146,7 +146,7 @@ pub fn library(
     for at in ordered {
         let cell = &analysis.cells[at.cell];
         let stmt = &cell.statements[at.index];
-        used.extend(stmt.all_reads().map(|r| r.name.0.clone()));
+        used.extend(stmt.all_reads().map(|r| r.name.as_str().to_owned()));
         let lines = CellLines::new(&cell.python);
         let (first, last) = lifted.lines_with_comments(at, layout, &lines);
         let block: Vec<&str> = lines.lines[first..=last]

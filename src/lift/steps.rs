@@ -427,18 +427,20 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
         .map(String::as_str)
         .chain(lifted.names.iter().map(String::as_str))
         .collect();
-    let mut bound_anywhere: FxHashSet<String> =
-        parameters.iter().map(|p| p.name.0.clone()).collect();
+    let mut bound_anywhere: FxHashSet<String> = parameters
+        .iter()
+        .map(|p| p.name.as_str().to_owned())
+        .collect();
     let mut names_read: FxHashSet<String> = FxHashSet::default();
     for facts in &all_facts {
-        bound_anywhere.extend(facts.binds.iter().map(|(n, _)| n.0.clone()));
-        bound_anywhere.extend(facts.globals.iter().map(|n| n.0.clone()));
+        bound_anywhere.extend(facts.binds.iter().map(|(n, _)| n.as_str().to_owned()));
+        bound_anywhere.extend(facts.globals.iter().map(|n| n.as_str().to_owned()));
         names_read.extend(
             facts
                 .reads
                 .iter()
                 .chain(&facts.late_reads)
-                .map(|n| n.0.clone()),
+                .map(|n| n.as_str().to_owned()),
         );
     }
 
@@ -557,7 +559,7 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &FxHashSet<Nam
     let mut provider: FxHashMap<&Name, Provider> = FxHashMap::default();
     // The notebook runs as `__main__`; the steps module does not, so a step that reads
     // `__name__` (an `if __name__ == "__main__":` guard) receives it from the pipeline.
-    let module_name = Name(MODULE_NAME.to_owned());
+    let module_name = Name::new(MODULE_NAME);
     if !state.contains(&module_name) {
         provider.insert(&module_name, Provider::MainModule);
     }
