@@ -208,3 +208,15 @@ fn a_folder_without_notebooks_is_a_usage_failure() {
     let (code, _, _) = run(&["check"], &[empty.path()], None);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn an_output_that_is_a_file_fails_every_notebook_and_writes_nothing() {
+    let inputs = folder_of(&[("a.ipynb", EXAMPLE), ("b.ipynb", EXAMPLE)]);
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("o");
+    fs::write(&file, "not a folder").unwrap();
+    let (code, _, stderr) = run(&["convert"], &[inputs.path()], Some(&file));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("2 notebooks: 2 failed"), "{stderr}");
+    assert_eq!(fs::read_to_string(&file).unwrap(), "not a folder");
+}
