@@ -73,7 +73,8 @@ pub fn analyze(notebook: &Notebook) -> (Analysis, Vec<Diagnostic>) {
 
     // `$name` in a shell command is a Python variable only if the notebook binds it (else the
     // shell expands it, like `$HOME`), which is known once every cell is parsed.
-    let bound: FxHashSet<&str> = translated
+    // Interned names outlive `translated`, which is rewritten below.
+    let bound: FxHashSet<&'static str> = translated
         .iter()
         .filter_map(|(_, parsed)| parsed.as_ref().ok())
         .flatten()
@@ -90,7 +91,6 @@ pub fn analyze(notebook: &Notebook) -> (Analysis, Vec<Diagnostic>) {
         .filter(|(_, (t, _))| t.dollar_names.iter().any(|n| !bound.contains(n.as_str())))
         .map(|(i, _)| i)
         .collect();
-    let bound: FxHashSet<String> = bound.into_iter().map(str::to_owned).collect();
     for index in retranslate {
         let cell = code_cells[index];
         let translation = translate_cell_with(cell.id, &cell.source, &|name| bound.contains(name));

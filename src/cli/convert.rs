@@ -139,15 +139,17 @@ impl Prepared {
             Ok(front) => front,
             Err(message) => return Err(Rendered::failure(path, message, json)),
         };
-        let report = Report::new(path, front.analysis.as_ref(), &front.diagnostics);
+        // Only a refusal or a failure is reported here: `finish` reports the rest.
+        let report = || Report::new(path, front.analysis.as_ref(), &front.diagnostics);
         let (Some(notebook), Some(analysis), Some(package)) =
             (&front.notebook, &front.analysis, &self.package)
         else {
+            let report = report();
             return Err(report.diagnostics(json, report.status()));
         };
         let package = package
             .as_ref()
-            .map_err(|message| report.failed(message, json))?;
+            .map_err(|message| report().failed(message, json))?;
         let options = Options {
             package: package.clone(),
             split,

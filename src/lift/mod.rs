@@ -17,7 +17,7 @@ pub mod text;
 
 use std::collections::BTreeSet;
 
-use crate::analysis::builtins::LAST_RESULTS;
+use crate::analysis::builtins::{KERNEL_NAMES, LAST_RESULTS};
 use crate::analysis::facts::{ImportBinding, LiteralKind};
 use crate::analysis::{Analysis, Name};
 use crate::diagnostic::{CellId, Diagnostic};
@@ -133,12 +133,9 @@ pub struct StepEdge {
 
 /// Whether any statement reads `name`, at once or when a function runs.
 fn reads_name(analysis: &Analysis, name: &str) -> bool {
-    analysis.statements().any(|(_, stmt)| {
-        stmt.reads
-            .iter()
-            .chain(&stmt.late_reads)
-            .any(|read| read.name.as_str() == name)
-    })
+    analysis
+        .statements()
+        .any(|(_, stmt)| stmt.all_reads().any(|read| read.name.as_str() == name))
 }
 
 pub fn plan(
@@ -177,7 +174,8 @@ pub fn plan(
     if step_uses.contains(SUPPORT_MODULE) {
         own_imports.push(relative("", SUPPORT_MODULE));
     }
-    for name in ["display", "get_ipython", "Out"] {
+    // The kernel's names the support module stands in for (itself imported above).
+    for &name in KERNEL_NAMES.iter().filter(|&&n| n != SUPPORT_MODULE) {
         let imported = hoisting
             .bound_names
             .iter()
