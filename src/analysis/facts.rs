@@ -6,6 +6,7 @@ use std::sync::{Mutex, OnceLock};
 
 use rustc_hash::FxHashSet;
 use rustpython_parser::text_size::TextRange;
+use thin_vec::ThinVec;
 
 /// A Python identifier as written. Names are interned: a notebook repeats a few names
 /// thousands of times, so each is stored once, and a `Name` is a pointer to its text,
@@ -111,25 +112,25 @@ pub struct StmtFacts {
     pub kind: StmtKind,
     /// Module-level names the statement reads when it runs, before binding them itself, in
     /// order, each once.
-    pub reads: Vec<Occurrence>,
+    pub reads: ThinVec<Occurrence>,
     /// Module-level names read by the bodies of functions, lambdas and methods it defines:
     /// read when called, not when defined (late binding). Each once.
-    pub late_reads: Vec<Occurrence>,
+    pub late_reads: ThinVec<Occurrence>,
     /// Module-level names bound, each once, in order.
-    pub binds: Vec<Binding>,
+    pub binds: ThinVec<Binding>,
     /// Names whose object is changed in place (method call statement, item or attribute
     /// assignment, `del x[k]`).
-    pub mutates: Vec<Occurrence>,
+    pub mutates: ThinVec<Occurrence>,
     /// `del name` at module level.
-    pub deletes: Vec<Occurrence>,
+    pub deletes: ThinVec<Occurrence>,
     /// Names declared `global` in a function it defines (or at the top level).
-    pub globals: Vec<Name>,
+    pub globals: ThinVec<Name>,
     /// Changes where later imports resolve from (`sys.path`, `os.chdir`, written files).
     pub import_barrier: bool,
     /// Uses `await` at the top level (IPython's autoawait).
     pub top_level_await: bool,
     /// Top-level modules imported anywhere inside the statement (for dependencies).
-    pub modules: Vec<String>,
+    pub modules: ThinVec<String>,
     /// `name = <literal>`: what a `parameters` cell is made of.
     pub literal: Option<LiteralAssignment>,
     /// For an expression statement, the expression: Jupyter shows its value (`Out[n]`) when
@@ -138,15 +139,15 @@ pub struct StmtFacts {
     pub expression: Option<ShownExpression>,
     /// Names among `reads` read only on some paths (in a branch, loop or handler body): a
     /// fresh run may never read them.
-    pub conditional_reads: Vec<Name>,
+    pub conditional_reads: ThinVec<Name>,
     /// Every module-level name the statement loads, now or late, each once.
-    pub loaded: Vec<Name>,
+    pub loaded: ThinVec<Name>,
     /// Every plain module-level binding (`name = …`, `with … as name`, walrus), repeats
     /// included: where an unused local would be reported once the code is in a function.
-    pub plain_bindings: Vec<Occurrence>,
+    pub plain_bindings: ThinVec<Occurrence>,
     /// Module-level `except … as name:` clauses whose name the handler never reads; the
     /// position is the `except` keyword. Inside a step function such a name is an unused local.
-    pub unused_exception_names: Vec<TextRange>,
+    pub unused_exception_names: ThinVec<TextRange>,
     /// The first `await` outside an `async def` (and not at the cell's top level): a syntax
     /// error for Python, though not for the parser.
     pub misplaced_await: Option<TextRange>,
@@ -185,21 +186,21 @@ impl StmtFacts {
         StmtFacts {
             range,
             kind: StmtKind::Other,
-            reads: Vec::new(),
-            late_reads: Vec::new(),
-            binds: Vec::new(),
-            mutates: Vec::new(),
-            deletes: Vec::new(),
-            globals: Vec::new(),
+            reads: ThinVec::new(),
+            late_reads: ThinVec::new(),
+            binds: ThinVec::new(),
+            mutates: ThinVec::new(),
+            deletes: ThinVec::new(),
+            globals: ThinVec::new(),
             import_barrier: false,
             top_level_await: false,
-            modules: Vec::new(),
+            modules: ThinVec::new(),
             literal: None,
             expression: None,
-            unused_exception_names: Vec::new(),
-            loaded: Vec::new(),
-            plain_bindings: Vec::new(),
-            conditional_reads: Vec::new(),
+            unused_exception_names: ThinVec::new(),
+            loaded: ThinVec::new(),
+            plain_bindings: ThinVec::new(),
+            conditional_reads: ThinVec::new(),
             misplaced_await: None,
         }
     }

@@ -13,6 +13,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use rustpython_parser::ast::{self, Expr, Ranged, Stmt};
 use rustpython_parser::text_size::TextRange;
+use thin_vec::ThinVec;
 
 use crate::analysis::facts::{
     Binding, ImportBinding, LiteralAssignment, LiteralKind, Name, Occurrence, ShownExpression,
@@ -234,7 +235,7 @@ struct Walker {
     /// How often each module-level name has been loaded so far, counting repeats.
     module_loads: FxHashMap<String, u32>,
     /// Module-level names loaded, in order of first load.
-    loaded_order: Vec<Name>,
+    loaded_order: ThinVec<Name>,
     /// The next module-level binding is a plain `name = …` target.
     next_plain: bool,
     /// Module-level names read outside any branch, loop or handler body.
@@ -256,7 +257,7 @@ impl Walker {
             bind_seen: FxHashSet::default(),
             global_seen: FxHashSet::default(),
             module_loads: FxHashMap::default(),
-            loaded_order: Vec::new(),
+            loaded_order: ThinVec::new(),
             next_plain: false,
             read_unconditionally: FxHashSet::default(),
             branch: 0,

@@ -135,7 +135,7 @@ pub fn library(
     layout: &StatementLayout,
     lifted: &Lifted,
     hoisting: &Hoisting,
-) -> (Option<Library>, FxHashSet<String>) {
+) -> (Option<Library>, FxHashSet<&'static str>) {
     if lifted.statements.is_empty() {
         return (None, FxHashSet::default());
     }
@@ -146,7 +146,7 @@ pub fn library(
     for at in ordered {
         let cell = &analysis.cells[at.cell];
         let stmt = &cell.statements[at.index];
-        used.extend(stmt.all_reads().map(|r| r.name.as_str().to_owned()));
+        used.extend(stmt.all_reads().map(|r| r.name.as_str()));
         let lines = CellLines::new(&cell.python);
         let (first, last) = lifted.lines_with_comments(at, layout, &lines);
         let block: Vec<&str> = lines.lines[first..=last]

@@ -266,8 +266,8 @@ pub struct ImportItem<'a> {
 /// effects). `extra` adds the package's own relative imports.
 pub fn render_for(
     hoisting: &Hoisting,
-    used: &FxHashSet<String>,
-    unused_elsewhere: Option<&FxHashSet<String>>,
+    used: &FxHashSet<&str>,
+    unused_elsewhere: Option<&FxHashSet<&str>>,
     extra: &[ImportBinding],
 ) -> Vec<Vec<String>> {
     let mut items: Vec<ImportItem> = Vec::new();

@@ -54,29 +54,38 @@ pub fn identifier(text: &str, fallback: &str, max_len: usize) -> String {
 }
 
 /// Hands out names unique among themselves and against `taken`.
-pub struct NameAllocator {
-    taken: FxHashSet<String>,
+pub struct NameAllocator<'a> {
+    /// Borrowed: the notebook's names are many and already stored elsewhere.
+    taken: FxHashSet<&'a str>,
+    given: FxHashSet<String>,
 }
 
-impl NameAllocator {
-    pub fn new(taken: FxHashSet<String>) -> Self {
-        NameAllocator { taken }
+impl<'a> NameAllocator<'a> {
+    pub fn new(taken: FxHashSet<&'a str>) -> Self {
+        NameAllocator {
+            taken,
+            given: FxHashSet::default(),
+        }
+    }
+
+    fn is_free(&self, name: &str) -> bool {
+        !self.taken.contains(name) && !self.given.contains(name)
     }
 
     /// `base`, or `base_2`, `base_3`… when taken. With `suffix`, a taken `base` first becomes
     /// `base_suffix`.
     pub fn allocate(&mut self, base: &str, suffix: &str) -> String {
         let mut candidate = base.to_owned();
-        if self.taken.contains(&candidate) {
+        if !self.is_free(&candidate) {
             candidate = format!("{base}_{suffix}");
         }
         let stem = candidate.clone();
         let mut n = 2;
-        while self.taken.contains(&candidate) {
+        while !self.is_free(&candidate) {
             candidate = format!("{stem}_{n}");
             n += 1;
         }
-        self.taken.insert(candidate.clone());
+        self.given.insert(candidate.clone());
         candidate
     }
 }
@@ -107,11 +116,7 @@ mod tests {
 
     #[test]
     fn allocated_names_never_collide() {
-        let mut names = NameAllocator::new(
-            ["print".to_owned(), "data".to_owned()]
-                .into_iter()
-                .collect(),
-        );
+        let mut names = NameAllocator::new(["print", "data"].into_iter().collect());
         assert_eq!(names.allocate("print", "step"), "print_step");
         assert_eq!(names.allocate("load", "step"), "load");
         assert_eq!(names.allocate("load", "step"), "load_step");

@@ -339,14 +339,14 @@ pub struct Flow {
     pub outputs: Vec<Output>,
     pub edges: Vec<StepEdge>,
     /// Names bound anywhere by the steps or parameters.
-    pub bound_anywhere: FxHashSet<String>,
-    names_read: FxHashSet<String>,
+    pub bound_anywhere: FxHashSet<&'static str>,
+    names_read: FxHashSet<&'static str>,
 }
 
 impl Flow {
     /// Every name the steps read, now or late: what `steps.py` must import.
-    pub fn names_read_by_steps(&self) -> FxHashSet<String> {
-        self.names_read.clone()
+    pub fn names_read_by_steps(&self) -> &FxHashSet<&'static str> {
+        &self.names_read
     }
 }
 
@@ -394,8 +394,8 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
     };
 
     // Groups without a statement left become no step.
-    let mut kept_groups = Vec::new();
-    let mut all_facts = Vec::new();
+    let mut kept_groups = Vec::with_capacity(groups.len());
+    let mut all_facts = Vec::with_capacity(groups.len());
     for group in groups {
         let statements: Vec<StmtRef> = group
             .items
@@ -427,20 +427,18 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
         .map(String::as_str)
         .chain(lifted.names.iter().map(String::as_str))
         .collect();
-    let mut bound_anywhere: FxHashSet<String> = parameters
-        .iter()
-        .map(|p| p.name.as_str().to_owned())
-        .collect();
-    let mut names_read: FxHashSet<String> = FxHashSet::default();
+    let mut bound_anywhere: FxHashSet<&'static str> =
+        parameters.iter().map(|p| p.name.as_str()).collect();
+    let mut names_read: FxHashSet<&'static str> = FxHashSet::default();
     for facts in &all_facts {
-        bound_anywhere.extend(facts.binds.iter().map(|(n, _)| n.as_str().to_owned()));
-        bound_anywhere.extend(facts.globals.iter().map(|n| n.as_str().to_owned()));
+        bound_anywhere.extend(facts.binds.iter().map(|(n, _)| n.as_str()));
+        bound_anywhere.extend(facts.globals.iter().map(Name::as_str));
         names_read.extend(
             facts
                 .reads
                 .iter()
                 .chain(&facts.late_reads)
-                .map(|n| n.as_str().to_owned()),
+                .map(Name::as_str),
         );
     }
 
@@ -469,12 +467,12 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
         parameter.module_state = state.contains(&parameter.name);
     }
 
-    let mut taken: FxHashSet<String> = bound_anywhere.clone();
-    taken.extend(names_read.iter().cloned());
-    taken.extend(top_level.iter().map(|s| (*s).to_owned()));
-    taken.extend(["_nblift", "_steps", "run", "main"].map(str::to_owned));
+    let mut taken: FxHashSet<&str> = bound_anywhere.clone();
+    taken.extend(&names_read);
+    taken.extend(&top_level);
+    taken.extend(["_nblift", "_steps", "run", "main"]);
     let mut allocator = NameAllocator::new(taken);
-    let mut steps = Vec::new();
+    let mut steps = Vec::with_capacity(kept_groups.len());
     for (index, (group, facts)) in kept_groups.iter().zip(&all_facts).enumerate() {
         let base = match (options.split, &group.title) {
             (Split::Single, _) => "run_notebook".to_owned(),
@@ -496,7 +494,7 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
         let (body, shows_values) =
             step_body(inputs, group, facts, &parameter_statements, &suppressions);
         if shows_values {
-            names_read.insert(SUPPORT_MODULE.to_owned());
+            names_read.insert(SUPPORT_MODULE);
         }
         steps.push(Step {
             name,

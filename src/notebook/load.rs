@@ -139,11 +139,14 @@ pub fn load_notebook(text: &str) -> Result<Notebook, Diagnostic> {
         }
     }
 
-    let cells = raw_cells
+    let mut cells: Vec<Cell> = raw_cells
         .into_iter()
         .enumerate()
         .map(|(index, raw)| convert_cell(CellId(index as u32), raw))
         .collect();
+    // The collect reuses the raw cells' buffer, which is larger than the cells need and
+    // would otherwise stay allocated, as deserialising grew it, for the whole conversion.
+    cells.shrink_to_fit();
     Ok(Notebook {
         nbformat,
         language,
