@@ -5,12 +5,12 @@
 
 mod support;
 
+use support::runs::{KernelJob, Run, convert, normalise, run_in_kernels, run_package};
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-use serde_json::{Value, json};
 
 /// Fixture folders never converted successfully: refused notebooks.
 const REFUSED: &str = "bad/";
@@ -55,101 +55,6 @@ fn cases() -> Vec<Case> {
         })
         .filter(|case| !case.relative.starts_with(REFUSED))
         .collect()
-}
-
-/// Converts a notebook; returns the package name, or the failure text.
-fn convert(notebook: &Path, output: &Path, flags: &[&str]) -> Result<String, String> {
-    let result = support::nblift()
-        .arg("convert")
-        .arg(notebook)
-        .arg("-o")
-        .arg(output)
-        .args(["--force", "--format", "json"])
-        .args(flags)
-        .output()
-        .expect("nblift runs");
-    let (stdout, stderr) = support::text(&result);
-    if !result.status.success() {
-        return Err(format!(
-            "convert exited {}: {stdout}{stderr}",
-            result.status
-        ));
-    }
-    let report: Value = serde_json::from_str(stdout.trim())
-        .map_err(|e| format!("bad JSON report: {e}: {stdout}"))?;
-    Ok(report["package"].as_str().unwrap_or_default().to_owned())
-}
-
-fn normalise(stdout: &str) -> String {
-    support::without_ipython_notices(stdout)
-}
-
-/// A notebook to run in a fresh kernel, from `cwd`, with papermill-style parameters.
-struct KernelJob {
-    notebook: PathBuf,
-    cwd: PathBuf,
-    params: BTreeMap<String, String>,
-}
-
-/// What a run printed and showed.
-struct Run {
-    stdout: String,
-    /// Comparable shown results: (cell, text).
-    results: Vec<(i64, String)>,
-}
-
-/// Runs notebooks in fresh kernels, two at a time: what each printed and showed, or the error.
-fn run_in_kernels(jobs: &[KernelJob]) -> Vec<Result<Run, String>> {
-    let scratch = tempfile::tempdir().unwrap();
-    let jobs_file = scratch.path().join("jobs.json");
-    let list: Vec<Value> = jobs
-        .iter()
-        .map(|job| json!({"notebook": job.notebook, "cwd": job.cwd, "params": job.params}))
-        .collect();
-    fs::write(&jobs_file, serde_json::to_string(&list).unwrap()).unwrap();
-    let output = Command::new(support::python())
-        .arg(support::root().join("tests/support/nbrun.py"))
-        .arg(&jobs_file)
-        .output()
-        .expect("nbrun.py runs");
-    let (stdout, stderr) = support::text(&output);
-    assert!(output.status.success(), "nbrun.py failed: {stderr}");
-    let results: Vec<Value> = serde_json::from_str(&stdout).expect("nbrun.py prints JSON");
-    results
-        .into_iter()
-        .map(|r| match r["error"].as_str() {
-            Some(error) => Err(error.to_owned()),
-            None => Ok(Run {
-                stdout: r["stdout"].as_str().unwrap_or_default().to_owned(),
-                results: support::comparable_results(&r["results"]),
-            }),
-        })
-        .collect()
-}
-
-fn run_package(output: &Path, package: &str, cwd: &Path, args: &[&str]) -> Result<Run, String> {
-    let results = tempfile::NamedTempFile::new().unwrap();
-    let result = Command::new(support::python())
-        .args(["-m", package])
-        .args(args)
-        .arg("--results")
-        .arg(results.path())
-        .env("PYTHONPATH", output.join("src"))
-        .env("MPLBACKEND", "Agg")
-        .current_dir(cwd)
-        .output()
-        .expect("python runs");
-    let (stdout, stderr) = support::text(&result);
-    if !result.status.success() {
-        return Err(format!("exit {}:\n{stdout}\n{stderr}", result.status));
-    }
-    let shown: Value =
-        serde_json::from_str(&fs::read_to_string(results.path()).unwrap_or_default())
-            .map_err(|e| format!("--results wrote no JSON: {e}"))?;
-    Ok(Run {
-        stdout,
-        results: support::comparable_results(&shown),
-    })
 }
 
 fn files_of(folder: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
@@ -285,7 +190,14 @@ fn every_fixture_converts_cleanly_and_runs_the_same_as_its_package() {
                             let cwd = support::scratch_copy(
                                 cases[conversion.case].notebook.parent().unwrap(),
                             );
-                            run_package(&conversion.output, &conversion.package, cwd.path(), &[])
+                            run_package(
+                                &support::python(),
+                                &conversion.output,
+                                &conversion.package,
+                                cwd.path(),
+                                &[],
+                                &[],
+                            )
                         })
                         .collect::<Vec<_>>()
                 })
@@ -380,7 +292,14 @@ fn parameters_run_with_defaults_and_with_command_line_overrides() {
                 }
             }
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            package_runs.push(run_package(&output, &package, dir.path(), &args));
+            package_runs.push(run_package(
+                &support::python(),
+                &output,
+                &package,
+                dir.path(),
+                &args,
+                &[],
+            ));
             jobs.push(KernelJob {
                 notebook: dir.path().join(notebook.file_name().unwrap()),
                 cwd: dir.path().to_path_buf(),

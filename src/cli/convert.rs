@@ -20,6 +20,8 @@ pub struct Settings {
     pub output: PathBuf,
     pub name: Option<String>,
     pub split: Split,
+    /// Orchestrator modules to add beside the plain pipeline.
+    pub exports: Vec<emit::Engine>,
     pub force: bool,
     pub dry_run: bool,
     pub json: bool,
@@ -185,7 +187,7 @@ pub fn finish(prepared: Prepared, output: &Path, settings: &Settings) -> Rendere
     // lowers the peak memory of a large notebook.
     drop(prepared.front);
     let package = plan.package.clone();
-    let files = match emit::render(plan, &source) {
+    let files = match emit::render(plan, &source, &settings.exports) {
         Ok(files) => files,
         Err(error) => return report.failed(&format!("rendering failed: {error}"), settings.json),
     };

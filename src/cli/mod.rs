@@ -52,6 +52,10 @@ struct ConvertArgs {
     /// How cells are grouped into steps.
     #[arg(long, value_enum, default_value_t = SplitArg::Sections)]
     split: SplitArg,
+    /// Also export the pipeline to these orchestrators (comma-separated), each run by
+    /// `python -m PKG --engine NAME`.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    export: Vec<crate::emit::Engine>,
     /// Replace an existing, non-empty output folder.
     #[arg(long)]
     force: bool,
@@ -151,6 +155,12 @@ pub fn main() -> ExitCode {
             output: args.output,
             name: args.name,
             split: args.split.into(),
+            exports: {
+                let mut engines = args.export;
+                engines.sort();
+                engines.dedup();
+                engines
+            },
             force: args.force,
             dry_run: args.dry_run,
             json: args.format == Format::Json,

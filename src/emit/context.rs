@@ -3,6 +3,8 @@
 use serde::Serialize;
 
 use crate::analysis::facts::LiteralKind;
+use crate::emit::engines::Engine;
+use crate::emit::literal::json_value;
 use crate::emit::{Source, graph};
 use crate::lift::Plan;
 use crate::lift::steps::MODULE_NAME;
@@ -38,6 +40,31 @@ pub struct Context {
     lib: Option<LibContext>,
     lib_import_groups: Vec<Vec<String>>,
     code: String,
+    engines: Vec<EngineContext>,
+    flow_steps: Vec<FlowStepContext>,
+    parameter_names: String,
+    parameter_forward: String,
+    parameter_dict: String,
+    airflow_params: String,
+    artifacts_variable: String,
+}
+
+#[derive(Serialize)]
+struct EngineContext {
+    name: &'static str,
+    module: &'static str,
+    import_name: &'static str,
+    requirement: String,
+}
+
+/// A step as `flow.py` lists it: Python tuple and dict literal contents.
+#[derive(Serialize)]
+struct FlowStepContext {
+    name: String,
+    inputs: String,
+    outputs: String,
+    constants: String,
+    is_async: bool,
 }
 
 #[derive(Serialize)]
@@ -68,6 +95,8 @@ struct ParameterContext {
     parse: &'static str,
     metavar: &'static str,
     help: String,
+    /// The default as JSON (also YAML), when plain data can hold it.
+    json: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -95,12 +124,21 @@ fn code_list(names: &[crate::analysis::Name]) -> String {
     }
 }
 
+/// The contents of a Python tuple of strings: `"a", "b"`, `"a",` or nothing.
+fn tuple_items<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    let items: Vec<String> = names.into_iter().map(quoted).collect();
+    match items.len() {
+        1 => format!("{},", items[0]),
+        _ => items.join(", "),
+    }
+}
+
 /// A TOML (and Python) basic string literal.
 fn quoted(text: &str) -> String {
     serde_json::to_string(text).expect("strings always serialise")
 }
 
-pub fn build(plan: &Plan, source: &Source) -> Context {
+pub fn build(plan: &Plan, source: &Source, engines: &[Engine]) -> Context {
     let steps: Vec<StepContext> = plan
         .steps
         .iter()
@@ -189,11 +227,45 @@ pub fn build(plan: &Plan, source: &Source) -> Context {
                     "default: {}",
                     p.default.trim().replace('\n', " ").replace('%', "%%")
                 )),
+                json: json_value(&p.default).map(|v| v.to_string()),
             }
         })
         .collect();
 
     let (graph_nodes, graph_edges) = graph::mermaid_lines(plan);
+    // The steps as data, only for the engines: a plain package does not need them.
+    let flow_steps = if engines.is_empty() {
+        Vec::new()
+    } else {
+        plan.steps
+            .iter()
+            .map(|step| {
+                let (constants, inputs): (Vec<&str>, Vec<&str>) = step
+                    .params
+                    .iter()
+                    .map(|p| p.as_str())
+                    .partition(|&p| p == MODULE_NAME);
+                FlowStepContext {
+                    name: step.name.clone(),
+                    inputs: tuple_items(inputs),
+                    outputs: tuple_items(step.returns.iter().map(|n| n.as_str())),
+                    constants: constants
+                        .iter()
+                        .map(|name| format!("{}: \"__main__\"", quoted(name)))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    is_async: step.is_async,
+                }
+            })
+            .collect()
+    };
+    let parameter_names = || plan.parameters.iter().map(|p| p.name.as_str());
+    let airflow_params = parameters
+        .iter()
+        .filter(|p| p.json.is_some())
+        .map(|p| format!("{}: {}", quoted(&p.name), p.default))
+        .collect::<Vec<_>>()
+        .join(", ");
 
     Context {
         package: plan.package.clone(),
@@ -270,6 +342,27 @@ pub fn build(plan: &Plan, source: &Source) -> Context {
             .as_ref()
             .map(|l| l.code.clone())
             .unwrap_or_default(),
+        engines: engines
+            .iter()
+            .map(|&engine| EngineContext {
+                name: engine.name(),
+                module: engine.runner_module(),
+                import_name: engine.import_name(),
+                requirement: quoted(engine.requirement()),
+            })
+            .collect(),
+        flow_steps,
+        parameter_names: tuple_items(parameter_names()),
+        parameter_forward: parameter_names()
+            .map(|name| format!("{name}={name}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        parameter_dict: parameter_names()
+            .map(|name| format!("{}: {name}", quoted(name)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        airflow_params,
+        artifacts_variable: format!("{}_ARTIFACTS", plan.package.to_uppercase()),
     }
 }
 

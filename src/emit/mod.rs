@@ -6,13 +6,16 @@
 //! are sorted by path so the output is deterministic.
 
 mod context;
+pub mod engines;
 pub mod graph;
+mod literal;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use handlebars::Handlebars;
 
+pub use crate::emit::engines::Engine;
 use crate::lift::Plan;
 
 /// Where the notebook is, as the generated files refer to it.
@@ -42,7 +45,45 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("steps", include_str!("../../templates/steps.py.hbs")),
     ("lib", include_str!("../../templates/lib.py.hbs")),
     ("test", include_str!("../../templates/test_pipeline.py.hbs")),
+    ("flow", include_str!("../../templates/flow.py.hbs")),
+    (
+        "engine_prefect",
+        include_str!("../../templates/engines/prefect.py.hbs"),
+    ),
+    (
+        "engine_airflow",
+        include_str!("../../templates/engines/airflow.py.hbs"),
+    ),
+    (
+        "airflow_local",
+        include_str!("../../templates/engines/airflow_local.py.hbs"),
+    ),
+    (
+        "engine_dagster",
+        include_str!("../../templates/engines/dagster.py.hbs"),
+    ),
+    (
+        "engine_kedro",
+        include_str!("../../templates/engines/kedro.py.hbs"),
+    ),
+    (
+        "kedro_catalog",
+        include_str!("../../templates/engines/kedro_conf/catalog.yml.hbs"),
+    ),
+    (
+        "kedro_parameters",
+        include_str!("../../templates/engines/kedro_conf/parameters.yml.hbs"),
+    ),
 ];
+
+/// Pieces of text more than one template includes.
+const PARTIALS: &[(&str, &str)] = &[(
+    "parameter_preamble",
+    include_str!("../../templates/parameter_preamble.hbs"),
+)];
+
+/// Kedro's logging settings, copied as they are.
+const KEDRO_LOGGING: &str = include_str!("../../templates/engines/kedro_conf/logging.yml");
 
 /// The support module is plain Python, copied as it is.
 const SUPPORT_MODULE: &str = include_str!("../../templates/_nblift.py");
@@ -57,6 +98,11 @@ fn new_registry() -> Handlebars<'static> {
     let mut handlebars = Handlebars::new();
     handlebars.set_strict_mode(true);
     handlebars.register_escape_fn(handlebars::no_escape);
+    for (name, partial) in PARTIALS {
+        handlebars
+            .register_partial(name, *partial)
+            .unwrap_or_else(|error| panic!("embedded partial `{name}` is invalid: {error}"));
+    }
     for (name, template) in TEMPLATES {
         handlebars
             .register_template_string(name, *template)
@@ -68,9 +114,13 @@ fn new_registry() -> Handlebars<'static> {
 /// The package's files. The plan is consumed: its text is copied into the template context,
 /// and dropping it before the context is serialised keeps two copies of a large notebook's
 /// code in memory at a time, not three.
-pub fn render(plan: Plan, source: &Source) -> Result<Vec<File>, handlebars::RenderError> {
+pub fn render(
+    plan: Plan,
+    source: &Source,
+    engines: &[Engine],
+) -> Result<Vec<File>, handlebars::RenderError> {
     let handlebars = registry();
-    let typed = context::build(&plan, source);
+    let typed = context::build(&plan, source, engines);
     let package = PathBuf::from("src").join(&plan.package);
     let has_library = plan.library.is_some();
     drop(plan);
@@ -89,10 +139,22 @@ pub fn render(plan: Plan, source: &Source) -> Result<Vec<File>, handlebars::Rend
     if has_library {
         rendered.push(("lib", package.join("lib.py")));
     }
+    if !engines.is_empty() {
+        rendered.push(("flow", package.join("flow.py")));
+    }
+    for engine in engines {
+        rendered.extend(engine.files(&package));
+    }
     let mut files = vec![File {
         path: package.join("_nblift.py"),
         contents: SUPPORT_MODULE.to_owned(),
     }];
+    if engines.contains(&Engine::Kedro) {
+        files.push(File {
+            path: package.join("conf").join("logging.yml"),
+            contents: KEDRO_LOGGING.to_owned(),
+        });
+    }
     for (template, path) in rendered {
         files.push(File {
             path,

@@ -192,7 +192,7 @@ pub fn plan(
     {
         own_imports.push(relative("lib", name));
     }
-    let step_imports = imports::render_for(&hoisting, &step_uses, Some(&lib_uses), &own_imports);
+    let step_imports = imports::render_for(&hoisting, step_uses, Some(&lib_uses), &own_imports);
     // Reads of IPython's last results resolve to the builtins the support module keeps.
     let kernel_builtins = LAST_RESULTS
         .iter()

@@ -6,6 +6,8 @@
 
 #![allow(dead_code)]
 
+pub mod runs;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -27,7 +29,18 @@ pub fn nblift() -> Command {
 /// The venv's folder, created and filled on first use.
 pub fn venv() -> &'static Path {
     static VENV: OnceLock<PathBuf> = OnceLock::new();
-    VENV.get_or_init(make_venv)
+    VENV.get_or_init(|| make_venv("nblift-venv", "tests/support/requirements.txt"))
+}
+
+/// An orchestrator's own venv (`target/engine-venvs/NAME`, pinned in
+/// `tests/support/engines/NAME.txt`): the engines' pins conflict with one another.
+pub fn engine_python(engine: &str) -> PathBuf {
+    make_venv(
+        &format!("engine-venvs/{engine}"),
+        &format!("tests/support/engines/{engine}.txt"),
+    )
+    .join("bin")
+    .join("python")
 }
 
 pub fn python() -> PathBuf {
@@ -38,17 +51,19 @@ pub fn venv_tool(name: &str) -> PathBuf {
     venv().join("bin").join(name)
 }
 
-fn make_venv() -> PathBuf {
+/// The venv `target/FOLDER`, made from the requirements file `requirements` (relative to the
+/// project) unless it was already made from the same text.
+fn make_venv(folder: &str, requirements: &str) -> PathBuf {
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
-    let venv = target.join("nblift-venv");
-    let requirements = root().join("tests/support/requirements.txt");
-    let wanted =
-        fs::read_to_string(&requirements).expect("tests/support/requirements.txt is readable");
+    let venv = target.join(folder);
+    let requirements_path = root().join(requirements);
+    let wanted = fs::read_to_string(&requirements_path)
+        .unwrap_or_else(|e| panic!("{requirements} is readable: {e}"));
     let marker = venv.join("requirements.installed");
-    fs::create_dir_all(&target).expect("target folder");
+    fs::create_dir_all(venv.parent().expect("a venv has a parent folder")).expect("target folder");
     // Test binaries may run side by side: a lock folder makes one of them the installer.
-    let lock = target.join("nblift-venv.lock");
+    let lock = target.join(format!("{}.lock", folder.replace('/', "-")));
     let mut waited = 0;
     while fs::create_dir(&lock).is_err() {
         assert!(waited < 1800, "timed out waiting for {}", lock.display());
@@ -74,8 +89,8 @@ fn make_venv() -> PathBuf {
                     "-q",
                     "-r",
                 ])
-                .arg(&requirements),
-            "pip install -r tests/support/requirements.txt",
+                .arg(&requirements_path),
+            &format!("pip install -r {requirements}"),
         );
         fs::write(&marker, &wanted).expect("write the venv marker");
     });

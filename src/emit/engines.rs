@@ -1,0 +1,73 @@
+//! The orchestrators a package can be exported to (`--export`). Each is a thin back end over
+//! the same step plan: `flow.py` lists the steps as data, and one module per engine wires
+//! them the engine's way, importing the step functions rather than copying them.
+
+use std::path::Path;
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, ValueEnum)]
+pub enum Engine {
+    Prefect,
+    Airflow,
+    Dagster,
+    Kedro,
+}
+
+impl Engine {
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Prefect => "prefect",
+            Engine::Airflow => "airflow",
+            Engine::Dagster => "dagster",
+            Engine::Kedro => "kedro",
+        }
+    }
+
+    /// The package module whose `run(**parameters)` runs the pipeline on the engine here.
+    pub fn runner_module(self) -> &'static str {
+        match self {
+            Engine::Prefect => "prefect_flow",
+            Engine::Airflow => "airflow_local",
+            Engine::Dagster => "dagster_job",
+            Engine::Kedro => "kedro_pipeline",
+        }
+    }
+
+    /// The top-level module the engine installs: missing, the run stops with the
+    /// `pip install` to type.
+    pub fn import_name(self) -> &'static str {
+        self.name()
+    }
+
+    /// The optional dependency of the generated `pyproject.toml`.
+    pub fn requirement(self) -> &'static str {
+        match self {
+            Engine::Prefect => "prefect>=3,<4",
+            Engine::Airflow => "apache-airflow>=3,<4",
+            Engine::Dagster => "dagster>=1.9,<2",
+            Engine::Kedro => "kedro>=1,<2",
+        }
+    }
+
+    /// (template, path) of every file the engine adds to the package folder `package`.
+    pub fn files(self, package: &Path) -> Vec<(&'static str, PathBuf)> {
+        match self {
+            Engine::Prefect => vec![("engine_prefect", package.join("prefect_flow.py"))],
+            Engine::Airflow => vec![
+                ("engine_airflow", package.join("airflow_dag.py")),
+                ("airflow_local", package.join("airflow_local.py")),
+            ],
+            Engine::Dagster => vec![("engine_dagster", package.join("dagster_job.py"))],
+            Engine::Kedro => vec![
+                ("engine_kedro", package.join("kedro_pipeline.py")),
+                ("kedro_catalog", package.join("conf").join("catalog.yml")),
+                (
+                    "kedro_parameters",
+                    package.join("conf").join("parameters.yml"),
+                ),
+            ],
+        }
+    }
+}

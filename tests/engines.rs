@@ -1,0 +1,218 @@
+//! Exports to orchestrators. Three fixture notebooks (a `parameters` cell, a pandas data frame
+//! passed between steps, a trained scikit-learn model used by a later step) are converted with
+//! `--export prefect,airflow,dagster,kedro`, and each export runs as
+//! `python -m PKG --engine NAME` in that engine's own venv (made by the test support from
+//! `tests/support/engines/NAME.txt`). What it prints and shows must equal what the notebook
+//! prints and shows in a fresh kernel, with the default parameters and with an override
+//! injected as papermill injects it.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use support::runs::{KernelJob, Run, convert, run_in_kernels, run_package};
+
+const ENGINES: [&str; 4] = ["prefect", "airflow", "dagster", "kedro"];
+
+/// A fixture and the parameter it overrides: name, command-line text, Python source.
+struct Case {
+    notebook: &'static str,
+    name: &'static str,
+    cli: &'static str,
+    python: &'static str,
+}
+
+const CASES: [Case; 3] = [
+    Case {
+        notebook: "example/sales_report.ipynb",
+        name: "top_n",
+        cli: "1",
+        python: "1",
+    },
+    Case {
+        notebook: "engines/dataframe_between_steps.ipynb",
+        name: "minimum",
+        cli: "30",
+        python: "30",
+    },
+    Case {
+        notebook: "engines/model_trained_then_used.ipynb",
+        name: "depth",
+        cli: "1",
+        python: "1",
+    },
+];
+
+/// A converted case, run with the defaults (`overridden: false`) or with its override.
+struct Job {
+    case: usize,
+    overridden: bool,
+}
+
+fn converted(work: &Path) -> Vec<(PathBuf, String)> {
+    CASES
+        .iter()
+        .enumerate()
+        .map(|(index, case)| {
+            let output = work.join(format!("out{index}"));
+            let notebook = support::fixtures().join(case.notebook);
+            let package = convert(&notebook, &output, &["--export", &ENGINES.join(",")])
+                .unwrap_or_else(|e| panic!("{}: {e}", case.notebook));
+            (output, package)
+        })
+        .collect()
+}
+
+fn arguments(case: &Case, overridden: bool) -> Vec<String> {
+    if overridden {
+        vec![format!("--{}", case.name), case.cli.to_owned()]
+    } else {
+        Vec::new()
+    }
+}
+
+#[test]
+fn every_export_prints_and_shows_what_the_notebook_does() {
+    let work = tempfile::tempdir().unwrap();
+    let packages = converted(work.path());
+    let jobs: Vec<Job> = (0..CASES.len())
+        .flat_map(|case| [false, true].map(|overridden| Job { case, overridden }))
+        .collect();
+
+    // What the notebook prints and shows in a fresh kernel, each run in a scratch copy of
+    // its folder.
+    let scratch: Vec<_> = jobs
+        .iter()
+        .map(|job| support::scratch_copy(&notebook_dir(&CASES[job.case])))
+        .collect();
+    let kernel_jobs: Vec<KernelJob> = jobs
+        .iter()
+        .zip(&scratch)
+        .map(|(job, dir)| {
+            let case = &CASES[job.case];
+            let mut params = BTreeMap::new();
+            if job.overridden {
+                params.insert(case.name.to_owned(), case.python.to_owned());
+            }
+            KernelJob {
+                notebook: dir
+                    .path()
+                    .join(Path::new(case.notebook).file_name().unwrap()),
+                cwd: dir.path().to_path_buf(),
+                params,
+            }
+        })
+        .collect();
+    let expected: Vec<Run> = run_in_kernels(&kernel_jobs)
+        .into_iter()
+        .zip(&jobs)
+        .map(|(run, job)| run.unwrap_or_else(|e| panic!("{}: {e}", CASES[job.case].notebook)))
+        .collect();
+    for pair in expected.chunks(2) {
+        assert_ne!(
+            pair[0].stdout, pair[1].stdout,
+            "an override changes nothing"
+        );
+    }
+
+    // Each engine's runs, two engines at a time (each in its own venv).
+    let failures: Vec<String> = support::parallel_map(&ENGINES, 2, |engine| {
+        let python = support::engine_python(engine);
+        let mut failures = Vec::new();
+        for (job, expected) in jobs.iter().zip(&expected) {
+            let case = &CASES[job.case];
+            let (output, package) = &packages[job.case];
+            let dir = support::scratch_copy(&notebook_dir(case));
+            let home = tempfile::tempdir().unwrap();
+            let mut args = vec!["--engine".to_owned(), (*engine).to_owned()];
+            args.extend(arguments(case, job.overridden));
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            // Engines keep state in their home folders: a fresh one per run.
+            let env = [
+                ("PREFECT_HOME", home.path().to_str().unwrap()),
+                ("PREFECT_SERVER_ANALYTICS_ENABLED", "false"),
+                ("DO_NOT_TRACK", "1"),
+            ];
+            let what = format!(
+                "{engine}: {}{}",
+                case.notebook,
+                if job.overridden { " (override)" } else { "" }
+            );
+            match run_package(&python, output, package, dir.path(), &args, &env) {
+                Err(error) => failures.push(format!("{what}: {error}")),
+                Ok(got) if got.stdout != expected.stdout => failures.push(format!(
+                    "{what}: stdout differs\n--- kernel\n{}\n--- {engine}\n{}",
+                    expected.stdout, got.stdout
+                )),
+                Ok(got) if got.results != expected.results => failures.push(format!(
+                    "{what}: shown values differ\n--- kernel\n{:?}\n--- {engine}\n{:?}",
+                    expected.results, got.results
+                )),
+                Ok(_) => {}
+            }
+        }
+        failures
+    })
+    .into_iter()
+    .flatten()
+    .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn the_base_package_imports_no_engine_and_a_missing_engine_says_what_to_install() {
+    let work = tempfile::tempdir().unwrap();
+    let (output, package) = &converted(work.path())[0];
+    let dir = support::scratch_copy(&notebook_dir(&CASES[0]));
+    // The test venv has no orchestrator installed.
+    for engine in ENGINES {
+        let found = Command::new(support::python())
+            .args(["-c", &format!("import {engine}")])
+            .output()
+            .unwrap();
+        assert!(!found.status.success(), "{engine} is in the test venv");
+    }
+    let plain = run_package(&support::python(), output, package, dir.path(), &[], &[]);
+    assert!(plain.is_ok(), "{plain:?}", plain = plain.err());
+    for engine in ENGINES {
+        let result = Command::new(support::python())
+            .args(["-m", package, "--engine", engine])
+            .env("PYTHONPATH", output.join("src"))
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let (stdout, stderr) = support::text(&result);
+        assert_eq!(result.status.code(), Some(2), "{engine}: {stdout}{stderr}");
+        assert_eq!(
+            stderr.trim(),
+            format!(
+                "{package}: the {engine} engine is not installed; run: pip install '{}[{engine}]'",
+                package.replace('_', "-")
+            ),
+        );
+    }
+}
+
+#[test]
+fn engine_modules_pass_ruff() {
+    let work = tempfile::tempdir().unwrap();
+    for (output, _) in converted(work.path()) {
+        let result = Command::new(support::venv_tool("ruff"))
+            .args(["check", "--no-cache"])
+            .arg(output.join("src"))
+            .output()
+            .unwrap();
+        let (stdout, stderr) = support::text(&result);
+        assert!(result.status.success(), "{stdout}{stderr}");
+    }
+}
+
+fn notebook_dir(case: &Case) -> PathBuf {
+    support::fixtures()
+        .join(case.notebook)
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
