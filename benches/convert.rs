@@ -141,7 +141,7 @@ fn convert(text: &str) -> Option<Stages> {
         notebook_file: "bench.ipynb".to_owned(),
         notebook_dir: ".".to_owned(),
     };
-    let files = emit::render(plan, &source, &[]).ok()?;
+    let files = emit::render(plan, &source, &[], None).ok()?;
     let emitted = Instant::now();
     std::hint::black_box(files);
     Some(Stages {

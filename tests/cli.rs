@@ -256,3 +256,64 @@ fn check_reports_without_writing() {
         .unwrap();
     assert_eq!(result.status.code(), Some(0));
 }
+
+#[test]
+fn a_template_folder_replaces_built_in_templates_and_adds_files() {
+    let templates = tempfile::tempdir().unwrap();
+    let added = templates.path().join("src").join("{{package}}");
+    fs::create_dir_all(&added).unwrap();
+    fs::write(
+        templates.path().join("README.md.hbs"),
+        "# {{title}}, our way\n",
+    )
+    .unwrap();
+    fs::write(
+        added.join("list_steps.py.hbs"),
+        "print([{{#each steps}}\"{{name}}\", {{/each}}])\n",
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let package = out.path().join("pkg");
+    let status = support::nblift()
+        .arg("convert")
+        .arg(support::fixtures().join("example/sales_report.ipynb"))
+        .arg("-o")
+        .arg(&package)
+        .arg("--template-dir")
+        .arg(templates.path())
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{:?}", support::text(&status));
+    assert_eq!(
+        fs::read_to_string(package.join("README.md")).unwrap(),
+        "# Sales report, our way\n"
+    );
+    // The added module runs, and lists the steps the plain pipeline calls.
+    let listed = std::process::Command::new(support::python())
+        .args(["-m", "sales_report.list_steps"])
+        .env("PYTHONPATH", package.join("src"))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = support::text(&listed);
+    assert!(listed.status.success(), "{stderr}");
+    let pipeline = fs::read_to_string(package.join("src/sales_report/pipeline.py")).unwrap();
+    let called: Vec<String> = pipeline
+        .split("_steps.")
+        .skip(1)
+        .map(|rest| format!("'{}'", rest.split('(').next().unwrap()))
+        .collect();
+    assert_eq!(stdout.trim(), format!("[{}]", called.join(", ")));
+}
+
+#[test]
+fn an_invalid_template_is_named_with_exit_2() {
+    let templates = tempfile::tempdir().unwrap();
+    fs::write(templates.path().join("steps.py.hbs"), "{{#each steps}}").unwrap();
+    let (code, stdout, stderr) = convert(
+        "example/sales_report.ipynb",
+        &["--template-dir", templates.path().to_str().unwrap()],
+    );
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stderr.contains("steps.py.hbs` is invalid"), "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+}

@@ -41,7 +41,7 @@ fn convert_in_process(text: &str) {
             notebook_file: "fuzzed.ipynb".to_owned(),
             notebook_dir: ".".to_owned(),
         };
-        emit::render(plan, &source, &[]).expect("a plan always renders");
+        emit::render(plan, &source, &[], None).expect("a plan always renders");
     }
 }
 

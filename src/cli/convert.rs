@@ -22,6 +22,8 @@ pub struct Settings {
     pub split: Split,
     /// Orchestrator modules to add beside the plain pipeline.
     pub exports: Vec<emit::Engine>,
+    /// `--template-dir`: the user's templates over the embedded ones.
+    pub templates: Option<emit::UserTemplates>,
     pub force: bool,
     pub dry_run: bool,
     pub json: bool,
@@ -187,7 +189,12 @@ pub fn finish(prepared: Prepared, output: &Path, settings: &Settings) -> Rendere
     // lowers the peak memory of a large notebook.
     drop(prepared.front);
     let package = plan.package.clone();
-    let files = match emit::render(plan, &source, &settings.exports) {
+    let files = match emit::render(
+        plan,
+        &source,
+        &settings.exports,
+        settings.templates.as_ref(),
+    ) {
         Ok(files) => files,
         Err(error) => return report.failed(&format!("rendering failed: {error}"), settings.json),
     };

@@ -13,6 +13,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::emit::UserTemplates;
 use crate::lift::Split;
 
 #[derive(Parser)]
@@ -56,6 +57,10 @@ struct ConvertArgs {
     /// `python -m PKG --engine NAME`.
     #[arg(long, value_enum, value_delimiter = ',')]
     export: Vec<crate::emit::Engine>,
+    /// A folder of handlebars templates replacing the built-in ones of the same path and
+    /// adding any others as files of every package (see the README).
+    #[arg(long, value_name = "DIR")]
+    template_dir: Option<PathBuf>,
     /// Replace an existing, non-empty output folder.
     #[arg(long)]
     force: bool,
@@ -150,21 +155,32 @@ pub fn main() -> ExitCode {
         }
     };
     let outcome = match cli.command {
-        Command::Convert(args) => convert::convert(&convert::Settings {
-            inputs: args.notebooks,
-            output: args.output,
-            name: args.name,
-            split: args.split.into(),
-            exports: {
-                let mut engines = args.export;
-                engines.sort();
-                engines.dedup();
-                engines
-            },
-            force: args.force,
-            dry_run: args.dry_run,
-            json: args.format == Format::Json,
-        }),
+        Command::Convert(args) => {
+            let templates = match args.template_dir.as_deref().map(UserTemplates::load) {
+                None => None,
+                Some(Ok(templates)) => Some(templates),
+                Some(Err(message)) => {
+                    eprintln!("nblift: error: {message}");
+                    return Outcome::Failure.into();
+                }
+            };
+            convert::convert(&convert::Settings {
+                inputs: args.notebooks,
+                output: args.output,
+                name: args.name,
+                split: args.split.into(),
+                exports: {
+                    let mut engines = args.export;
+                    engines.sort();
+                    engines.dedup();
+                    engines
+                },
+                templates,
+                force: args.force,
+                dry_run: args.dry_run,
+                json: args.format == Format::Json,
+            })
+        }
         Command::Check(args) => convert::check(&args.notebooks, args.format == Format::Json),
         Command::Graph(args) => graph::graph(
             &args.notebook,

@@ -9,6 +9,7 @@ mod context;
 pub mod engines;
 pub mod graph;
 mod literal;
+mod user_templates;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -16,6 +17,7 @@ use std::sync::OnceLock;
 use handlebars::Handlebars;
 
 pub use crate::emit::engines::Engine;
+pub use crate::emit::user_templates::UserTemplates;
 use crate::lift::Plan;
 
 /// Where the notebook is, as the generated files refer to it.
@@ -33,54 +35,34 @@ pub struct File {
     pub contents: String,
 }
 
-const TEMPLATES: &[(&str, &str)] = &[
-    (
-        "pyproject",
-        include_str!("../../templates/pyproject.toml.hbs"),
-    ),
-    ("readme", include_str!("../../templates/README.md.hbs")),
-    ("init", include_str!("../../templates/__init__.py.hbs")),
-    ("main", include_str!("../../templates/__main__.py.hbs")),
-    ("pipeline", include_str!("../../templates/pipeline.py.hbs")),
-    ("steps", include_str!("../../templates/steps.py.hbs")),
-    ("lib", include_str!("../../templates/lib.py.hbs")),
-    ("test", include_str!("../../templates/test_pipeline.py.hbs")),
-    ("flow", include_str!("../../templates/flow.py.hbs")),
-    (
-        "engine_prefect",
-        include_str!("../../templates/engines/prefect.py.hbs"),
-    ),
-    (
-        "engine_airflow",
-        include_str!("../../templates/engines/airflow.py.hbs"),
-    ),
-    (
-        "airflow_local",
-        include_str!("../../templates/engines/airflow_local.py.hbs"),
-    ),
-    (
-        "engine_dagster",
-        include_str!("../../templates/engines/dagster.py.hbs"),
-    ),
-    (
-        "engine_kedro",
-        include_str!("../../templates/engines/kedro.py.hbs"),
-    ),
-    (
-        "kedro_catalog",
-        include_str!("../../templates/engines/kedro_conf/catalog.yml.hbs"),
-    ),
-    (
-        "kedro_parameters",
-        include_str!("../../templates/engines/kedro_conf/parameters.yml.hbs"),
-    ),
+/// Every embedded template as (name, file under `templates/`, text), from one list.
+macro_rules! embedded {
+    ($(($name:literal, $file:literal)),* $(,)?) => {
+        &[$(($name, $file, include_str!(concat!("../../templates/", $file)))),*]
+    };
+}
+
+const TEMPLATES: &[(&str, &str, &str)] = embedded![
+    ("pyproject", "pyproject.toml.hbs"),
+    ("readme", "README.md.hbs"),
+    ("init", "__init__.py.hbs"),
+    ("main", "__main__.py.hbs"),
+    ("pipeline", "pipeline.py.hbs"),
+    ("steps", "steps.py.hbs"),
+    ("lib", "lib.py.hbs"),
+    ("test", "test_pipeline.py.hbs"),
+    ("flow", "flow.py.hbs"),
+    ("engine_prefect", "engines/prefect.py.hbs"),
+    ("engine_airflow", "engines/airflow.py.hbs"),
+    ("airflow_local", "engines/airflow_local.py.hbs"),
+    ("engine_dagster", "engines/dagster.py.hbs"),
+    ("engine_kedro", "engines/kedro.py.hbs"),
+    ("kedro_catalog", "engines/kedro_conf/catalog.yml.hbs"),
+    ("kedro_parameters", "engines/kedro_conf/parameters.yml.hbs"),
 ];
 
 /// Pieces of text more than one template includes.
-const PARTIALS: &[(&str, &str)] = &[(
-    "parameter_preamble",
-    include_str!("../../templates/parameter_preamble.hbs"),
-)];
+const PARTIALS: &[(&str, &str, &str)] = embedded![("parameter_preamble", "parameter_preamble.hbs")];
 
 /// Kedro's logging settings, copied as they are.
 const KEDRO_LOGGING: &str = include_str!("../../templates/engines/kedro_conf/logging.yml");
@@ -98,12 +80,12 @@ fn new_registry() -> Handlebars<'static> {
     let mut handlebars = Handlebars::new();
     handlebars.set_strict_mode(true);
     handlebars.register_escape_fn(handlebars::no_escape);
-    for (name, partial) in PARTIALS {
+    for (name, _, partial) in PARTIALS {
         handlebars
             .register_partial(name, *partial)
             .unwrap_or_else(|error| panic!("embedded partial `{name}` is invalid: {error}"));
     }
-    for (name, template) in TEMPLATES {
+    for (name, _, template) in TEMPLATES {
         handlebars
             .register_template_string(name, *template)
             .unwrap_or_else(|error| panic!("embedded template `{name}` is invalid: {error}"));
@@ -118,8 +100,12 @@ pub fn render(
     plan: Plan,
     source: &Source,
     engines: &[Engine],
+    user: Option<&UserTemplates>,
 ) -> Result<Vec<File>, handlebars::RenderError> {
-    let handlebars = registry();
+    let handlebars: &Handlebars = match user {
+        Some(user) => &user.registry,
+        None => registry(),
+    };
     let typed = context::build(&plan, source, engines);
     let package = PathBuf::from("src").join(&plan.package);
     let has_library = plan.library.is_some();
@@ -156,6 +142,25 @@ pub fn render(
         });
     }
     for (template, path) in rendered {
+        files.push(File {
+            path,
+            contents: handlebars.render_with_context(template, &context)?,
+        });
+    }
+    for template in user.map_or(&[][..], |user| &user.added) {
+        let path = template.strip_suffix(".hbs").unwrap_or(template);
+        let path = PathBuf::from(handlebars.render_template_with_context(path, &context)?);
+        // Rendered paths stay inside the output folder.
+        if !path
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+        {
+            return Err(handlebars::RenderErrorReason::Other(format!(
+                "template `{template}` renders to `{}`, outside the output folder",
+                path.display()
+            ))
+            .into());
+        }
         files.push(File {
             path,
             contents: handlebars.render_with_context(template, &context)?,
