@@ -317,3 +317,25 @@ fn an_invalid_template_is_named_with_exit_2() {
     assert!(stderr.contains("steps.py.hbs` is invalid"), "{stderr}");
     assert!(stdout.is_empty(), "{stdout}");
 }
+
+#[test]
+fn a_file_one_step_writes_and_a_later_one_reads_is_noted_in_the_readme() {
+    let out = tempfile::tempdir().unwrap();
+    let package = out.path().join("pkg");
+    let result = support::nblift()
+        .arg("convert")
+        .arg(support::fixtures().join("engines/file_written_then_read.ipynb"))
+        .arg("-o")
+        .arg(&package)
+        .args(["--export", "kedro"])
+        .output()
+        .unwrap();
+    assert!(result.status.success(), "{:?}", support::text(&result));
+    let readme = fs::read_to_string(package.join("README.md")).unwrap();
+    assert!(
+        readme.contains("| `read` | `squares.csv` | `write` |"),
+        "{readme}"
+    );
+    let catalog = fs::read_to_string(package.join("src/file_written_then_read/conf/catalog.yml"));
+    assert!(catalog.unwrap().contains("#   squares.csv"));
+}

@@ -8,6 +8,8 @@ use rustc_hash::FxHashSet;
 use rustpython_parser::text_size::TextRange;
 use thin_vec::ThinVec;
 
+use crate::analysis::files::FileAccess;
+
 /// A Python identifier as written. Names are interned: a notebook repeats a few names
 /// thousands of times, so each is stored once, and a `Name` is a pointer to its text,
 /// compared and hashed by that text. The text lives as long as the process (a few bytes per
@@ -151,6 +153,8 @@ pub struct StmtFacts {
     /// The first `await` outside an `async def` (and not at the cell's top level): a syntax
     /// error for Python, though not for the parser.
     pub misplaced_await: Option<TextRange>,
+    /// Files read or written at the top level, named by a string literal, in order.
+    pub files: ThinVec<FileAccess>,
 }
 
 /// An expression whose value Jupyter may show.
@@ -202,6 +206,7 @@ impl StmtFacts {
             plain_bindings: ThinVec::new(),
             conditional_reads: ThinVec::new(),
             misplaced_await: None,
+            files: ThinVec::new(),
         }
     }
 
@@ -219,6 +224,7 @@ impl StmtFacts {
         self.loaded.shrink_to_fit();
         self.plain_bindings.shrink_to_fit();
         self.unused_exception_names.shrink_to_fit();
+        self.files.shrink_to_fit();
     }
 
     /// Every module-level name the statement reads, now or later.

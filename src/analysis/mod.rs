@@ -7,6 +7,7 @@
 pub mod builtins;
 pub mod dataflow;
 pub mod facts;
+pub mod files;
 pub mod hazards;
 pub mod parse;
 pub mod visitor;

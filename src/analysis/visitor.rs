@@ -19,6 +19,7 @@ use crate::analysis::facts::{
     Binding, ImportBinding, LiteralAssignment, LiteralKind, Name, Occurrence, ShownExpression,
     StmtFacts, StmtKind,
 };
+use crate::analysis::files;
 
 /// Calls at module level that change where later imports are found.
 const IMPORT_BARRIER_CALLS: &[&str] = &[
@@ -834,6 +835,7 @@ impl Walker {
                             self.facts.import_barrier = true;
                         }
                     }
+                    self.facts.files.extend(files::access(call));
                 }
                 self.expr(&call.func);
                 self.exprs(&call.args);

@@ -47,6 +47,16 @@ pub struct Context {
     parameter_dict: String,
     airflow_params: String,
     artifacts_variable: String,
+    file_edges: Vec<FileEdgeContext>,
+    files_read: Vec<String>,
+}
+
+/// A step that reads a file an earlier step writes.
+#[derive(Serialize)]
+struct FileEdgeContext {
+    from: String,
+    to: String,
+    path: String,
 }
 
 #[derive(Serialize)]
@@ -363,6 +373,16 @@ pub fn build(plan: &Plan, source: &Source, engines: &[Engine]) -> Context {
             .join(", "),
         airflow_params,
         artifacts_variable: format!("{}_ARTIFACTS", plan.package.to_uppercase()),
+        file_edges: plan
+            .file_edges
+            .iter()
+            .map(|edge| FileEdgeContext {
+                from: plan.steps[edge.from].name.clone(),
+                to: plan.steps[edge.to].name.clone(),
+                path: edge.path.clone(),
+            })
+            .collect(),
+        files_read: plan.files_read.clone(),
     }
 }
 

@@ -76,6 +76,10 @@ pub struct Plan {
     pub outputs: Vec<Output>,
     pub dependencies: Vec<String>,
     pub edges: Vec<StepEdge>,
+    /// A step reading a file an earlier step writes: an order no name carries.
+    pub file_edges: Vec<FileEdge>,
+    /// Every file the steps read by literal path, sorted, each once.
+    pub files_read: Vec<String>,
     /// IPython's last results (`_`, `__`, `___`) the code reads, which the support module
     /// keeps as builtins; linters are told so.
     pub kernel_builtins: Vec<String>,
@@ -129,6 +133,14 @@ pub struct StepEdge {
     pub from: Option<usize>,
     pub to: usize,
     pub names: Vec<Name>,
+}
+
+/// Step `to` reads `path`, which step `from` (the last before it to do so) writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileEdge {
+    pub from: usize,
+    pub to: usize,
+    pub path: String,
 }
 
 /// Whether any statement reads `name`, at once or when a function runs.
@@ -215,6 +227,8 @@ pub fn plan(
         outputs: flow.outputs,
         dependencies: imports::dependencies(analysis, options),
         edges: flow.edges,
+        file_edges: flow.file_edges,
+        files_read: flow.files_read,
         kernel_builtins,
     };
     (plan, diagnostics)

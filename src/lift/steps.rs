@@ -8,13 +8,14 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use rustpython_parser::text_size::TextSize;
 
 use crate::analysis::facts::{ShownExpression, StmtFacts, StmtKind};
+use crate::analysis::files::FileAccess;
 use crate::analysis::{Analysis, CodeCell, Name};
 use crate::diagnostic::CellId;
 use crate::lift::definitions::Lifted;
 use crate::lift::imports::Hoisting;
 use crate::lift::naming::{NameAllocator, identifier};
 use crate::lift::text::{CellLines, comment_block, indent_lines};
-use crate::lift::{Options, Output, Parameter, Split, Step, StepEdge};
+use crate::lift::{FileEdge, Options, Output, Parameter, Split, Step, StepEdge};
 use crate::notebook::magics::SUPPORT_MODULE;
 use crate::notebook::{CellKind, Notebook};
 
@@ -338,6 +339,8 @@ pub struct Flow {
     pub module_state: Vec<Name>,
     pub outputs: Vec<Output>,
     pub edges: Vec<StepEdge>,
+    pub file_edges: Vec<FileEdge>,
+    pub files_read: Vec<String>,
     /// Names bound anywhere by the steps or parameters.
     pub bound_anywhere: FxHashSet<&'static str>,
     names_read: FxHashSet<&'static str>,
@@ -538,9 +541,60 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
         module_state,
         outputs,
         edges: wiring.edges,
+        file_edges: file_edges(&all_facts, analysis),
+        files_read: files_read(&all_facts, analysis),
         bound_anywhere,
         names_read,
     }
+}
+
+/// Each step's reads of a file the last earlier writer of that path wrote, once per pair
+/// and path.
+fn file_edges(all_facts: &[StepFacts], analysis: &Analysis) -> Vec<FileEdge> {
+    let mut writer: FxHashMap<&str, usize> = FxHashMap::default();
+    let mut edges: Vec<FileEdge> = Vec::new();
+    for (index, facts) in all_facts.iter().enumerate() {
+        for access in step_files(facts, analysis) {
+            if access.writes {
+                writer.insert(&access.path, index);
+                continue;
+            }
+            let Some(&from) = writer.get(access.path.as_str()) else {
+                continue;
+            };
+            let edge = FileEdge {
+                from,
+                to: index,
+                path: access.path.clone(),
+            };
+            if from != index && !edges.contains(&edge) {
+                edges.push(edge);
+            }
+        }
+    }
+    edges
+}
+
+fn files_read(all_facts: &[StepFacts], analysis: &Analysis) -> Vec<String> {
+    let mut paths: Vec<String> = all_facts
+        .iter()
+        .flat_map(|facts| step_files(facts, analysis))
+        .filter(|access| !access.writes)
+        .map(|access| access.path.clone())
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+fn step_files<'a>(
+    facts: &'a StepFacts,
+    analysis: &'a Analysis,
+) -> impl Iterator<Item = &'a FileAccess> {
+    facts
+        .statements
+        .iter()
+        .flat_map(|at| &analysis.cells[at.cell].statements[at.index].files)
 }
 
 struct Wiring {
