@@ -63,7 +63,6 @@ struct FileEdgeContext {
 struct EngineContext {
     name: &'static str,
     module: &'static str,
-    import_name: &'static str,
     requirement: String,
 }
 
@@ -357,7 +356,6 @@ pub fn build(plan: &Plan, source: &Source, engines: &[Engine]) -> Context {
             .map(|&engine| EngineContext {
                 name: engine.name(),
                 module: engine.runner_module(),
-                import_name: engine.import_name(),
                 requirement: quoted(engine.requirement()),
             })
             .collect(),

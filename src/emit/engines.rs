@@ -16,6 +16,8 @@ pub enum Engine {
 }
 
 impl Engine {
+    /// The engine's name on the command line, its optional-dependency group, and the
+    /// top-level module it installs (missing, the run stops with the `pip install` to type).
     pub fn name(self) -> &'static str {
         match self {
             Engine::Prefect => "prefect",
@@ -33,12 +35,6 @@ impl Engine {
             Engine::Dagster => "dagster_job",
             Engine::Kedro => "kedro_pipeline",
         }
-    }
-
-    /// The top-level module the engine installs: missing, the run stops with the
-    /// `pip install` to type.
-    pub fn import_name(self) -> &'static str {
-        self.name()
     }
 
     /// The optional dependency of the generated `pyproject.toml`.

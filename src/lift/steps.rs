@@ -552,6 +552,7 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
 /// and path.
 fn file_edges(all_facts: &[StepFacts], analysis: &Analysis) -> Vec<FileEdge> {
     let mut writer: FxHashMap<&str, usize> = FxHashMap::default();
+    let mut seen: FxHashSet<(usize, usize, &str)> = FxHashSet::default();
     let mut edges: Vec<FileEdge> = Vec::new();
     for (index, facts) in all_facts.iter().enumerate() {
         for access in step_files(facts, analysis) {
@@ -562,13 +563,12 @@ fn file_edges(all_facts: &[StepFacts], analysis: &Analysis) -> Vec<FileEdge> {
             let Some(&from) = writer.get(access.path.as_str()) else {
                 continue;
             };
-            let edge = FileEdge {
-                from,
-                to: index,
-                path: access.path.clone(),
-            };
-            if from != index && !edges.contains(&edge) {
-                edges.push(edge);
+            if from != index && seen.insert((from, index, &access.path)) {
+                edges.push(FileEdge {
+                    from,
+                    to: index,
+                    path: access.path.clone(),
+                });
             }
         }
     }
