@@ -25,7 +25,9 @@
 //! - `emit/`: handlebars templates (embedded, strict, no HTML escaping) render the plan into
 //!   the package's files. It reads only the plan.
 //! - `cli/`: flags, the `convert` driver, atomic output, diagnostic rendering (the only code
-//!   that prints).
+//!   that prints to the terminal).
+//! - `lsp/`: the other driver, `nblift lsp`: the same stages behind the Language Server
+//!   Protocol, over the documents an editor has open.
 //! - `diagnostic.rs`: the diagnostic catalogue; positions stay `(cell, byte range)` until
 //!   rendered.
 
@@ -34,4 +36,5 @@ pub mod cli;
 pub mod diagnostic;
 pub mod emit;
 pub mod lift;
+pub mod lsp;
 pub mod notebook;

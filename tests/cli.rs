@@ -339,3 +339,74 @@ fn a_file_one_step_writes_and_a_later_one_reads_is_noted_in_the_readme() {
     let catalog = fs::read_to_string(package.join("src/file_written_then_read/conf/catalog.yml"));
     assert!(catalog.unwrap().contains("#   squares.csv"));
 }
+
+#[test]
+fn a_percent_script_converts_into_a_package_that_prints_what_the_script_prints() {
+    let script = support::fixtures().join("formats/percent_script.py");
+    let out = tempfile::tempdir().unwrap();
+    let package = out.path().join("pkg");
+    let converted = support::nblift()
+        .arg("convert")
+        .arg(&script)
+        .arg("-o")
+        .arg(&package)
+        .output()
+        .unwrap();
+    assert!(
+        converted.status.success(),
+        "{:?}",
+        support::text(&converted)
+    );
+    // Its markdown cells are headings: the steps are named after them.
+    let steps = fs::read_to_string(package.join("src/percent_script/steps.py")).unwrap();
+    assert!(
+        steps.contains("def sales_by_product(") && steps.contains("def summary("),
+        "{steps}"
+    );
+    let run = |args: &[&std::ffi::OsStr], pythonpath: &Path| {
+        let output = std::process::Command::new(support::python())
+            .args(args)
+            .env("PYTHONPATH", pythonpath)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = support::text(&output);
+        assert!(output.status.success(), "{stderr}");
+        stdout
+    };
+    let from_package = run(
+        &["-m".as_ref(), "percent_script".as_ref()],
+        &package.join("src"),
+    );
+    let from_script = run(&[script.as_os_str()], out.path());
+    assert!(from_script.contains("best"), "{from_script}");
+    assert_eq!(from_package, from_script);
+}
+
+#[test]
+fn a_percent_script_is_checked_and_drawn_with_the_file_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("analysis.py");
+    fs::write(
+        &script,
+        "# %%\nx = 1\n\n# %% [markdown]\n# Notes\n\n# %%\nprint(x, y)\n",
+    )
+    .unwrap();
+    let output = support::nblift()
+        .arg("check")
+        .arg(&script)
+        .output()
+        .unwrap();
+    let (_, stderr) = support::text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    // `y` is on the file's line 8, column 10, in the third cell.
+    let expected = format!("{}:cell 3:8:10: error[NB302]", script.display());
+    assert!(stderr.contains(&expected), "{stderr}");
+    // `graph` reads scripts too: `totals` flows from the first section to the second.
+    let graph = support::nblift()
+        .arg("graph")
+        .arg(support::fixtures().join("formats/percent_script.py"))
+        .output()
+        .unwrap();
+    let (stdout, _) = support::text(&graph);
+    assert!(stdout.contains("-->|totals|"), "{stdout}");
+}

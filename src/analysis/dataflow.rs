@@ -54,6 +54,7 @@ mod tests {
             .enumerate()
             .map(|(i, s)| CodeCell {
                 id: CellId(i as u32),
+                first_line: 0,
                 python: (*s).to_owned(),
                 statements: parse_cell(CellId(i as u32), s).unwrap(),
                 parsed: true,

@@ -26,6 +26,8 @@ pub use facts::{Binding, ImportBinding, Name, Occurrence, StmtFacts, StmtKind};
 #[derive(Clone, Debug)]
 pub struct CodeCell {
     pub id: CellId,
+    /// The file line where the cell's text starts (see [`crate::notebook::Cell::first_line`]).
+    pub first_line: u32,
     /// The cell's Python text (IPython syntax translated, same lines as the source).
     pub python: String,
     /// Facts of each top-level statement, in order; empty when the cell did not parse.
@@ -57,20 +59,33 @@ impl Analysis {
     }
 }
 
+/// A code cell translated and parsed: the part of the analysis that depends on the cell
+/// alone, which an editor session keeps for cells that did not change.
+pub type ParsedCell = (Translation, Result<Vec<StmtFacts>, Diagnostic>);
+
+/// Translates and parses one cell on its own.
+pub fn parse_code_cell(cell: &crate::notebook::Cell) -> ParsedCell {
+    let translation = translate_cell(cell.id, &cell.source);
+    let parsed = parse::parse_cell(cell.id, &translation.python);
+    (translation, parsed)
+}
+
 pub fn analyze(notebook: &Notebook) -> (Analysis, Vec<Diagnostic>) {
+    analyze_with(notebook, parse_code_cell)
+}
+
+/// [`analyze`], with each cell's translation and parse from `parse_cell`: the cross-cell
+/// passes (the `$name` check, the dataflow graph, hazards) always run over the whole notebook.
+pub fn analyze_with(
+    notebook: &Notebook,
+    mut parse_cell: impl FnMut(&crate::notebook::Cell) -> ParsedCell,
+) -> (Analysis, Vec<Diagnostic>) {
     let code_cells: Vec<&crate::notebook::Cell> = notebook
         .cells
         .iter()
         .filter(|c| c.kind == CellKind::Code)
         .collect();
-    let mut translated: Vec<(Translation, Result<Vec<StmtFacts>, Diagnostic>)> = code_cells
-        .iter()
-        .map(|cell| {
-            let translation = translate_cell(cell.id, &cell.source);
-            let parsed = parse::parse_cell(cell.id, &translation.python);
-            (translation, parsed)
-        })
-        .collect();
+    let mut translated: Vec<ParsedCell> = code_cells.iter().map(|cell| parse_cell(cell)).collect();
 
     // `$name` in a shell command is a Python variable only if the notebook binds it (else the
     // shell expands it, like `$HOME`), which is known once every cell is parsed.
@@ -112,6 +127,7 @@ pub fn analyze(notebook: &Notebook) -> (Analysis, Vec<Diagnostic>) {
         };
         cells.push(CodeCell {
             id: cell.id,
+            first_line: cell.first_line,
             python: translation.python,
             statements,
             parsed,

@@ -13,7 +13,7 @@ use crate::emit::{self, Source};
 use crate::lift::naming::identifier;
 use crate::lift::stdlib::is_stdlib;
 use crate::lift::{self, Options, Plan, Split};
-use crate::notebook::{Notebook, load_notebook};
+use crate::notebook::{Notebook, is_percent_script, load_notebook, load_percent};
 
 pub struct Settings {
     pub inputs: Vec<PathBuf>,
@@ -60,22 +60,26 @@ fn front_end(path: &Path) -> Result<Front, String> {
             });
         }
     };
-    let notebook = match load_notebook(&text) {
-        Ok(notebook) => notebook,
-        Err(diagnostic) => {
-            return Ok(Front {
-                notebook: None,
-                analysis: None,
-                diagnostics: vec![diagnostic],
-            });
-        }
-    };
+    if is_percent_script(path) {
+        return Ok(front_of(load_percent(&text)));
+    }
+    match load_notebook(&text) {
+        Ok(notebook) => Ok(front_of(notebook)),
+        Err(diagnostic) => Ok(Front {
+            notebook: None,
+            analysis: None,
+            diagnostics: vec![diagnostic],
+        }),
+    }
+}
+
+fn front_of(notebook: Notebook) -> Front {
     let (analysis, diagnostics) = analyze(&notebook);
-    Ok(Front {
+    Front {
         notebook: Some(notebook),
         analysis: Some(analysis),
         diagnostics,
-    })
+    }
 }
 
 /// One notebook through the front end, with the package name it will get.
@@ -89,7 +93,16 @@ pub struct Prepared {
 
 /// Load, translate, analyse and name: the part of a conversion that needs no other notebook.
 pub fn prepare(path: &Path, name: Option<&str>) -> Prepared {
-    let front = front_end(path);
+    prepared(path, front_end(path), name)
+}
+
+/// [`prepare`] for a notebook already in memory (an editor's unsaved text); `path` is where
+/// it lives, which names the package and finds the modules beside it.
+pub fn prepare_loaded(path: &Path, notebook: Notebook, name: Option<&str>) -> Prepared {
+    prepared(path, Ok(front_of(notebook)), name)
+}
+
+fn prepared(path: &Path, front: Result<Front, String>, name: Option<&str>) -> Prepared {
     let package = match &front {
         Ok(Front {
             analysis: Some(analysis),

@@ -2,11 +2,11 @@
 //! stages, and this module (with `render.rs`) is the only code that prints.
 
 mod batch;
-mod convert;
+pub(crate) mod convert;
 mod graph;
 mod interrupt;
 mod output;
-mod render;
+pub(crate) mod render;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,11 +36,15 @@ enum Command {
     Check(CheckArgs),
     /// Print the dataflow graph of the package's steps, with the names on the edges.
     Graph(GraphArgs),
+    /// Serve the Language Server Protocol on stdin/stdout, for editors: diagnostics on cells,
+    /// "Lift cell into a function", "Convert notebook to package", hover, go to definition.
+    Lsp,
 }
 
 #[derive(clap::Args)]
 struct ConvertArgs {
-    /// The notebooks to convert, or folders to search for notebooks.
+    /// The notebooks (or percent scripts: `.py` files with `# %%` cells) to convert, or
+    /// folders to search for notebooks.
     #[arg(required = true)]
     notebooks: Vec<PathBuf>,
     /// The folder to write the package into (for several notebooks: the folder that holds
@@ -51,8 +55,8 @@ struct ConvertArgs {
     #[arg(long)]
     name: Option<String>,
     /// How cells are grouped into steps.
-    #[arg(long, value_enum, default_value_t = SplitArg::Sections)]
-    split: SplitArg,
+    #[arg(long, value_enum, default_value_t = Split::Sections)]
+    split: Split,
     /// Also export the pipeline to these orchestrators (comma-separated), each run by
     /// `python -m PKG --engine NAME`.
     #[arg(long, value_enum, value_delimiter = ',')]
@@ -73,7 +77,7 @@ struct ConvertArgs {
 
 #[derive(clap::Args)]
 struct CheckArgs {
-    /// The notebooks to check, or folders to search for notebooks.
+    /// The notebooks (or percent scripts) to check, or folders to search for notebooks.
     #[arg(required = true)]
     notebooks: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -82,11 +86,11 @@ struct CheckArgs {
 
 #[derive(clap::Args)]
 struct GraphArgs {
-    /// The notebook whose steps to draw.
+    /// The notebook (or percent script) whose steps to draw.
     notebook: PathBuf,
     /// How cells are grouped into steps.
-    #[arg(long, value_enum, default_value_t = SplitArg::Sections)]
-    split: SplitArg,
+    #[arg(long, value_enum, default_value_t = Split::Sections)]
+    split: Split,
     #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
     format: GraphFormat,
 }
@@ -95,25 +99,6 @@ struct GraphArgs {
 enum GraphFormat {
     Mermaid,
     Dot,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum SplitArg {
-    Sections,
-    Cells,
-    Tags,
-    Single,
-}
-
-impl From<SplitArg> for Split {
-    fn from(split: SplitArg) -> Split {
-        match split {
-            SplitArg::Sections => Split::Sections,
-            SplitArg::Cells => Split::Cells,
-            SplitArg::Tags => Split::Tags,
-            SplitArg::Single => Split::Single,
-        }
-    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -168,7 +153,7 @@ pub fn main() -> ExitCode {
                 inputs: args.notebooks,
                 output: args.output,
                 name: args.name,
-                split: args.split.into(),
+                split: args.split,
                 exports: {
                     let mut engines = args.export;
                     engines.sort();
@@ -182,11 +167,10 @@ pub fn main() -> ExitCode {
             })
         }
         Command::Check(args) => convert::check(&args.notebooks, args.format == Format::Json),
-        Command::Graph(args) => graph::graph(
-            &args.notebook,
-            args.split.into(),
-            args.format == GraphFormat::Dot,
-        ),
+        Command::Graph(args) => {
+            graph::graph(&args.notebook, args.split, args.format == GraphFormat::Dot)
+        }
+        Command::Lsp => crate::lsp::serve(),
     };
     outcome.into()
 }

@@ -15,22 +15,21 @@ use crate::diagnostic::{Code, Diagnostic, Location, Severity};
 use crate::emit::File;
 
 /// Where a diagnostic is, counted as people count: cells on the page, lines and columns
-/// (in characters) from 1.
+/// (in characters) from 1; in a percent script, lines of the file.
 fn position(analysis: Option<&Analysis>, location: Location) -> Position {
     match location {
         Location::Notebook => (None, None, None),
         Location::File { line, column } => (None, Some(line), Some(column)),
         Location::Cell(span) => {
             let cell = Some(span.cell.0 + 1);
-            let Some(text) = analysis
-                .and_then(|a| a.cell(span.cell))
-                .map(|c| c.python.as_str())
-            else {
+            let Some(code) = analysis.and_then(|a| a.cell(span.cell)) else {
                 return (cell, None, None);
             };
+            let text = code.python.as_str();
             let offset = usize::from(span.range.start().min(TextSize::of(text)));
             let before = &text[..offset];
-            let line = before.matches('\n').count() + 1;
+            // A percent script's cells count the file's lines.
+            let line = code.first_line as usize + before.matches('\n').count() + 1;
             let line_start = before.rfind('\n').map_or(0, |p| p + 1);
             let column = text[line_start..offset].chars().count() + 1;
             (cell, Some(line), Some(column))

@@ -25,7 +25,7 @@ use crate::notebook::Notebook;
 use crate::notebook::magics::SUPPORT_MODULE;
 
 /// How code cells are grouped into steps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Split {
     /// A new step at each markdown heading.
     #[default]
@@ -99,6 +99,9 @@ pub struct Step {
     pub title: Option<String>,
     pub doc: Option<String>,
     pub cells: Vec<CellId>,
+    /// The statements the body runs, in page order; the other statements of its cells were
+    /// hoisted (imports), lifted into `lib.py` or made pipeline parameters.
+    pub statements: Vec<steps::StmtRef>,
     pub params: Vec<Name>,
     pub returns: Vec<Name>,
     /// Module-state names the step binds or deletes (`global` declarations).

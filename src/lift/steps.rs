@@ -511,6 +511,7 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
                     GroupItem::Markdown(_) => None,
                 })
                 .collect(),
+            statements: facts.statements.clone(),
             params: wiring.params[index].clone(),
             returns: wiring.returns[index].clone(),
             globals,
@@ -848,7 +849,7 @@ fn step_body(
 /// The expression Jupyter would show as the cell's `Out[n]`: the cell's last statement when it
 /// is a bare expression, kept in this step, not silenced by a trailing `;`, and not followed
 /// (or formed) by a translated magic line, whose own value IPython would show instead.
-fn shown_expression(
+pub fn shown_expression(
     cell: &CodeCell,
     source: &str,
     kept: &FxHashSet<StmtRef>,

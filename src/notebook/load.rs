@@ -215,6 +215,7 @@ fn convert_cell(id: CellId, raw: RawCell) -> Cell {
         source,
         tags,
         execution_count,
+        first_line: 0,
     }
 }
 

@@ -43,6 +43,14 @@ pub fn engine_python(engine: &str) -> PathBuf {
     .join("python")
 }
 
+/// The LSP client's venv (`target/lsp-venv`, pinned in `tests/support/lsp.txt`): pytest-lsp
+/// and its pins stay out of the venv that mirrors the corpus's kernel.
+pub fn lsp_python() -> PathBuf {
+    make_venv("lsp-venv", "tests/support/lsp.txt")
+        .join("bin")
+        .join("python")
+}
+
 pub fn python() -> PathBuf {
     venv().join("bin").join("python")
 }

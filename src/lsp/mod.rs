@@ -1,0 +1,449 @@
+//! `nblift lsp`: a language server for notebooks, over stdio.
+//!
+//! Editors send notebooks with LSP 3.17 notebook sync (each cell its own text document) or
+//! percent scripts as plain text documents; both become the [`Notebook`] model the CLI reads,
+//! and every feature is computed from the same analysis and plan as `nblift convert`.
+//!
+//! The server logs to stderr only: stdout is the protocol. A request that fails gets an error
+//! response, a notification that fails is logged, and a panic in a handler is caught and
+//! answered like a failure: one bad notebook never ends the session.
+//!
+//! [`Notebook`]: crate::notebook::Notebook
+
+// Documents are keyed by `lsp_types::Uri`, which hashes and compares by its text; the interior
+// mutability clippy sees is a parse cache inside `fluent_uri`.
+#![allow(clippy::mutable_key_type)]
+
+mod convert;
+mod diagnostics;
+mod documents;
+mod lift_cell;
+mod navigate;
+mod session;
+mod text;
+mod transport;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
+use lsp_types::notification::{
+    DidChangeNotebookDocument, DidChangeTextDocument, DidCloseNotebookDocument,
+    DidCloseTextDocument, DidOpenNotebookDocument, DidOpenTextDocument, Notification as _,
+    PublishDiagnostics,
+};
+use lsp_types::request::{
+    CodeActionRequest, ExecuteCommand, GotoDefinition, HoverRequest, Request as _,
+};
+use lsp_types::{
+    CodeAction, CodeActionDisabled, CodeActionKind, CodeActionOptions, CodeActionOrCommand,
+    CodeActionParams, CodeActionProviderCapability, Command, ExecuteCommandOptions,
+    ExecuteCommandParams, GotoDefinitionParams, GotoDefinitionResponse, HoverParams,
+    HoverProviderCapability, MessageType, NotebookCellSelector, NotebookDocumentSyncOptions,
+    NotebookSelector, OneOf, Position, PublishDiagnosticsParams, Range, ServerCapabilities,
+    ShowMessageParams, TextDocumentSyncCapability, TextDocumentSyncKind, TextEdit, Uri,
+    WorkspaceEdit,
+};
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use crate::cli::Outcome;
+use crate::lsp::documents::{Content, Document, Documents, OpenCell, is_percent_document};
+use crate::lsp::session::{Analysed, ParseCache};
+
+/// The command that converts a notebook; its arguments: the notebook's URI, then an optional
+/// object of options (`output`, `name`, `split`, `export`, `force`, as the CLI's flags).
+pub const CONVERT_COMMAND: &str = "nblift.convert";
+
+/// A line on stderr, which editors show as the server's log.
+pub fn log(message: &str) {
+    eprintln!("nblift lsp: {message}");
+}
+
+pub fn serve() -> Outcome {
+    let (connection, threads) = transport::stdio();
+    let outcome = match session(&connection) {
+        Ok(()) => Outcome::Success,
+        Err(message) => {
+            log(&message);
+            Outcome::Failure
+        }
+    };
+    drop(connection);
+    threads.join();
+    outcome
+}
+
+fn capabilities() -> ServerCapabilities {
+    ServerCapabilities {
+        text_document_sync: Some(TextDocumentSyncCapability::Kind(
+            TextDocumentSyncKind::INCREMENTAL,
+        )),
+        notebook_document_sync: Some(OneOf::Left(NotebookDocumentSyncOptions {
+            // Jupyter notebooks (VS Code's notebook type), their Python cells.
+            notebook_selector: vec![NotebookSelector::ByNotebook {
+                notebook: lsp_types::Notebook::String("jupyter-notebook".to_owned()),
+                cells: Some(vec![NotebookCellSelector {
+                    language: "python".to_owned(),
+                }]),
+            }],
+            save: Some(true),
+        })),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
+        definition_provider: Some(OneOf::Left(true)),
+        code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+            code_action_kinds: Some(vec![
+                CodeActionKind::REFACTOR_EXTRACT,
+                CodeActionKind::SOURCE,
+            ]),
+            ..CodeActionOptions::default()
+        })),
+        execute_command_provider: Some(ExecuteCommandOptions {
+            commands: vec![CONVERT_COMMAND.to_owned()],
+            ..ExecuteCommandOptions::default()
+        }),
+        ..ServerCapabilities::default()
+    }
+}
+
+fn session(connection: &Connection) -> Result<(), String> {
+    let (id, _params) = connection
+        .initialize_start()
+        .map_err(|e| format!("no initialize request: {e}"))?;
+    let result = json!({
+        "capabilities": capabilities(),
+        "serverInfo": {"name": "nblift", "version": env!("CARGO_PKG_VERSION")},
+    });
+    connection
+        .initialize_finish(id, result)
+        .map_err(|e| format!("initialization failed: {e}"))?;
+    log("initialized");
+    let mut server = Server {
+        connection,
+        documents: Documents::default(),
+        analyses: FxHashMap::default(),
+        published: FxHashMap::default(),
+    };
+    for message in &connection.receiver {
+        match message {
+            Message::Request(request) => {
+                if connection
+                    .handle_shutdown(&request)
+                    .map_err(|e| format!("shutdown failed: {e}"))?
+                {
+                    log("shut down");
+                    return Ok(());
+                }
+                let id = request.id.clone();
+                let response = catch_unwind(AssertUnwindSafe(|| server.request(request)))
+                    .unwrap_or_else(|_| {
+                        Response::new_err(
+                            id,
+                            ErrorCode::InternalError as i32,
+                            "nblift failed on this request (a bug: please report it)".to_owned(),
+                        )
+                    });
+                server.send(response.into());
+            }
+            Message::Notification(notification) => {
+                let method = notification.method.clone();
+                let handled = catch_unwind(AssertUnwindSafe(|| server.notification(notification)));
+                match handled {
+                    Ok(Ok(())) => {}
+                    Ok(Err(message)) => log(&format!("{method}: {message}")),
+                    Err(_) => log(&format!(
+                        "{method}: nblift failed (a bug: please report it)"
+                    )),
+                }
+            }
+            Message::Response(_) => {}
+        }
+    }
+    Ok(())
+}
+
+struct Server<'a> {
+    connection: &'a Connection,
+    documents: Documents,
+    /// Per open document: its parse cache and latest analysis.
+    analyses: FxHashMap<Uri, (ParseCache, Analysed)>,
+    /// Per open document: the text documents diagnostics were last published on.
+    published: FxHashMap<Uri, FxHashSet<Uri>>,
+}
+
+/// A request's result or its error response (code and message).
+type Reply = Result<serde_json::Value, (ErrorCode, String)>;
+
+fn params<P: DeserializeOwned>(value: serde_json::Value) -> Result<P, (ErrorCode, String)> {
+    serde_json::from_value(value)
+        .map_err(|e| (ErrorCode::InvalidParams, format!("invalid params: {e}")))
+}
+
+impl Server<'_> {
+    fn send(&self, message: Message) {
+        if self.connection.sender.send(message).is_err() {
+            log("the client is gone");
+        }
+    }
+
+    fn request(&mut self, request: Request) -> Response {
+        let reply = match request.method.as_str() {
+            HoverRequest::METHOD => self.hover(params(request.params)),
+            GotoDefinition::METHOD => self.definition(params(request.params)),
+            CodeActionRequest::METHOD => self.code_actions(params(request.params)),
+            ExecuteCommand::METHOD => self.execute(params(request.params)),
+            method => Err((
+                ErrorCode::MethodNotFound,
+                format!("nblift does not handle `{method}`"),
+            )),
+        };
+        match reply {
+            Ok(result) => Response::new_ok(request.id, result),
+            Err((code, message)) => {
+                log(&format!("{}: {message}", request.method));
+                Response::new_err(request.id, code as i32, message)
+            }
+        }
+    }
+
+    /// The open document a text document belongs to, with its analysis.
+    fn open(&self, uri: &Uri) -> Result<(&Document, &Analysed), (ErrorCode, String)> {
+        let not_open = || {
+            (
+                ErrorCode::InvalidParams,
+                format!(
+                    "`{}` is not an open notebook or percent script",
+                    uri.as_str()
+                ),
+            )
+        };
+        let document = self.documents.owner_of(uri).ok_or_else(not_open)?;
+        let (_, analysed) = self.analyses.get(&document.uri).ok_or_else(not_open)?;
+        Ok((document, analysed))
+    }
+
+    fn hover(&self, params: Result<HoverParams, (ErrorCode, String)>) -> Reply {
+        let at = params?.text_document_position_params;
+        let (document, analysed) = self.open(&at.text_document.uri)?;
+        let hover = navigate::cell_at(document, analysed, &at.text_document.uri, at.position)
+            .and_then(|position| navigate::hover(analysed, &position));
+        Ok(json!(hover))
+    }
+
+    fn definition(&self, params: Result<GotoDefinitionParams, (ErrorCode, String)>) -> Reply {
+        let at = params?.text_document_position_params;
+        let (document, analysed) = self.open(&at.text_document.uri)?;
+        let location = navigate::cell_at(document, analysed, &at.text_document.uri, at.position)
+            .and_then(|position| navigate::definition(document, analysed, &position));
+        Ok(json!(location.map(GotoDefinitionResponse::Scalar)))
+    }
+
+    fn code_actions(&self, params: Result<CodeActionParams, (ErrorCode, String)>) -> Reply {
+        let params = params?;
+        let uri = &params.text_document.uri;
+        let (document, analysed) = self.open(uri)?;
+        let mut actions = Vec::new();
+        if let Some(at) = navigate::cell_at(document, analysed, uri, params.range.start) {
+            let title = "Lift cell into a function".to_owned();
+            let action = match lift_cell::lift_cell(analysed, at.cell) {
+                Ok(text) => {
+                    let cell = analysed.notebook.cell(at.cell);
+                    let place = document.place(cell);
+                    let end = text::position_of(&cell.source, cell.source.len(), place.first_line);
+                    let edit =
+                        TextEdit::new(Range::new(Position::new(place.first_line, 0), end), text);
+                    let changes = std::iter::once((place.uri, vec![edit])).collect();
+                    CodeAction {
+                        title,
+                        kind: Some(CodeActionKind::REFACTOR_EXTRACT),
+                        edit: Some(WorkspaceEdit::new(changes)),
+                        ..CodeAction::default()
+                    }
+                }
+                Err(reason) => CodeAction {
+                    title,
+                    kind: Some(CodeActionKind::REFACTOR_EXTRACT),
+                    disabled: Some(CodeActionDisabled { reason }),
+                    ..CodeAction::default()
+                },
+            };
+            actions.push(CodeActionOrCommand::CodeAction(action));
+        }
+        // A bare command: clients tell a command from a code action by its `command` field.
+        actions.push(CodeActionOrCommand::Command(Command {
+            title: "Convert notebook to package".to_owned(),
+            command: CONVERT_COMMAND.to_owned(),
+            arguments: Some(vec![json!(document.uri.as_str())]),
+        }));
+        Ok(json!(actions))
+    }
+
+    fn execute(&self, params: Result<ExecuteCommandParams, (ErrorCode, String)>) -> Reply {
+        let params = params?;
+        if params.command != CONVERT_COMMAND {
+            return Err((
+                ErrorCode::InvalidParams,
+                format!("unknown command `{}`", params.command),
+            ));
+        }
+        let mut arguments = params.arguments.into_iter();
+        let uri: Uri = arguments
+            .next()
+            .and_then(|a| serde_json::from_value(a).ok())
+            .ok_or((
+                ErrorCode::InvalidParams,
+                format!("`{CONVERT_COMMAND}` takes the notebook's URI"),
+            ))?;
+        let options: convert::ConvertOptions = match arguments.next() {
+            Some(options) => self::params(options)?,
+            None => Default::default(),
+        };
+        let (document, _) = self.open(&uri)?;
+        let report = convert::convert(document, options)
+            .map_err(|message| (ErrorCode::RequestFailed, message))?;
+        let message = format!(
+            "nblift wrote package `{}` to {}",
+            report["package"].as_str().unwrap_or_default(),
+            report["output"].as_str().unwrap_or_default()
+        );
+        self.send(
+            Notification::new(
+                "window/showMessage".to_owned(),
+                ShowMessageParams {
+                    typ: MessageType::INFO,
+                    message,
+                },
+            )
+            .into(),
+        );
+        Ok(report)
+    }
+
+    fn notification(&mut self, notification: Notification) -> Result<(), String> {
+        let method = notification.method.as_str();
+        let value = notification.params;
+        let decode = |e: (ErrorCode, String)| e.1;
+        match method {
+            DidOpenTextDocument::METHOD => {
+                let params: lsp_types::DidOpenTextDocumentParams = params(value).map_err(decode)?;
+                let item = params.text_document;
+                if is_percent_document(&item) {
+                    self.documents.insert(Document {
+                        uri: item.uri.clone(),
+                        content: Content::Script(item.text),
+                    });
+                    self.refresh(&item.uri);
+                }
+            }
+            DidChangeTextDocument::METHOD => {
+                let params: lsp_types::DidChangeTextDocumentParams =
+                    params(value).map_err(decode)?;
+                let uri = params.text_document.uri;
+                if let Some(Document {
+                    content: Content::Script(text),
+                    ..
+                }) = self.documents.open.get_mut(&uri)
+                {
+                    for change in params.content_changes {
+                        text::apply_change(text, change);
+                    }
+                    self.refresh(&uri);
+                }
+            }
+            DidCloseTextDocument::METHOD => {
+                let params: lsp_types::DidCloseTextDocumentParams =
+                    params(value).map_err(decode)?;
+                self.close(&params.text_document.uri);
+            }
+            DidOpenNotebookDocument::METHOD => {
+                let params: lsp_types::DidOpenNotebookDocumentParams =
+                    params(value).map_err(decode)?;
+                let mut texts: FxHashMap<Uri, String> = params
+                    .cell_text_documents
+                    .into_iter()
+                    .map(|item| (item.uri, item.text))
+                    .collect();
+                let notebook = params.notebook_document;
+                let cells = notebook
+                    .cells
+                    .iter()
+                    .map(|cell| {
+                        OpenCell::new(cell, texts.remove(&cell.document).unwrap_or_default())
+                    })
+                    .collect();
+                let language = notebook.metadata.as_ref().and_then(documents::language);
+                self.documents.insert(Document {
+                    uri: notebook.uri.clone(),
+                    content: Content::Notebook { cells, language },
+                });
+                self.refresh(&notebook.uri);
+            }
+            DidChangeNotebookDocument::METHOD => {
+                let params: lsp_types::DidChangeNotebookDocumentParams =
+                    params(value).map_err(decode)?;
+                let uri = params.notebook_document.uri;
+                let mut document = self
+                    .documents
+                    .remove(&uri)
+                    .ok_or_else(|| format!("`{}` is not open", uri.as_str()))?;
+                documents::apply_notebook_change(&mut document, params.change);
+                self.documents.insert(document);
+                self.refresh(&uri);
+            }
+            DidCloseNotebookDocument::METHOD => {
+                let params: lsp_types::DidCloseNotebookDocumentParams =
+                    params(value).map_err(decode)?;
+                self.close(&params.notebook_document.uri);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn close(&mut self, uri: &Uri) {
+        self.documents.remove(uri);
+        self.analyses.remove(uri);
+        for cleared in self.published.remove(uri).unwrap_or_default() {
+            self.publish(cleared, Vec::new());
+        }
+    }
+
+    /// Analyses the document again and publishes its diagnostics, clearing them from cells
+    /// that are gone.
+    fn refresh(&mut self, uri: &Uri) {
+        let Some(document) = self.documents.open.get(uri) else {
+            return;
+        };
+        let mut cache = self
+            .analyses
+            .remove(uri)
+            .map(|(cache, _)| cache)
+            .unwrap_or_default();
+        let analysed = cache.analyse(document.notebook());
+        let found = diagnostics::by_document(document, &analysed);
+        log(&format!(
+            "{}: {} cells, {} parsed again, {} diagnostics",
+            uri.as_str(),
+            analysed.notebook.cells.len(),
+            analysed.parsed_cells,
+            analysed.diagnostics.len()
+        ));
+        let previous = self.published.remove(uri).unwrap_or_default();
+        let now: FxHashSet<Uri> = found.keys().cloned().collect();
+        for (target, list) in found {
+            self.publish(target, list);
+        }
+        let mut gone: Vec<Uri> = previous.difference(&now).cloned().collect();
+        gone.sort();
+        for target in gone {
+            self.publish(target, Vec::new());
+        }
+        self.published.insert(uri.clone(), now);
+        self.analyses.insert(uri.clone(), (cache, analysed));
+    }
+
+    fn publish(&self, uri: Uri, diagnostics: Vec<lsp_types::Diagnostic>) {
+        let params = PublishDiagnosticsParams::new(uri, diagnostics, None);
+        self.send(Notification::new(PublishDiagnostics::METHOD.to_owned(), params).into());
+    }
+}
