@@ -8,11 +8,12 @@ use serde::Deserialize;
 
 use crate::cli::convert::{Settings, finish, prepare_loaded};
 use crate::cli::render::Status;
-use crate::emit::Engine;
+use crate::emit::{Engine, UserTemplates};
 use crate::lift::Split;
 use crate::lsp::documents::Document;
 
-/// The command's options, the CLI's flags by the same names; all optional.
+/// The command's options: the CLI's flags, `-` written `_` (`template_dir`, `dry_run`); all
+/// optional.
 #[derive(Deserialize, Default, Debug)]
 #[serde(default, deny_unknown_fields)]
 pub struct ConvertOptions {
@@ -22,7 +23,10 @@ pub struct ConvertOptions {
     name: Option<String>,
     split: Option<String>,
     export: Vec<String>,
+    /// Relative to the notebook's folder.
+    template_dir: Option<PathBuf>,
     force: bool,
+    dry_run: bool,
 }
 
 /// Converts the document; the CLI's JSON report on success (`output` is the folder
@@ -42,8 +46,12 @@ pub fn convert(document: &Document, options: ConvertOptions) -> Result<serde_jso
         .collect::<Result<Vec<_>, _>>()?;
     exports.sort();
     exports.dedup();
-    let prepared = prepare_loaded(&path, document.notebook(), options.name.as_deref());
     let folder = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let templates = match &options.template_dir {
+        Some(dir) => Some(UserTemplates::load(&folder.join(dir))?),
+        None => None,
+    };
+    let prepared = prepare_loaded(&path, document.notebook(), options.name.as_deref());
     let output = match (&options.output, &prepared.package) {
         (Some(output), _) => folder.join(output),
         (None, Some(Ok(package))) => folder.join(package),
@@ -56,16 +64,16 @@ pub fn convert(document: &Document, options: ConvertOptions) -> Result<serde_jso
         name: options.name,
         split,
         exports,
-        templates: None,
+        templates,
         force: options.force,
-        dry_run: false,
+        dry_run: options.dry_run,
         json: true,
     };
     let rendered = finish(prepared, &output, &settings);
     let report: serde_json::Value = serde_json::from_str(&rendered.stdout)
         .map_err(|error| format!("the conversion report is not JSON: {error}"))?;
     match rendered.status {
-        Status::Converted => Ok(report),
+        Status::Converted | Status::DryRun => Ok(report),
         Status::Failed(message) => Err(message),
         _ => Err(first_error(&report)),
     }

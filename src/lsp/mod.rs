@@ -301,8 +301,13 @@ impl Server<'_> {
         let (document, _) = self.open(&uri)?;
         let report = convert::convert(document, options)
             .map_err(|message| (ErrorCode::RequestFailed, message))?;
+        let verb = if report["status"] == "dry-run" {
+            "would write"
+        } else {
+            "wrote"
+        };
         let message = format!(
-            "nblift wrote package `{}` to {}",
+            "nblift {verb} package `{}` to {}",
             report["package"].as_str().unwrap_or_default(),
             report["output"].as_str().unwrap_or_default()
         );

@@ -65,12 +65,7 @@ class OpenNotebook:
         cells, documents = [], []
         for uri, cell in zip(self.cell_uris, self.json["cells"]):
             code = cell["cell_type"] == "code"
-            cells.append(
-                types.NotebookCell(
-                    kind=types.NotebookCellKind.Code if code else types.NotebookCellKind.Markup,
-                    document=uri,
-                )
-            )
+            cells.append(self.cell(uri, code, cell.get("execution_count")))
             documents.append(
                 types.TextDocumentItem(
                     uri=uri,
@@ -91,6 +86,19 @@ class OpenNotebook:
                 ),
                 cell_text_documents=documents,
             )
+        )
+
+    @staticmethod
+    def cell(uri, code=True, execution_count=None):
+        """The notebook's entry for a cell: kind, document, and the count it last ran with."""
+        return types.NotebookCell(
+            kind=types.NotebookCellKind.Code if code else types.NotebookCellKind.Markup,
+            document=uri,
+            execution_summary=(
+                types.ExecutionSummary(execution_order=execution_count)
+                if execution_count is not None
+                else None
+            ),
         )
 
     def change(self, cells):
@@ -132,7 +140,7 @@ class OpenNotebook:
         self.json["cells"].insert(
             index, {"cell_type": "code", "metadata": {}, "source": text, "outputs": []}
         )
-        cell = types.NotebookCell(kind=types.NotebookCellKind.Code, document=uri)
+        cell = self.cell(uri)
         opened = types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)
         self.change(
             types.NotebookDocumentCellChanges(
@@ -140,6 +148,15 @@ class OpenNotebook:
                     array=types.NotebookCellArrayChange(start=index, delete_count=0, cells=[cell]),
                     did_open=[opened],
                 )
+            )
+        )
+
+    def run_cell(self, index, execution_count):
+        """The editor ran a cell: its execution summary changes, not its text."""
+        self.json["cells"][index]["execution_count"] = execution_count
+        self.change(
+            types.NotebookDocumentCellChanges(
+                data=[self.cell(self.cell_uris[index], True, execution_count)]
             )
         )
 
@@ -195,6 +212,22 @@ def run_package(output, package, cwd):
     return done.stdout
 
 
+def run_script(path, cwd):
+    done = subprocess.run(
+        [KERNEL_PYTHON, str(path)], capture_output=True, text=True, check=True, cwd=cwd
+    )
+    return done.stdout
+
+
+def apply_edit(text, edit):
+    """`text` with one LSP text edit applied (ASCII text: columns are characters)."""
+    lines = text.split("\n")
+    start, end = edit.range.start, edit.range.end
+    before = "\n".join(lines[: start.line] + [lines[start.line][: start.character]])
+    after = lines[end.line][end.character :] + "\n" + "\n".join(lines[end.line + 1 :])
+    return before + edit.new_text + after
+
+
 def copy_fixture(name, tmp_path):
     target = tmp_path / pathlib.Path(name).name
     shutil.copy(FIXTURES / name, target)
@@ -222,21 +255,28 @@ def action(actions, title):
 
 async def test_diagnostics_land_on_their_cells_and_follow_changes(client, tmp_path):
     notebook = OpenNotebook(client, copy_fixture("lsp/hazards_in_cells.ipynb", tmp_path))
-    # Cell 1 prints `total` before cell 2 defines it; cell 3 star-imports.
-    assert await notebook.diagnostics() == [["NB301"], [], ["NB307"], []]
+    # Cell 1 prints `total` before cell 2 defines it, and ran after it; cell 3 star-imports,
+    # cell 4 has a magic the package leaves out, cell 5 rebinds the module it imports.
+    assert await notebook.diagnostics() == [["NB301"], ["NB304"], ["NB307"], ["NB101"], ["NB305"]]
     [use] = client.diagnostics[notebook.cell_uris[0]]
     assert use.severity == types.DiagnosticSeverity.Error
     assert (use.range.start.line, use.range.start.character) == (0, 6)
     assert (use.range.end.line, use.range.end.character) == (0, 11)
+    [rebinding] = client.diagnostics[notebook.cell_uris[4]]
+    assert rebinding.range.start.line == 1
 
     # Defining it first fixes cell 1: the server re-analyses and clears the diagnostic.
     notebook.replace_cell(0, "total = 0\nprint(total)")
-    assert await notebook.diagnostics() == [[], [], ["NB307"], []]
+    assert await notebook.diagnostics() == [[], ["NB304"], ["NB307"], ["NB101"], ["NB305"]]
+
+    # Running cell 2 again, after cell 1, puts the execution counts back in page order.
+    notebook.run_cell(1, 4)
+    assert await notebook.diagnostics() == [[], [], ["NB307"], ["NB101"], ["NB305"]]
 
     # A new cell reading a name no cell defines gets its own diagnostic (before the star
     # import, which could define any name).
     notebook.insert_cell(2, "print(missing)")
-    assert await notebook.diagnostics() == [[], [], ["NB302"], ["NB307"], []]
+    assert await notebook.diagnostics() == [[], [], ["NB302"], ["NB307"], ["NB101"], ["NB305"]]
 
 
 async def test_lifting_every_cell_into_a_function_keeps_what_the_notebook_prints(client, tmp_path):
@@ -307,6 +347,19 @@ async def test_convert_command_writes_a_package_that_prints_what_the_notebook_pr
         )
     )
     assert again["package"] == "sales"
+    dry = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command=command.command,
+            arguments=[notebook.uri, {"dry_run": True, "output": "dry"}],
+        )
+    )
+    assert dry["status"] == "dry-run" and not (tmp_path / "dry").exists()
+    with pytest.raises(JsonRpcException, match="not a valid `split`"):
+        await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command=command.command, arguments=[notebook.uri, {"split": "rows"}]
+            )
+        )
     assert run_package(again["output"], "sales", tmp_path) == stdout
 
 
@@ -370,10 +423,19 @@ async def test_percent_scripts_are_notebooks_too(client, tmp_path):
     report = await client.workspace_execute_command_async(
         types.ExecuteCommandParams(command="nblift.convert", arguments=[uri, {"output": "out"}])
     )
-    script = subprocess.run(
-        [KERNEL_PYTHON, str(path)], capture_output=True, text=True, check=True, cwd=tmp_path
-    )
-    assert run_package(report["output"], report["package"], tmp_path) == script.stdout
+    script = run_script(path, tmp_path)
+    assert run_package(report["output"], report["package"], tmp_path) == script
+
+    # Lifting the "Totals" cell edits the script's own lines; the script prints the same.
+    totals = text.split("\n").index("# %% Totals") + 1
+    lift = action(await code_actions(client, uri, line=totals), "Lift cell into a function")
+    [edit] = lift.edit.changes[uri]
+    assert edit.range.start.line == totals
+    edited = tmp_path / "edited.py"
+    edited.write_text(apply_edit(text, edit))
+    [function] = [n for n in ast.parse(edit.new_text).body if isinstance(n, ast.FunctionDef)]
+    assert [a.arg for a in function.args.args] == ["prices", "quantities"]
+    assert run_script(edited, tmp_path) == script
 
 
 async def test_hover_and_definition_across_cells(client, tmp_path):
