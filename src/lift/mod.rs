@@ -7,6 +7,7 @@
 //! every other name a step reads from an earlier step is a parameter, and the providing step
 //! returns it.
 
+pub mod cell;
 pub mod definitions;
 pub mod dependencies;
 pub mod imports;

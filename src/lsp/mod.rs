@@ -17,7 +17,6 @@
 mod convert;
 mod diagnostics;
 mod documents;
-mod lift_cell;
 mod navigate;
 mod session;
 mod text;
@@ -48,6 +47,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use crate::cli::Outcome;
+use crate::lift::cell::lift_cell;
 use crate::lsp::documents::{Content, Document, Documents, OpenCell, is_percent_document};
 use crate::lsp::session::{Analysed, ParseCache};
 
@@ -245,7 +245,7 @@ impl Server<'_> {
         let mut actions = Vec::new();
         if let Some(at) = navigate::cell_at(document, analysed, uri, params.range.start) {
             let title = "Lift cell into a function".to_owned();
-            let action = match lift_cell::lift_cell(analysed, at.cell) {
+            let action = match lift_cell(&analysed.notebook, &analysed.analysis, at.cell) {
                 Ok(text) => {
                     let cell = analysed.notebook.cell(at.cell);
                     let place = document.place(cell);

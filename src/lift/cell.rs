@@ -1,5 +1,6 @@
-//! "Lift cell into a function": the cell's code becomes a `def` and a call, in the notebook
-//! itself, so the notebook still runs the same.
+//! One cell lifted into a function in the notebook itself (the editor's "Lift cell into a
+//! function"): the cell's code becomes a `def` and a call, so the notebook still runs the
+//! same.
 //!
 //! The function is the step `convert --split cells` would make of the cell: its parameters
 //! are the names the cell reads from earlier cells, its return values the names later cells
@@ -10,19 +11,15 @@
 
 use rustc_hash::FxHashSet;
 
-use crate::analysis::StmtKind;
+use crate::analysis::{Analysis, StmtKind};
 use crate::diagnostic::CellId;
 use crate::lift::steps::{StatementLayout, StmtRef, shown_expression};
 use crate::lift::text::{CellLines, indent_lines};
 use crate::lift::{self, Options, Split};
-use crate::lsp::session::Analysed;
-use crate::notebook::CellKind;
+use crate::notebook::{CellKind, Notebook};
 
 /// The cell's new text, or why it cannot be lifted.
-pub fn lift_cell(analysed: &Analysed, cell: CellId) -> Result<String, String> {
-    let Analysed {
-        notebook, analysis, ..
-    } = analysed;
+pub fn lift_cell(notebook: &Notebook, analysis: &Analysis, cell: CellId) -> Result<String, String> {
     let source_cell = notebook.cell(cell);
     if source_cell.kind != CellKind::Code {
         return Err("only a code cell can be lifted into a function".to_owned());
@@ -86,7 +83,49 @@ pub fn lift_cell(analysed: &Analysed, cell: CellId) -> Result<String, String> {
         stays[first..=last].iter_mut().for_each(|s| *s = true);
     }
 
-    let returns: Vec<&str> = step.returns.iter().map(|n| n.as_str()).collect();
+    // IPython runs a magic, shell line or `obj?` in the notebook's namespace, never the
+    // function's: inside the function it would bind (or look up) a global, not a local.
+    let python_lines: Vec<&str> = code.python.split('\n').collect();
+    let ipython_line = lines
+        .iter()
+        .zip(&python_lines)
+        .zip(&stays)
+        .position(|((source, python), stays)| !stays && source.trim_end() != python.trim_end());
+    if let Some(line) = ipython_line {
+        return Err(format!(
+            "line {} is IPython syntax (`{}`), which runs in the notebook's namespace, not the \
+             function's; move it to a cell of its own first",
+            line + 1,
+            lines[line].trim()
+        ));
+    }
+
+    // `del name` in a function deletes a local: a name the cell deletes stays a global of
+    // the notebook, declared `global`, never a parameter or a return value.
+    let deleted: Vec<&str> = step
+        .statements
+        .iter()
+        .flat_map(|at| {
+            code.statements[at.index]
+                .deletes
+                .iter()
+                .map(|o| o.name.as_str())
+        })
+        .collect();
+    let not_deleted = |names: &[crate::analysis::Name]| -> Vec<&str> {
+        names
+            .iter()
+            .map(|n| n.as_str())
+            .filter(|n| !deleted.contains(n))
+            .collect()
+    };
+    let (params, returns) = (not_deleted(&step.params), not_deleted(&step.returns));
+    let mut globals: Vec<&str> = step.globals.iter().map(|n| n.as_str()).collect();
+    for name in deleted {
+        if !globals.contains(&name) {
+            globals.push(name);
+        }
+    }
     let shown = shown_expression(code, source, &kept, cell_index);
     match shown {
         Some(expression) => {
@@ -124,20 +163,14 @@ pub fn lift_cell(analysed: &Analysed, cell: CellId) -> Result<String, String> {
         text.push_str(top.join("\n").trim_end());
         text.push_str("\n\n");
     }
-    let params = step
-        .params
-        .iter()
-        .map(|n| n.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let params = params.join(", ");
     let (keyword, wait) = if step.is_async {
         ("async def", "await ")
     } else {
         ("def", "")
     };
     text.push_str(&format!("{keyword} {}({params}):\n", step.name));
-    if !step.globals.is_empty() {
-        let globals: Vec<&str> = step.globals.iter().map(|n| n.as_str()).collect();
+    if !globals.is_empty() {
         text.push_str(&format!("    global {}\n", globals.join(", ")));
     }
     let body_lines: Vec<&str> = lines
@@ -164,7 +197,7 @@ pub fn lift_cell(analysed: &Analysed, cell: CellId) -> Result<String, String> {
         ([], _) => text.push_str(&call),
         (names, None) => text.push_str(&format!("{} = {call}", names.join(", "))),
         (names, Some(_)) => {
-            let shown_name = free_name(analysed, "_shown");
+            let shown_name = free_name(analysis, "_shown");
             text.push_str(&format!(
                 "{}, {shown_name} = {call}\n{shown_name}",
                 names.join(", ")
@@ -182,9 +215,8 @@ fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// `base`, or `base_2`, … : a name no cell binds or reads.
-fn free_name(analysed: &Analysed, base: &str) -> String {
-    let used: FxHashSet<&str> = analysed
-        .analysis
+fn free_name(analysis: &Analysis, base: &str) -> String {
+    let used: FxHashSet<&str> = analysis
         .statements()
         .flat_map(|(_, s)| {
             s.binds
