@@ -37,21 +37,6 @@ struct Runnable {
     deterministic: bool,
 }
 
-fn read_tsv(path: &Path) -> Vec<HashMap<String, String>> {
-    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap_or_default().split('\t').collect();
-    lines
-        .map(|line| {
-            header
-                .iter()
-                .map(|h| (*h).to_owned())
-                .zip(line.split('\t').map(str::to_owned))
-                .collect()
-        })
-        .collect()
-}
-
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Outcome {
     Converted,
@@ -308,7 +293,7 @@ fn corpus_conformance() {
         "the corpus is expected at {}",
         corpus.display()
     );
-    let notebooks: Vec<Notebook> = read_tsv(&corpus.join("index.tsv"))
+    let notebooks: Vec<Notebook> = support::read_tsv(&corpus.join("index.tsv"))
         .into_iter()
         .map(|row| Notebook {
             path: row["path"].clone(),
@@ -319,7 +304,7 @@ fn corpus_conformance() {
             valid_json: row.get("notes").is_none_or(|n| n.is_empty()),
         })
         .collect();
-    let runnable: HashMap<String, Runnable> = read_tsv(&corpus.join("runnable.tsv"))
+    let runnable: HashMap<String, Runnable> = support::read_tsv(&corpus.join("runnable.tsv"))
         .into_iter()
         .map(|row| {
             (

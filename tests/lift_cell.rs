@@ -5,13 +5,15 @@
 
 mod support;
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use nblift::analysis::analyze;
 use nblift::lift::cell::lift_cell;
 use nblift::notebook::{CellKind, Notebook, load_notebook};
-use support::runs::{KernelJob, normalise, run_in_kernels};
+use support::runs::{KernelJob, Run, normalise, run_in_kernels};
+use tempfile::TempDir;
 
 /// The fixtures a fresh kernel runs: not refused ones, not the static ones.
 fn runnable_fixtures() -> Vec<PathBuf> {
@@ -62,82 +64,185 @@ fn write_edited(original: &Path, edited: &Notebook, to: &Path) {
     fs::write(to, serde_json::to_string(&json).unwrap()).unwrap();
 }
 
+/// A notebook and its lifted copy, each in its own copy of the folder it runs in (notebooks
+/// write files).
+struct Pair {
+    name: String,
+    jobs: [KernelJob; 2],
+    _folders: [TempDir; 2],
+}
+
+/// Lifts every cell of `path`'s notebook and lays out both runs: `folder` is copied for each,
+/// and each runs from `cwd` (relative to the copy). `None` for notebooks it cannot load.
+fn pair(path: &Path, folder: &Path, cwd: &Path, stats: &mut Stats) -> Option<Pair> {
+    let notebook = load_notebook(&fs::read_to_string(path).unwrap()).ok()?;
+    if notebook.nbformat != 4 {
+        return None;
+    }
+    let (edited, lifted, skipped) = lift_every_cell(notebook);
+    stats.lifted += lifted;
+    for reason in skipped {
+        // "cell 3: line 2 is IPython syntax (`%time …`), …" → "line 2 is IPython syntax"
+        let reason = reason.split(": ").nth(1).unwrap_or_default();
+        *stats
+            .not_lifted
+            .entry(reason.split(" (`").next().unwrap_or(reason).to_owned())
+            .or_default() += 1;
+    }
+    let copies = [0, 1].map(|_| {
+        if folder.is_dir() {
+            support::scratch_copy(folder)
+        } else {
+            tempfile::tempdir().unwrap()
+        }
+    });
+    let name = path.file_name().unwrap();
+    let jobs = [0, 1].map(|i| {
+        let cwd = copies[i].path().join(cwd);
+        fs::create_dir_all(&cwd).unwrap();
+        let notebook = cwd.join(name);
+        if i == 0 {
+            fs::copy(path, &notebook).unwrap();
+        } else {
+            write_edited(path, &edited, &notebook);
+        }
+        KernelJob {
+            notebook,
+            cwd,
+            params: Default::default(),
+        }
+    });
+    Some(Pair {
+        name: path.display().to_string(),
+        jobs,
+        _folders: copies,
+    })
+}
+
+#[derive(Default)]
+struct Stats {
+    lifted: usize,
+    not_lifted: BTreeMap<String, usize>,
+}
+
+/// Runs every pair; what differs between a notebook's run and its lifted copy's.
+fn differences(pairs: &[Pair]) -> Vec<String> {
+    let jobs: Vec<KernelJob> = pairs
+        .iter()
+        .flat_map(|p| {
+            p.jobs.iter().map(|j| KernelJob {
+                notebook: j.notebook.clone(),
+                cwd: j.cwd.clone(),
+                params: Default::default(),
+            })
+        })
+        .collect();
+    let runs = run_in_kernels(&jobs);
+    let last_line = |error: &str| {
+        error
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut failures = Vec::new();
+    for (pair, runs) in pairs.iter().zip(runs.chunks(2)) {
+        let name = &pair.name;
+        match (&runs[0], &runs[1]) {
+            (Ok(before), Ok(after)) => failures.extend(compare(name, before, after)),
+            // A notebook that fails in a fresh kernel must fail the same way once lifted.
+            (Err(before), Err(after)) if last_line(before) == last_line(after) => {}
+            (Err(before), Err(after)) => failures.push(format!(
+                "{name}: fails differently once lifted: {} vs {}",
+                last_line(before),
+                last_line(after)
+            )),
+            (Ok(_), Err(error)) => {
+                let tail: Vec<&str> = error.lines().filter(|l| !l.trim().is_empty()).collect();
+                let tail = tail[tail.len().saturating_sub(12)..].join("\n");
+                failures.push(format!("{name}: fails once lifted:\n{tail}"))
+            }
+            (Err(error), Ok(_)) => failures.push(format!(
+                "{name}: fails, and not once lifted: {}",
+                last_line(error)
+            )),
+        }
+    }
+    failures
+}
+
+fn compare(name: &str, before: &Run, after: &Run) -> Option<String> {
+    let (before_out, after_out) = (normalise(&before.stdout), normalise(&after.stdout));
+    if before_out != after_out {
+        let line = before_out
+            .lines()
+            .zip(after_out.lines())
+            .position(|(a, b)| a != b);
+        return Some(format!(
+            "{name}: stdout differs at line {line:?}: {:?} vs {:?} (lifted)",
+            line.and_then(|l| before_out.lines().nth(l)),
+            line.and_then(|l| after_out.lines().nth(l))
+        ));
+    }
+    (before.results != after.results).then(|| {
+        format!(
+            "{name}: shown values differ\n{:?}\n{:?} (lifted)",
+            before.results, after.results
+        )
+    })
+}
+
 #[test]
 fn lifting_every_cell_keeps_what_each_fixture_prints_and_shows() {
-    let mut jobs = Vec::new();
-    let mut scratch = Vec::new();
-    let mut lifted_cells = 0;
-    let mut notes = Vec::new();
-    for path in runnable_fixtures() {
-        let text = fs::read_to_string(&path).unwrap();
-        let Ok(notebook) = load_notebook(&text) else {
-            continue;
-        };
-        if notebook.nbformat != 4 {
-            continue;
-        }
-        let (edited, lifted, skipped) = lift_every_cell(notebook);
-        lifted_cells += lifted;
-        notes.extend(
-            skipped
-                .into_iter()
-                .map(|s| format!("{}: {s}", path.display())),
-        );
-        // Each run in its own copy of the folder: notebooks write files.
-        let original = support::scratch_copy(path.parent().unwrap());
-        let lifted = support::scratch_copy(path.parent().unwrap());
-        let edited_path = lifted.path().join(path.file_name().unwrap());
-        write_edited(&path, &edited, &edited_path);
-        for (notebook, dir) in [
-            (original.path().join(path.file_name().unwrap()), &original),
-            (edited_path, &lifted),
-        ] {
-            jobs.push(KernelJob {
-                notebook,
-                cwd: dir.path().to_path_buf(),
-                params: Default::default(),
-            });
-        }
-        scratch.push((path, (original, lifted)));
-    }
-    let runs = run_in_kernels(&jobs);
-    let mut failures = Vec::new();
-    for ((path, _), pair) in scratch.iter().zip(runs.chunks(2)) {
-        match (&pair[0], &pair[1]) {
-            (Ok(before), Ok(after)) => {
-                if normalise(&before.stdout) != normalise(&after.stdout) {
-                    failures.push(format!(
-                        "{}: stdout differs\n--- notebook\n{}\n--- lifted\n{}",
-                        path.display(),
-                        before.stdout,
-                        after.stdout
-                    ));
-                } else if before.results != after.results {
-                    failures.push(format!(
-                        "{}: shown values differ\n{:?}\n{:?}",
-                        path.display(),
-                        before.results,
-                        after.results
-                    ));
-                }
-            }
-            // A fixture that fails in a fresh kernel must fail the same way once lifted.
-            (Err(_), Err(_)) => {}
-            (Ok(_), Err(error)) => failures.push(format!(
-                "{}: the lifted notebook fails: {error}",
-                path.display()
-            )),
-            (Err(error), Ok(_)) => failures.push(format!(
-                "{}: the notebook fails, the lifted one does not: {error}",
-                path.display()
-            )),
-        }
-    }
+    let mut stats = Stats::default();
+    let pairs: Vec<Pair> = runnable_fixtures()
+        .iter()
+        .filter_map(|path| pair(path, path.parent().unwrap(), Path::new(""), &mut stats))
+        .collect();
+    let failures = differences(&pairs);
     eprintln!(
-        "{lifted_cells} cells lifted in {} notebooks; not lifted:\n{}",
-        scratch.len(),
-        notes.join("\n")
+        "{} cells lifted in {} notebooks; not lifted: {:?}",
+        stats.lifted,
+        pairs.len(),
+        stats.not_lifted
     );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-    assert!(lifted_cells > 100, "only {lifted_cells} cells were lifted");
+    assert!(
+        stats.lifted > 100,
+        "only {} cells were lifted",
+        stats.lifted
+    );
+}
+
+/// The same over the corpus's runnable, deterministic notebooks, laid out as its README says.
+/// Not in `cargo test`: about ten minutes of kernel time. Run with
+/// `cargo test --test lift_cell -- --ignored --nocapture` (`NBLIFT_LIFT_ONLY=part` keeps the
+/// notebooks whose path contains `part`).
+#[test]
+#[ignore]
+fn lifting_every_cell_keeps_what_each_runnable_corpus_notebook_prints_and_shows() {
+    let corpus = support::root().join("../shared/corpus");
+    let index = support::read_tsv(&corpus.join("index.tsv"));
+    let only = std::env::var("NBLIFT_LIFT_ONLY").unwrap_or_default();
+    let mut stats = Stats::default();
+    let pairs: Vec<Pair> = support::read_tsv(&corpus.join("runnable.tsv"))
+        .iter()
+        .filter(|row| row["deterministic"] == "1" && row["path"].contains(&only))
+        .filter_map(|row| {
+            let entry = index.iter().find(|r| r["path"] == row["path"])?;
+            let data = corpus.join("data").join(entry["repo"].replace('/', "__"));
+            let cwd = Path::new(&entry["source_path"]).parent()?.to_path_buf();
+            pair(&corpus.join(&row["path"]), &data, &cwd, &mut stats)
+        })
+        .collect();
+    let failures = differences(&pairs);
+    eprintln!(
+        "{} cells lifted in {} notebooks, {} differ; not lifted: {:?}",
+        stats.lifted,
+        pairs.len(),
+        failures.len(),
+        stats.not_lifted
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -129,10 +129,16 @@ pub fn lift_cell(notebook: &Notebook, analysis: &Analysis, cell: CellId) -> Resu
     let shown = shown_expression(code, source, &kept, cell_index);
     match shown {
         Some(expression) => {
-            // The expression's lines are the same in the source and the Python text.
+            // The statement, not the expression: `(x := 1)` is an expression `x := 1` inside
+            // the statement's parentheses. Its lines are the same in the source and the
+            // Python text.
+            let statement = code
+                .statements
+                .last()
+                .expect("a shown expression is a statement");
             let (start, end) = (
-                usize::from(expression.range.start()),
-                usize::from(expression.range.end()),
+                usize::from(statement.range.start()),
+                usize::from(statement.range.end()),
             );
             let (open, close) = if expression.needs_parentheses {
                 ("(", ")")

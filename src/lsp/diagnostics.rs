@@ -9,7 +9,7 @@ use lsp_types::{
 use crate::diagnostic::{Location, Severity};
 use crate::lsp::documents::Document;
 use crate::lsp::session::Analysed;
-use crate::lsp::text::range_of;
+use crate::lsp::text::CellText;
 
 /// Every document of `document` (each cell of a notebook, or the script) with its
 /// diagnostics, empty lists included, so that fixed problems disappear from the editor.
@@ -23,15 +23,17 @@ pub fn by_document(document: &Document, analysed: &Analysed) -> BTreeMap<Uri, Ve
             Location::Cell(span) => {
                 let cell = analysed.notebook.cell(span.cell);
                 let place = document.place(cell);
-                let text = analysed
-                    .analysis
-                    .cell(span.cell)
-                    .map_or(cell.source.as_str(), |c| c.python.as_str());
-                let range = range_of(
-                    text,
+                let text = CellText {
+                    source: &cell.source,
+                    python: analysed
+                        .analysis
+                        .cell(span.cell)
+                        .map_or(cell.source.as_str(), |c| c.python.as_str()),
+                    first_line: place.first_line,
+                };
+                let range = text.range(
                     usize::from(span.range.start()),
                     usize::from(span.range.end()),
-                    place.first_line,
                 );
                 (place.uri, range)
             }

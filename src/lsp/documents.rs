@@ -4,9 +4,7 @@
 
 use std::path::PathBuf;
 
-use lsp_types::{
-    NotebookCell, NotebookCellKind, NotebookDocumentChangeEvent, TextDocumentItem, Uri,
-};
+use lsp_types::{NotebookCell, NotebookCellKind, NotebookDocumentChangeEvent, Uri};
 use rustc_hash::FxHashMap;
 
 use crate::diagnostic::CellId;
@@ -141,20 +139,20 @@ pub fn file_path(uri: &Uri) -> Option<PathBuf> {
     Some(PathBuf::from(path.into_owned()))
 }
 
-/// Whether a text document is a percent script nblift should serve: Python with a `# %%`
-/// marker (a plain module is not a notebook).
-pub fn is_percent_document(item: &TextDocumentItem) -> bool {
-    item.language_id == "python"
-        && item
-            .text
-            .lines()
-            .any(|l| l.starts_with("# %%") || l.starts_with("#%%"))
+/// Whether Python text is a percent script nblift should serve: it has a `# %%` marker (a
+/// plain module is not a notebook).
+pub fn is_percent_text(text: &str) -> bool {
+    text.lines()
+        .any(|l| l.starts_with("# %%") || l.starts_with("#%%"))
 }
 
 /// The open documents, and which notebook each cell document belongs to.
 #[derive(Default)]
 pub struct Documents {
     pub open: FxHashMap<Uri, Document>,
+    /// Open Python files that are not percent scripts (yet): their text, so that a marker
+    /// typed later makes them one. Requests on them get empty answers, not errors.
+    pub plain: FxHashMap<Uri, String>,
     /// Cell document → its notebook.
     pub owners: FxHashMap<Uri, Uri>,
 }

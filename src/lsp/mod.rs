@@ -42,13 +42,13 @@ use lsp_types::{
     ShowMessageParams, TextDocumentSyncCapability, TextDocumentSyncKind, TextEdit, Uri,
     WorkspaceEdit,
 };
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use crate::cli::Outcome;
 use crate::lift::cell::lift_cell;
-use crate::lsp::documents::{Content, Document, Documents, OpenCell, is_percent_document};
+use crate::lsp::documents::{Content, Document, Documents, OpenCell, is_percent_text};
 use crate::lsp::session::{Analysed, ParseCache};
 
 /// The command that converts a notebook; its arguments: the notebook's URI, then an optional
@@ -167,8 +167,8 @@ struct Server<'a> {
     documents: Documents,
     /// Per open document: its parse cache and latest analysis.
     analyses: FxHashMap<Uri, (ParseCache, Analysed)>,
-    /// Per open document: the text documents diagnostics were last published on.
-    published: FxHashMap<Uri, FxHashSet<Uri>>,
+    /// Per open document: the diagnostics last published, by text document.
+    published: FxHashMap<Uri, FxHashMap<Uri, Vec<lsp_types::Diagnostic>>>,
 }
 
 /// A request's result or its error response (code and message).
@@ -224,6 +224,9 @@ impl Server<'_> {
 
     fn hover(&self, params: Result<HoverParams, (ErrorCode, String)>) -> Reply {
         let at = params?.text_document_position_params;
+        if self.documents.plain.contains_key(&at.text_document.uri) {
+            return Ok(serde_json::Value::Null);
+        }
         let (document, analysed) = self.open(&at.text_document.uri)?;
         let hover = navigate::cell_at(document, analysed, &at.text_document.uri, at.position)
             .and_then(|position| navigate::hover(analysed, &position));
@@ -232,6 +235,9 @@ impl Server<'_> {
 
     fn definition(&self, params: Result<GotoDefinitionParams, (ErrorCode, String)>) -> Reply {
         let at = params?.text_document_position_params;
+        if self.documents.plain.contains_key(&at.text_document.uri) {
+            return Ok(serde_json::Value::Null);
+        }
         let (document, analysed) = self.open(&at.text_document.uri)?;
         let location = navigate::cell_at(document, analysed, &at.text_document.uri, at.position)
             .and_then(|position| navigate::definition(document, analysed, &position));
@@ -241,6 +247,9 @@ impl Server<'_> {
     fn code_actions(&self, params: Result<CodeActionParams, (ErrorCode, String)>) -> Reply {
         let params = params?;
         let uri = &params.text_document.uri;
+        if self.documents.plain.contains_key(uri) {
+            return Ok(json!([]));
+        }
         let (document, analysed) = self.open(uri)?;
         let mut actions = Vec::new();
         if let Some(at) = navigate::cell_at(document, analysed, uri, params.range.start) {
@@ -332,12 +341,17 @@ impl Server<'_> {
             DidOpenTextDocument::METHOD => {
                 let params: lsp_types::DidOpenTextDocumentParams = params(value).map_err(decode)?;
                 let item = params.text_document;
-                if is_percent_document(&item) {
+                if item.language_id != "python" {
+                    return Ok(());
+                }
+                if is_percent_text(&item.text) {
                     self.documents.insert(Document {
                         uri: item.uri.clone(),
                         content: Content::Script(item.text),
                     });
                     self.refresh(&item.uri);
+                } else {
+                    self.documents.plain.insert(item.uri, item.text);
                 }
             }
             DidChangeTextDocument::METHOD => {
@@ -353,6 +367,19 @@ impl Server<'_> {
                         text::apply_change(text, change);
                     }
                     self.refresh(&uri);
+                } else if let Some(text) = self.documents.plain.get_mut(&uri) {
+                    for change in params.content_changes {
+                        text::apply_change(text, change);
+                    }
+                    // A `# %%` typed into a plain module makes it a percent script.
+                    if is_percent_text(text) {
+                        let text = self.documents.plain.remove(&uri).unwrap_or_default();
+                        self.documents.insert(Document {
+                            uri: uri.clone(),
+                            content: Content::Script(text),
+                        });
+                        self.refresh(&uri);
+                    }
                 }
             }
             DidCloseTextDocument::METHOD => {
@@ -407,9 +434,22 @@ impl Server<'_> {
 
     fn close(&mut self, uri: &Uri) {
         self.documents.remove(uri);
+        self.documents.plain.remove(uri);
         self.analyses.remove(uri);
-        for cleared in self.published.remove(uri).unwrap_or_default() {
-            self.publish(cleared, Vec::new());
+        let published = self.published.remove(uri).unwrap_or_default();
+        self.clear(published);
+    }
+
+    /// Clears the diagnostics of documents that had some.
+    fn clear(&self, published: FxHashMap<Uri, Vec<lsp_types::Diagnostic>>) {
+        let mut cleared: Vec<Uri> = published
+            .into_iter()
+            .filter(|(_, list)| !list.is_empty())
+            .map(|(target, _)| target)
+            .collect();
+        cleared.sort();
+        for target in cleared {
+            self.publish(target, Vec::new());
         }
     }
 
@@ -433,17 +473,18 @@ impl Server<'_> {
             analysed.parsed_cells,
             analysed.diagnostics.len()
         ));
-        let previous = self.published.remove(uri).unwrap_or_default();
-        let now: FxHashSet<Uri> = found.keys().cloned().collect();
-        for (target, list) in found {
-            self.publish(target, list);
+        // Only what changed is sent: a keystroke in one cell republishes that cell, not
+        // every cell of the notebook.
+        let mut previous = self.published.remove(uri).unwrap_or_default();
+        for (target, list) in &found {
+            if previous.remove(target).as_ref() != Some(list) {
+                self.publish(target.clone(), list.clone());
+            }
         }
-        let mut gone: Vec<Uri> = previous.difference(&now).cloned().collect();
-        gone.sort();
-        for target in gone {
-            self.publish(target, Vec::new());
-        }
-        self.published.insert(uri.clone(), now);
+        // Cells that are gone.
+        self.clear(previous);
+        self.published
+            .insert(uri.clone(), found.into_iter().collect());
         self.analyses.insert(uri.clone(), (cache, analysed));
     }
 

@@ -11,13 +11,14 @@ use crate::analysis::Name;
 use crate::diagnostic::CellId;
 use crate::lsp::documents::Document;
 use crate::lsp::session::Analysed;
-use crate::lsp::text::{identifier_at, offset_of, range_of};
-use crate::notebook::CellKind;
+use crate::lsp::text::{CellText, identifier_at, offset_of};
+use rustpython_parser::text_size::TextRange;
 
-/// A position resolved to a cell and a byte offset in its text.
+/// A position resolved to a cell and a byte offset in its source and in its Python text.
 pub struct CellPosition {
     pub cell: CellId,
     pub offset: usize,
+    pub python_offset: usize,
 }
 
 /// The cell under an editor position: in a notebook, the cell whose document it is; in a
@@ -39,17 +40,31 @@ pub fn cell_at(
         .last()?;
     let first_line = document.place(cell).first_line;
     let relative = Position::new(position.line - first_line, position.character);
+    let offset = offset_of(&cell.source, relative);
     Some(CellPosition {
         cell: cell.id,
-        offset: offset_of(&cell.source, relative),
+        offset,
+        python_offset: cell_text(document, analysed, cell.id).python_offset(offset),
     })
 }
 
-/// One module-level binding of a name: the cell and the byte range in its Python text.
+/// A cell's source and Python text, placed in its document.
+fn cell_text<'a>(document: &Document, analysed: &'a Analysed, cell: CellId) -> CellText<'a> {
+    let source = analysed.notebook.cell(cell);
+    CellText {
+        source: &source.source,
+        python: analysed
+            .analysis
+            .cell(cell)
+            .map_or(source.source.as_str(), |c| c.python.as_str()),
+        first_line: document.place(source).first_line,
+    }
+}
+
+/// One module-level binding of a name: the cell and the range in its Python text.
 struct Binding {
     cell: CellId,
-    start: usize,
-    end: usize,
+    range: TextRange,
 }
 
 /// Where a module-level name is bound and read, in page order.
@@ -65,8 +80,7 @@ fn uses(analysed: &Analysed, name: &str) -> Uses {
         for binding in statement.binds.iter().filter(|b| b.name.as_str() == name) {
             bindings.push(Binding {
                 cell,
-                start: usize::from(binding.range.start()),
-                end: usize::from(binding.range.end()),
+                range: binding.range,
             });
         }
         let reads = statement.all_reads().any(|o| o.name.as_str() == name);
@@ -118,21 +132,20 @@ pub fn hover(analysed: &Analysed, at: &CellPosition) -> Option<Hover> {
 /// reading it late), the first one after.
 pub fn definition(document: &Document, analysed: &Analysed, at: &CellPosition) -> Option<Location> {
     let (_, uses) = name_at(analysed, at)?;
-    let before = |b: &&Binding| (b.cell, b.start) <= (at.cell, at.offset);
+    let before =
+        |b: &&Binding| (b.cell, usize::from(b.range.start())) <= (at.cell, at.python_offset);
     let binding = uses
         .bindings
         .iter()
         .rfind(before)
         .or_else(|| uses.bindings.first())?;
     let cell = analysed.notebook.cell(binding.cell);
-    debug_assert_eq!(cell.kind, CellKind::Code);
-    let place = document.place(cell);
-    let text = analysed
-        .analysis
-        .cell(binding.cell)
-        .map_or(cell.source.as_str(), |c| c.python.as_str());
+    let text = cell_text(document, analysed, binding.cell);
     Some(Location {
-        uri: place.uri,
-        range: range_of(text, binding.start, binding.end, place.first_line),
+        uri: document.place(cell).uri,
+        range: text.range(
+            usize::from(binding.range.start()),
+            usize::from(binding.range.end()),
+        ),
     })
 }

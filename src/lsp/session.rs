@@ -8,14 +8,14 @@
 use rustc_hash::FxHashMap;
 
 use crate::analysis::{Analysis, ParsedCell, analyze_with, parse_code_cell};
-use crate::diagnostic::{CellId, Diagnostic};
+use crate::diagnostic::{CellId, Diagnostic, Location};
 use crate::notebook::Notebook;
 
-/// Parses of a document's cells by (cell, text): the cell matters too, because a parse's
-/// diagnostics name their cell.
+/// Parses of a document's cells by text. A cell that moved (a cell inserted above it) keeps
+/// its parse; only its diagnostics are told their new cell.
 #[derive(Default)]
 pub struct ParseCache {
-    parses: FxHashMap<(CellId, String), ParsedCell>,
+    parses: FxHashMap<String, ParsedCell>,
 }
 
 /// A document analysed as the editor shows it.
@@ -34,14 +34,17 @@ impl ParseCache {
         let mut previous = std::mem::take(&mut self.parses);
         let mut parsed_cells = 0;
         let (analysis, diagnostics) = analyze_with(&notebook, |cell| {
-            let key = (cell.id, cell.source.clone());
-            let parsed = previous.remove(&key).unwrap_or_else(|| {
-                parsed_cells += 1;
-                parse_code_cell(cell)
-            });
-            self.parses.insert(key, parsed.clone());
+            let parsed = match previous.get(&cell.source) {
+                Some(parsed) => moved_to(parsed.clone(), cell.id),
+                None => {
+                    parsed_cells += 1;
+                    parse_code_cell(cell)
+                }
+            };
+            self.parses.insert(cell.source.clone(), parsed.clone());
             parsed
         });
+        previous.clear();
         Analysed {
             notebook,
             analysis,
@@ -49,6 +52,20 @@ impl ParseCache {
             parsed_cells,
         }
     }
+}
+
+/// A parse made for another cell, its diagnostics pointing at `cell`.
+fn moved_to((mut translation, mut parsed): ParsedCell, cell: CellId) -> ParsedCell {
+    let diagnostics = translation
+        .diagnostics
+        .iter_mut()
+        .chain(parsed.as_mut().err());
+    for diagnostic in diagnostics {
+        if let Location::Cell(span) = &mut diagnostic.location {
+            span.cell = cell;
+        }
+    }
+    (translation, parsed)
 }
 
 #[cfg(test)]
@@ -67,5 +84,14 @@ mod tests {
         assert_eq!(second.parsed_cells, 1);
         assert_eq!(second.analysis.cells[1].python, "y = x + 1");
         assert!(second.diagnostics.is_empty());
+        // A cell inserted at the top is the only one parsed; a syntax error below it moves
+        // with its cell.
+        cache.analyse(load_percent("# %%\nx = (\n# %%\nprint(x)\n"));
+        let moved = cache.analyse(load_percent("# %%\nz = 0\n# %%\nx = (\n# %%\nprint(x)\n"));
+        assert_eq!(moved.parsed_cells, 1);
+        let Location::Cell(span) = moved.diagnostics[0].location else {
+            panic!("a syntax error is in a cell")
+        };
+        assert_eq!(span.cell, CellId(1));
     }
 }

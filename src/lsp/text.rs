@@ -43,12 +43,68 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
     offset
 }
 
-/// A byte range of `text` as an LSP range, lines counted from `first_line`.
-pub fn range_of(text: &str, start: usize, end: usize, first_line: u32) -> Range {
-    Range::new(
-        position_of(text, start, first_line),
-        position_of(text, end, first_line),
-    )
+/// A cell as the editor shows it (`source`) and as it was analysed (`python`, IPython syntax
+/// translated): the same lines, but a line may differ. A cell IPython dedents, or a line it
+/// takes a prompt off (`>>> `), is the source line's end; a translated magic line keeps its
+/// columns, clamped to the other line.
+pub struct CellText<'a> {
+    pub source: &'a str,
+    pub python: &'a str,
+    pub first_line: u32,
+}
+
+impl CellText<'_> {
+    /// The LSP position, in the source, of a byte offset in the Python text.
+    pub fn position(&self, python_offset: usize) -> Position {
+        let offset = floor_char_boundary(self.python, python_offset.min(self.python.len()));
+        let before = &self.python[..offset];
+        let line = before.matches('\n').count();
+        let python_line = line_text(self.python, line);
+        let column = offset - before.rfind('\n').map_or(0, |p| p + 1);
+        let source_line = line_text(self.source, line);
+        let column = map_column(python_line, source_line, column);
+        let character = source_line[..column].encode_utf16().count() as u32;
+        Position::new(self.first_line + line as u32, character)
+    }
+
+    pub fn range(&self, start: usize, end: usize) -> Range {
+        Range::new(self.position(start), self.position(end))
+    }
+
+    /// The byte offset in the Python text of a byte offset in the source.
+    pub fn python_offset(&self, source_offset: usize) -> usize {
+        let offset = floor_char_boundary(self.source, source_offset.min(self.source.len()));
+        let before = &self.source[..offset];
+        let line = before.matches('\n').count();
+        let column = offset - before.rfind('\n').map_or(0, |p| p + 1);
+        let python_line = line_text(self.python, line);
+        let column = map_column(line_text(self.source, line), python_line, column);
+        let line_start: usize = self
+            .python
+            .split('\n')
+            .take(line)
+            .map(|l| l.len() + 1)
+            .sum();
+        (line_start + column).min(self.python.len())
+    }
+}
+
+fn line_text(text: &str, line: usize) -> &str {
+    text.split('\n').nth(line).unwrap_or_default()
+}
+
+/// A byte column of line `from` as a byte column of line `to`.
+fn map_column(from: &str, to: &str, column: usize) -> usize {
+    let column = if from == to {
+        column
+    } else if to.ends_with(from) {
+        column + (to.len() - from.len())
+    } else if from.ends_with(to) {
+        column.saturating_sub(from.len() - to.len())
+    } else {
+        column
+    };
+    floor_char_boundary(to, column.min(to.len()))
 }
 
 /// Applies an editor's change (a range edit, or the whole text) to `text`.
@@ -96,6 +152,22 @@ mod tests {
         assert_eq!(position_of(text, x, 10).line, 11);
         assert_eq!(offset_of(text, Position::new(0, 99)), 5);
         assert_eq!(offset_of(text, Position::new(9, 0)), text.len());
+    }
+
+    #[test]
+    fn positions_map_between_a_dedented_or_translated_cell_and_its_source() {
+        // IPython dedents an indented cell; `%time` is translated.
+        let cell = CellText {
+            source: "    x = 1\n    print(y)\n%time z = x",
+            python: "x = 1\nprint(y)\nget_ipython().run_line_magic('time', 'z = x')",
+            first_line: 3,
+        };
+        let y = cell.python.find('y').unwrap();
+        assert_eq!(cell.position(y), Position::new(4, 10));
+        assert_eq!(cell.python_offset(cell.source.find('y').unwrap()), y);
+        // A translated line keeps its columns, within the source line.
+        let end = cell.python.len();
+        assert_eq!(cell.position(end), Position::new(5, 11));
     }
 
     #[test]

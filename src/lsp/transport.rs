@@ -5,7 +5,7 @@
 //! frame that is not JSON with a JSON-RPC parse error (`id: null`), a JSON value that is not a
 //! message with "invalid request", and reads on.
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::thread;
 
 use lsp_server::{Connection, ErrorCode, Message};
@@ -40,60 +40,90 @@ pub fn stdio() -> (Connection, Threads) {
     let reader = thread::spawn(move || {
         let mut input = io::stdin().lock();
         loop {
-            let frame = match read_frame(&mut input) {
-                Ok(Some(frame)) => frame,
-                Ok(None) => return,
+            let reply = match read_frame(&mut input) {
+                Ok(Frame::Body(body)) => match parse(&body) {
+                    Ok(message) => {
+                        let exit =
+                            matches!(&message, Message::Notification(n) if n.method == "exit");
+                        if to_server.send(message).is_err() || exit {
+                            return;
+                        }
+                        continue;
+                    }
+                    Err(reply) => reply,
+                },
+                Ok(Frame::BadHeader(problem)) => {
+                    log(&format!("a message has a bad header: {problem}"));
+                    error_response(
+                        serde_json::Value::Null,
+                        ErrorCode::ParseError,
+                        &format!("bad message header: {problem}"),
+                    )
+                }
+                Ok(Frame::End) => return,
                 Err(error) => {
                     log(&format!("cannot read from the client: {error}"));
                     return;
                 }
             };
-            let message = match parse(&frame) {
-                Ok(message) => message,
-                Err(reply) => {
-                    write_raw(&reply);
-                    continue;
-                }
-            };
-            let exit = matches!(&message, Message::Notification(n) if n.method == "exit");
-            if to_server.send(message).is_err() || exit {
-                return;
-            }
+            write_raw(&reply);
         }
     });
     (Connection { sender, receiver }, Threads { reader, writer })
 }
 
-/// One frame's body. `Ok(None)` at the end of input; a malformed header is skipped (the
-/// frame it began is lost, the next one is read).
-fn read_frame(input: &mut impl BufRead) -> io::Result<Option<Vec<u8>>> {
-    let mut length: Option<usize> = None;
-    let mut line = String::new();
+/// What the reader found next.
+#[derive(Debug, PartialEq)]
+enum Frame {
+    Body(Vec<u8>),
+    /// A header block without a usable `Content-Length`: the frame is lost, the next one is
+    /// found by its `Content-Length` line (a lost body runs into it, without a line break).
+    BadHeader(String),
+    End,
+}
+
+/// The largest message read: an editor's notebook is megabytes; a bigger length is a
+/// corrupt header, not a reason to allocate.
+const MAX_MESSAGE: usize = 1 << 30;
+
+fn read_frame(input: &mut impl BufRead) -> io::Result<Frame> {
+    let mut length: Option<Result<usize, String>> = None;
+    let mut line = Vec::new();
     loop {
         line.clear();
-        if input.read_line(&mut line)? == 0 {
-            return Ok(None);
+        if input.read_until(b'\n', &mut line)? == 0 {
+            return Ok(Frame::End);
         }
-        let header = line.trim_end_matches(['\r', '\n']);
+        let text = String::from_utf8_lossy(&line);
+        let header = text.trim_end_matches(['\r', '\n']);
         if header.is_empty() {
-            match length {
-                Some(length) => break length_body(input, length).map(Some),
+            match length.take() {
+                Some(Ok(length)) => return length_body(input, length),
+                Some(Err(problem)) => return Ok(Frame::BadHeader(problem)),
                 // A blank line without a length: noise between frames.
                 None => continue,
             }
         }
-        if let Some((name, value)) = header.split_once(':')
-            && name.trim().eq_ignore_ascii_case("content-length")
-        {
-            length = value.trim().parse().ok();
+        let lower = header.to_ascii_lowercase();
+        if let Some(at) = lower.find("content-length:") {
+            let value = header[at + "content-length:".len()..].trim();
+            length = Some(match value.parse::<usize>() {
+                Ok(n) if n <= MAX_MESSAGE => Ok(n),
+                Ok(n) => Err(format!("Content-Length {n} is too large")),
+                Err(_) => Err(format!("Content-Length `{value}` is not a number")),
+            });
         }
     }
 }
 
-fn length_body(input: &mut impl BufRead, length: usize) -> io::Result<Vec<u8>> {
-    let mut body = vec![0; length];
-    input.read_exact(&mut body)?;
-    Ok(body)
+fn length_body(input: &mut impl BufRead, length: usize) -> io::Result<Frame> {
+    let mut body = Vec::new();
+    input.take(length as u64).read_to_end(&mut body)?;
+    Ok(if body.len() == length {
+        Frame::Body(body)
+    } else {
+        Frame::End
+    })
 }
 
 /// A frame as a message, or the error response to send back.
@@ -135,11 +165,25 @@ mod tests {
 
     #[test]
     fn frames_are_read_after_noise_and_bad_headers() {
-        let input = b"\r\nX-Bad\r\nContent-Length: 2\r\n\r\n{}Content-Length: 4\r\n\r\nnull";
-        let mut reader = &input[..];
-        assert_eq!(read_frame(&mut reader).unwrap().unwrap(), b"{}");
-        assert_eq!(read_frame(&mut reader).unwrap().unwrap(), b"null");
-        assert!(read_frame(&mut reader).unwrap().is_none());
+        let input: &[u8] = b"\r\nX-Bad\r\nContent-Length: 2\r\n\r\n{}Content-Length: x\r\n\r\n{\"lost\": 1}Content-Length: 4\r\n\r\nnull\xff\r\nContent-Length: 99999999999\r\n\r\nContent-Length: 20\r\n\r\ntruncated";
+        let mut reader = input;
+        let mut frames = Vec::new();
+        loop {
+            let frame = read_frame(&mut reader).unwrap();
+            if frame == Frame::End {
+                break;
+            }
+            frames.push(frame);
+        }
+        assert_eq!(
+            frames,
+            vec![
+                Frame::Body(b"{}".to_vec()),
+                Frame::BadHeader("Content-Length `x` is not a number".to_owned()),
+                Frame::Body(b"null".to_vec()),
+                Frame::BadHeader("Content-Length 99999999999 is too large".to_owned()),
+            ]
+        );
     }
 
     #[test]

@@ -49,15 +49,20 @@ fn marker(line: &str) -> Option<(CellKind, Vec<String>)> {
     Some((kind, tags))
 }
 
-/// The lines of a jupytext header at the top of the file, if there is one.
+/// The lines of a jupytext header at the top of the file, if there is one: `# ---`, comment
+/// lines only, `# ---`. Anything else between two such lines is code, not a header.
 fn header_lines(lines: &[&str]) -> usize {
     if lines.first().map(|l| l.trim_end()) != Some("# ---") {
         return 0;
     }
-    lines[1..]
-        .iter()
-        .position(|l| l.trim_end() == "# ---")
-        .map_or(0, |end| end + 2)
+    for (index, line) in lines.iter().enumerate().skip(1) {
+        match line.trim_end() {
+            "# ---" => return index + 1,
+            comment if comment.starts_with('#') => continue,
+            _ => return 0,
+        }
+    }
+    0
 }
 
 /// A markdown line without its comment prefix.
@@ -158,6 +163,17 @@ mod tests {
         assert_eq!(notebook.cells.len(), 1);
         assert_eq!(notebook.cells[0].source, "# %%time is a comment\nx = 1");
         assert_eq!(notebook.cells[0].first_line, 6);
+    }
+
+    #[test]
+    fn code_between_two_rules_is_code_not_a_header() {
+        let notebook =
+            load_percent("# ---\nimport pandas as pd\n# ---\n# %%\ndf = pd.DataFrame()\n");
+        assert_eq!(
+            notebook.cells[0].source,
+            "# ---\nimport pandas as pd\n# ---"
+        );
+        assert_eq!(notebook.cells[1].source, "df = pd.DataFrame()");
     }
 
     #[test]

@@ -104,7 +104,6 @@ class OpenNotebook:
     def change(self, cells):
         """Sends one notebook change (`NotebookDocumentCellChanges`), as a new version."""
         self.version += 1
-        self.client.diagnostics.clear()
         self.client.notebook_document_did_change(
             types.DidChangeNotebookDocumentParams(
                 notebook_document=types.VersionedNotebookDocumentIdentifier(
@@ -163,7 +162,39 @@ class OpenNotebook:
     async def diagnostics(self):
         """The diagnostics of every cell, once the server has published them all."""
         await published(self.client, self.cell_uris)
-        return [codes(self.client.diagnostics[uri]) for uri in self.cell_uris]
+        return self.codes()
+
+    def codes(self):
+        return [codes(self.client.diagnostics.get(uri, [])) for uri in self.cell_uris]
+
+    async def diagnostics_become(self, expected, timeout=20):
+        """The cells' diagnostics once they are `expected`, or as they are after `timeout`
+        seconds. The server publishes only what changed, so there is nothing else to wait for.
+        """
+
+        async def settled():
+            while self.codes() != expected:
+                await asyncio.sleep(0.02)
+
+        try:
+            await asyncio.wait_for(settled(), timeout)
+        except TimeoutError:
+            pass
+        return self.codes()
+
+    def delete_cell(self, index):
+        """Deletes a cell and closes its text document."""
+        uri = self.cell_uris.pop(index)
+        del self.json["cells"][index]
+        self.change(
+            types.NotebookDocumentCellChanges(
+                structure=types.NotebookDocumentCellChangeStructure(
+                    array=types.NotebookCellArrayChange(start=index, delete_count=1),
+                    did_close=[types.TextDocumentIdentifier(uri=uri)],
+                )
+            )
+        )
+        return uri
 
     def save(self, path):
         path.write_text(json.dumps(self.json))
@@ -176,6 +207,20 @@ def source(cell):
 
 def codes(diagnostics):
     return sorted(d.code for d in diagnostics)
+
+
+async def eventually(condition, timeout=20):
+    """Whether `condition()` holds within `timeout` seconds."""
+
+    async def holds():
+        while not condition():
+            await asyncio.sleep(0.02)
+
+    try:
+        await asyncio.wait_for(holds(), timeout)
+        return True
+    except TimeoutError:
+        return False
 
 
 async def published(client, uris, timeout=20):
@@ -224,7 +269,7 @@ def apply_edit(text, edit):
     lines = text.split("\n")
     start, end = edit.range.start, edit.range.end
     before = "\n".join(lines[: start.line] + [lines[start.line][: start.character]])
-    after = lines[end.line][end.character :] + "\n" + "\n".join(lines[end.line + 1 :])
+    after = "\n".join([lines[end.line][end.character :]] + lines[end.line + 1 :])
     return before + edit.new_text + after
 
 
@@ -267,16 +312,26 @@ async def test_diagnostics_land_on_their_cells_and_follow_changes(client, tmp_pa
 
     # Defining it first fixes cell 1: the server re-analyses and clears the diagnostic.
     notebook.replace_cell(0, "total = 0\nprint(total)")
-    assert await notebook.diagnostics() == [[], ["NB304"], ["NB307"], ["NB101"], ["NB305"]]
+    expected = [[], ["NB304"], ["NB307"], ["NB101"], ["NB305"]]
+    assert await notebook.diagnostics_become(expected) == expected
 
     # Running cell 2 again, after cell 1, puts the execution counts back in page order.
     notebook.run_cell(1, 4)
-    assert await notebook.diagnostics() == [[], [], ["NB307"], ["NB101"], ["NB305"]]
+    expected = [[], [], ["NB307"], ["NB101"], ["NB305"]]
+    assert await notebook.diagnostics_become(expected) == expected
 
     # A new cell reading a name no cell defines gets its own diagnostic (before the star
     # import, which could define any name).
     notebook.insert_cell(2, "print(missing)")
-    assert await notebook.diagnostics() == [[], [], ["NB302"], ["NB307"], ["NB101"], ["NB305"]]
+    expected = [[], [], ["NB302"], ["NB307"], ["NB101"], ["NB305"]]
+    assert await notebook.diagnostics_become(expected) == expected
+
+    # Deleting the star import: the new cell's name could no longer come from it, still
+    # undefined; the deleted cell's diagnostics are cleared.
+    deleted = notebook.delete_cell(3)
+    expected = [[], [], ["NB302"], ["NB101"], ["NB305"]]
+    assert await notebook.diagnostics_become(expected) == expected
+    assert await eventually(lambda: list(client.diagnostics[deleted]) == [])
 
 
 async def test_lifting_every_cell_into_a_function_keeps_what_the_notebook_prints(client, tmp_path):
@@ -291,8 +346,7 @@ async def test_lifting_every_cell_into_a_function_keeps_what_the_notebook_prints
         lift = action(await code_actions(client, uri), "Lift cell into a function")
         assert lift.disabled is None, lift.disabled
         [edit] = lift.edit.changes[uri]
-        notebook.replace_cell(index, edit.new_text)
-        await notebook.diagnostics()
+        notebook.replace_cell(index, apply_edit(source(notebook.json["cells"][index]), edit))
         lifted[index] = edit.new_text
 
     # The second code cell reads `prices` and `quantities` from the first: they are the
@@ -477,8 +531,10 @@ async def test_hover_and_definition_across_cells(client, tmp_path):
 async def test_bad_messages_and_notebooks_get_errors_and_the_server_keeps_serving(
     client, tmp_path, caplog
 ):
-    # Not JSON at all: a parse error comes back, and the server reads on.
+    # Not JSON at all, and a header without a length: parse errors come back, and the server
+    # reads on.
     client._server.stdin.write(b"Content-Length: 9\r\n\r\n{not json")
+    client._server.stdin.write(b"Content-Length: nine\r\n\r\n{not json}")
     await client._server.stdin.drain()
 
     # Parameters of the wrong shape, and a document that is not open: error responses.
@@ -529,7 +585,28 @@ async def test_bad_messages_and_notebooks_get_errors_and_the_server_keeps_servin
 
     # The reply to the frame that was not JSON came back before these (pygls has no request
     # with id null to match it to, and says so).
-    assert any('unknown message id "None"' in r.getMessage() for r in caplog.records)
+    replies = [r for r in caplog.records if 'unknown message id "None"' in r.getMessage()]
+    assert len(replies) == 2
+
+    # A plain Python module (no `# %%`) is not served: empty answers, not errors.
+    module = (tmp_path / "module.py").as_uri()
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=module, language_id="python", version=1, text="x = 1\nprint(x)\n"
+            )
+        )
+    )
+    assert list(await code_actions(client, module)) == []
+    assert (
+        await client.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=module),
+                position=types.Position(line=1, character=6),
+            )
+        )
+        is None
+    )
 
     # Still serving.
     hover = await client.text_document_hover_async(

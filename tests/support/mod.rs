@@ -8,6 +8,7 @@
 
 pub mod runs;
 
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -112,6 +113,22 @@ fn make_venv(folder: &str, requirements: &str) -> PathBuf {
 fn run_checked(command: &mut Command, what: &str) {
     let status = command.status().unwrap_or_else(|e| panic!("{what}: {e}"));
     assert!(status.success(), "{what} failed with {status}");
+}
+
+/// The rows of a tab-separated file with a header line, as column → value maps.
+pub fn read_tsv(path: &Path) -> Vec<HashMap<String, String>> {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split('\t').collect();
+    lines
+        .map(|line| {
+            header
+                .iter()
+                .map(|h| (*h).to_owned())
+                .zip(line.split('\t').map(str::to_owned))
+                .collect()
+        })
+        .collect()
 }
 
 /// Copies a folder's files (recursively) into a new scratch folder.
