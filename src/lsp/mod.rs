@@ -37,10 +37,9 @@ use lsp_types::{
     CodeAction, CodeActionDisabled, CodeActionKind, CodeActionOptions, CodeActionOrCommand,
     CodeActionParams, CodeActionProviderCapability, Command, ExecuteCommandOptions,
     ExecuteCommandParams, GotoDefinitionParams, GotoDefinitionResponse, HoverParams,
-    HoverProviderCapability, MessageType, NotebookCellSelector, NotebookDocumentSyncOptions,
-    NotebookSelector, OneOf, Position, PublishDiagnosticsParams, Range, ServerCapabilities,
-    ShowMessageParams, TextDocumentSyncCapability, TextDocumentSyncKind, TextEdit, Uri,
-    WorkspaceEdit,
+    HoverProviderCapability, MessageType, NotebookDocumentSyncOptions, NotebookSelector, OneOf,
+    Position, PublishDiagnosticsParams, Range, ServerCapabilities, ShowMessageParams,
+    TextDocumentSyncCapability, TextDocumentSyncKind, TextEdit, Uri, WorkspaceEdit,
 };
 use rustc_hash::FxHashMap;
 use serde::de::DeserializeOwned;
@@ -80,12 +79,11 @@ fn capabilities() -> ServerCapabilities {
             TextDocumentSyncKind::INCREMENTAL,
         )),
         notebook_document_sync: Some(OneOf::Left(NotebookDocumentSyncOptions {
-            // Jupyter notebooks (VS Code's notebook type), their Python cells.
+            // Jupyter notebooks (VS Code's notebook type), every cell: markdown names the
+            // steps, and a `%%bash` cell (language `shellscript`) is still a code cell.
             notebook_selector: vec![NotebookSelector::ByNotebook {
                 notebook: lsp_types::Notebook::String("jupyter-notebook".to_owned()),
-                cells: Some(vec![NotebookCellSelector {
-                    language: "python".to_owned(),
-                }]),
+                cells: None,
             }],
             save: Some(true),
         })),

@@ -40,7 +40,9 @@ async def client(lsp_client: LanguageClient):
     )
     result = await lsp_client.initialize_session(types.InitializeParams(capabilities=capabilities))
     assert result.server_info.name == "nblift"
-    assert result.capabilities.notebook_document_sync is not None
+    # Every cell of a Jupyter notebook is synced: markdown cells name the steps.
+    [selector] = result.capabilities.notebook_document_sync.notebook_selector
+    assert selector.notebook == "jupyter-notebook" and selector.cells is None
     yield
     # Shutdown, then exit: the server ends cleanly.
     await lsp_client.shutdown_session()
