@@ -38,3 +38,4 @@ pub mod emit;
 pub mod lift;
 pub mod lsp;
 pub mod notebook;
+pub mod verify;

@@ -9,6 +9,7 @@ import contextlib
 import io
 import json
 import linecache
+import math
 import os
 import re
 import runpy
@@ -305,3 +306,205 @@ class _Shell:
 
 def get_ipython():
     return _Shell()
+
+
+# `--values FILE`: a fingerprint of the final value of every name the notebook leaves defined,
+# as JSON. `nblift verify` runs this same code in the notebook's kernel on its namespace, so
+# both sides are fingerprinted alike. A plain run never calls it.
+
+# Up to this many elements an array or a column is kept whole (compared value by value, with
+# a tolerance); a larger one by its digest and a summary, without copying its data.
+WHOLE = 100_000
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
+# `steps.<locals>.Scaler`: a class or function a step defines is the notebook's `Scaler`.
+_LOCALS = re.compile(r"[\w.]*<locals>\.")
+# Names a kernel defines itself, never the notebook.
+_KERNEL_NAMES = {"In", "Out", "exit", "quit", "get_ipython", "open"}
+
+
+def _number(value):
+    """A float as JSON can hold it: NaN and infinities as strings, -0.0 kept."""
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return value
+
+
+def _digest(data):
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def _array(array):
+    """A numpy array: shape, dtype, and its values (whole, or a digest and a summary)."""
+    import numpy
+
+    fingerprint = {"kind": "ndarray", "dtype": str(array.dtype), "shape": list(array.shape)}
+    if array.size <= WHOLE:
+        fingerprint["values"] = fingerprint_of(array.tolist())
+        return fingerprint
+    contiguous = numpy.ascontiguousarray(array)
+    fingerprint["digest"] = _digest(memoryview(contiguous).cast("B"))
+    if numpy.issubdtype(array.dtype, numpy.number) and not numpy.issubdtype(
+        array.dtype, numpy.complexfloating
+    ):
+        with numpy.errstate(all="ignore"):
+            fingerprint["summary"] = {
+                "sum": _number(float(numpy.nansum(array))),
+                "min": _number(float(numpy.nanmin(array))),
+                "max": _number(float(numpy.nanmax(array))),
+                "nan": int(numpy.isnan(array).sum()) if array.dtype.kind == "f" else 0,
+            }
+    return fingerprint
+
+
+def _column(series):
+    """A pandas column's values: whole, or as an array's digest and summary."""
+    if len(series) <= WHOLE or series.dtype == object:
+        return fingerprint_of(series.tolist())
+    return _array(series.to_numpy())
+
+
+def _frame(frame):
+    return {
+        "kind": "DataFrame",
+        "columns": [str(c) for c in frame.columns],
+        "dtypes": {str(c): str(t) for c, t in frame.dtypes.items()},
+        "index": _column(frame.index.to_series()),
+        "values": {str(c): _column(frame[c]) for c in frame.columns},
+    }
+
+
+def _series(series):
+    return {
+        "kind": "Series",
+        "name": str(series.name),
+        "dtype": str(series.dtype),
+        "index": _column(series.index.to_series()),
+        "values": _column(series),
+    }
+
+
+def _estimator(value):
+    """Anything with `get_params` (scikit-learn's estimators): parameters and fitted state."""
+    fitted = {
+        name: fingerprint_of(getattr(value, name, None))
+        for name in sorted(vars(value))
+        if name.endswith("_") and not name.startswith("_")
+    }
+    return {
+        "kind": "estimator",
+        "type": type(value).__qualname__,
+        "params": fingerprint_of(value.get_params(deep=False)),
+        "fitted": fitted,
+    }
+
+
+def _defined_here(value):
+    """An instance of a class the notebook defines: `__main__` in the kernel, the package's
+    `lib` or `steps` module here. Its pickle would name the module, so its state is compared."""
+    module = type(value).__module__
+    return module == "__main__" or module.endswith((".lib", ".steps"))
+
+
+def _type_name(value):
+    return _LOCALS.sub("", type(value).__qualname__)
+
+
+def _stand_in(value):
+    """A kernel's own object (IPython's) or this module's stand-in for one: not comparable."""
+    module = type(value).__module__
+    return module.startswith("IPython") or module in (__name__, "_nblift_support")
+
+
+def _other(value, depth):
+    """Any other object: the attributes of an instance of the notebook's own class, else its
+    pickle's digest and its repr without memory addresses."""
+    import pickle
+
+    if _stand_in(value):
+        return {"kind": "stand-in", "type": _type_name(value)}
+    fingerprint = {
+        "kind": "object",
+        "type": _type_name(value),
+        "repr": _LOCALS.sub("", _ADDRESS.sub("0x?", repr(value)))[:500],
+    }
+    if _defined_here(value) and hasattr(value, "__dict__") and depth < _DEPTH:
+        fingerprint["attributes"] = {
+            name: fingerprint_of(item, depth + 1) for name, item in sorted(vars(value).items())
+        }
+        return fingerprint
+    # Any object may refuse pickling, in any way: then its repr alone is compared.
+    with contextlib.suppress(Exception):
+        fingerprint["pickle"] = _digest(pickle.dumps(value, protocol=4))
+    return fingerprint
+
+
+# How deep containers and objects are followed; deeper values are compared by their repr.
+_DEPTH = 20
+
+
+def fingerprint_of(value, depth=0):
+    """What `nblift verify` compares of a value, as plain JSON data."""
+    if depth > _DEPTH:
+        return {"kind": "object", "type": type(value).__qualname__, "repr": repr(value)}
+    module = type(value).__module__.split(".")[0]
+    if value is None or isinstance(value, (bool, str)):
+        return {"kind": type(value).__name__, "value": value}
+    if isinstance(value, int):
+        return {"kind": "int", "value": value}
+    if isinstance(value, float):
+        return {"kind": "float", "value": _number(value)}
+    if isinstance(value, complex):
+        return {"kind": "complex", "value": [_number(value.real), _number(value.imag)]}
+    if isinstance(value, (list, tuple)):
+        # A list subclass (IPython's `SList`, the package's `LineList`) is a list.
+        kind = "tuple" if isinstance(value, tuple) else "list"
+        return {"kind": kind, "items": [fingerprint_of(v, depth + 1) for v in value]}
+    if isinstance(value, (set, frozenset)):
+        items = sorted((fingerprint_of(v, depth + 1) for v in value), key=json.dumps)
+        return {"kind": "set", "items": items}
+    if isinstance(value, dict):
+        return {
+            "kind": "dict",
+            "items": [[repr(k), fingerprint_of(v, depth + 1)] for k, v in value.items()],
+        }
+    if module == "numpy" and hasattr(value, "dtype"):
+        if getattr(value, "shape", ()) == ():
+            return fingerprint_of(value.item(), depth)
+        return _array(value)
+    if module == "pandas" and type(value).__name__ == "DataFrame":
+        return _frame(value)
+    if module == "pandas" and type(value).__name__ == "Series":
+        return _series(value)
+    if hasattr(value, "get_params") and not isinstance(value, type):
+        return _estimator(value)
+    return _other(value, depth)
+
+
+def _kept(name, value):
+    """A name the comparison keeps: not a module, function or class, not the kernel's own."""
+    import types
+
+    if name.startswith("_") or name in _KERNEL_NAMES:
+        return False
+    kinds = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type)
+    return not isinstance(value, kinds)
+
+
+def values_of(namespace):
+    """Fingerprints of a namespace's names, sorted by name."""
+    return {
+        name: fingerprint_of(value)
+        for name, value in sorted(namespace.items())
+        if _kept(name, value)
+    }
+
+
+def write_values(path, namespace):
+    """`--values FILE`: the fingerprints as JSON."""
+    with open(path, "w", encoding="utf-8") as file:
+        json.dump(values_of(namespace), file, indent=1, sort_keys=True)
+        file.write("\n")

@@ -7,6 +7,7 @@ mod graph;
 mod interrupt;
 mod output;
 pub(crate) mod render;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,6 +40,24 @@ enum Command {
     /// Serve the Language Server Protocol on stdin/stdout, for editors: diagnostics on cells,
     /// "Lift cell into a function", "Convert notebook to package", hover, go to definition.
     Lsp,
+    /// Run the notebook in a fresh Jupyter kernel and the package in OUT, and compare what
+    /// they print, show and compute, value by value. Exit 0 equivalent, 1 differs, 3 the
+    /// package failed, 4 the notebook fails.
+    Verify(VerifyArgs),
+}
+
+#[derive(clap::Args)]
+struct VerifyArgs {
+    /// The notebook (`.ipynb`).
+    notebook: PathBuf,
+    /// The package folder `nblift convert` wrote.
+    output: PathBuf,
+    /// The Python that runs both: it needs `nbclient` and `ipykernel`, and the packages the
+    /// notebook imports.
+    #[arg(long, default_value = "python3")]
+    python: PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
 }
 
 #[derive(clap::Args)]
@@ -71,6 +90,12 @@ struct ConvertArgs {
     /// Show what would be written, write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Then run `nblift verify` on the notebook and the package written (one notebook).
+    #[arg(long, conflicts_with = "dry_run")]
+    verify: bool,
+    /// With `--verify`: the Python that runs both (see `nblift verify --help`).
+    #[arg(long, default_value = "python3", requires = "verify")]
+    python: PathBuf,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
 }
@@ -111,8 +136,12 @@ enum Format {
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 pub enum Outcome {
     Success,
-    /// Diagnostics of error severity.
+    /// Diagnostics of error severity; for `verify`, the runs differ.
     Errors,
+    /// `verify`: the package did not run to the end.
+    PackageFailed,
+    /// `verify`: the notebook itself fails in a fresh kernel.
+    NotebookFailed,
     /// The tool itself failed: I/O, usage.
     Failure,
     /// Ctrl-C: the work in progress was dropped, what was finished is whole.
@@ -124,6 +153,8 @@ impl From<Outcome> for ExitCode {
         ExitCode::from(match outcome {
             Outcome::Success => 0,
             Outcome::Errors => 1,
+            Outcome::PackageFailed => 3,
+            Outcome::NotebookFailed => 4,
             Outcome::Failure => 2,
             Outcome::Interrupted => 130,
         })
@@ -149,7 +180,16 @@ pub fn main() -> ExitCode {
                     return Outcome::Failure.into();
                 }
             };
-            convert::convert(&convert::Settings {
+            let verified = match (args.verify, args.notebooks.as_slice()) {
+                (false, _) => None,
+                (true, [notebook]) if !notebook.is_dir() => Some(notebook.clone()),
+                (true, _) => {
+                    eprintln!("nblift: error: `--verify` verifies one notebook");
+                    return Outcome::Failure.into();
+                }
+            };
+            let (output, json) = (args.output.clone(), args.format == Format::Json);
+            let converted = convert::convert(&convert::Settings {
                 inputs: args.notebooks,
                 output: args.output,
                 name: args.name,
@@ -163,14 +203,26 @@ pub fn main() -> ExitCode {
                 templates,
                 force: args.force,
                 dry_run: args.dry_run,
-                json: args.format == Format::Json,
-            })
+                json,
+            });
+            match verified {
+                Some(notebook) if converted == Outcome::Success => {
+                    verify::verify(&notebook, &output, &args.python, json)
+                }
+                _ => converted,
+            }
         }
         Command::Check(args) => convert::check(&args.notebooks, args.format == Format::Json),
         Command::Graph(args) => {
             graph::graph(&args.notebook, args.split, args.format == GraphFormat::Dot)
         }
         Command::Lsp => crate::lsp::serve(),
+        Command::Verify(args) => verify::verify(
+            &args.notebook,
+            &args.output,
+            &args.python,
+            args.format == Format::Json,
+        ),
     };
     outcome.into()
 }

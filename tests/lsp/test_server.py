@@ -301,7 +301,7 @@ def action(actions, title):
 
 
 async def test_diagnostics_land_on_their_cells_and_follow_changes(client, tmp_path):
-    notebook = OpenNotebook(client, copy_fixture("lsp/hazards_in_cells.ipynb", tmp_path))
+    notebook = OpenNotebook(client, copy_fixture("bad/hazards_in_cells.ipynb", tmp_path))
     # Cell 1 prints `total` before cell 2 defines it, and ran after it; cell 3 star-imports,
     # cell 4 has a magic the package leaves out, cell 5 rebinds the module it imports.
     assert await notebook.diagnostics() == [["NB301"], ["NB304"], ["NB307"], ["NB101"], ["NB305"]]

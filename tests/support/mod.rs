@@ -292,26 +292,8 @@ pub fn comparable_results(results: &serde_json::Value) -> Vec<(i64, String)> {
         .collect()
 }
 
-/// Stdout with what IPython prints on its own account taken out, on both sides of a
-/// comparison: timing lines of `%time`/`%timeit` and `%timeit`'s caching warning (they differ run to run, and the package runs
-/// the statement once without timing), pip's restart note (the package installs nothing at
-/// run time), `%pylab`'s notices, and the `\r` a pseudo-terminal adds to `!cmd` output.
+/// Stdout with what IPython prints on its own account taken out: the rule `nblift verify`
+/// applies (timings, notices, terminal line endings).
 pub fn without_ipython_notices(stdout: &str) -> String {
-    const NOTICES: &[&str] = &[
-        "Note: you may need to restart the kernel to use updated packages.",
-        "%pylab is deprecated, use %matplotlib inline and import the required libraries.",
-        "Populating the interactive namespace from numpy and matplotlib",
-    ];
-    stdout
-        .replace("\r\n", "\n")
-        .lines()
-        .filter(|line| {
-            !(line.starts_with("CPU times:")
-                || line.starts_with("Wall time:")
-                || line.contains(" per loop (mean ± std. dev. of ")
-                || line.starts_with("The slowest run took ")
-                || NOTICES.contains(line))
-        })
-        .map(|line| format!("{line}\n"))
-        .collect()
+    nblift::verify::without_ipython_notices(stdout)
 }

@@ -1,0 +1,402 @@
+//! `nblift verify NOTEBOOK OUT`: runs the notebook top to bottom in a fresh Jupyter kernel and
+//! the package in `OUT`, each in its own scratch copy of the notebook's folder, and compares
+//! what they print, what they show (`Out[n]`, `display()`), the final value of every name the
+//! notebook leaves defined (fingerprinted by the package's own `_nblift.py` on both sides),
+//! and the files they write.
+//!
+//! Python is the user's: `--python`, else `python3`, which must have `nbclient` and
+//! `ipykernel` for the notebook's side and the package's dependencies for the package's.
+
+pub mod compare;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Serialize;
+use serde_json::Value;
+use walkdir::WalkDir;
+
+pub use compare::Difference;
+
+/// The notebook's side: `run_notebook.py`, run by the user's Python.
+const KERNEL_DRIVER: &str = include_str!("run_notebook.py");
+
+/// How the runs compared.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Equivalent,
+    Differs,
+    /// The package did not run to the end; its error.
+    PackageFailed(String),
+    /// The notebook itself fails in a fresh kernel; its error.
+    NotebookFailed(String),
+}
+
+/// What `verify` found, with the evidence.
+#[derive(Debug, Serialize)]
+pub struct Evidence {
+    pub verdict: Verdict,
+    pub package: String,
+    /// A unified diff of stdout (notebook, then package), when they differ.
+    pub stdout_diff: Option<String>,
+    pub stdout_lines: usize,
+    /// A unified diff of the shown values, when they differ.
+    pub results_diff: Option<String>,
+    pub results: usize,
+    /// Final values that differ, with the path where they part.
+    pub values: Vec<Difference>,
+    pub values_compared: usize,
+    /// Names the notebook leaves defined that the package does not keep (a loop variable, a
+    /// name bound on some paths only): not compared.
+    pub not_kept: Vec<String>,
+    /// Names only the package defines (`%%timeit`'s setup runs in timeit's own namespace in
+    /// the kernel): not compared.
+    pub package_only: Vec<String>,
+    /// Files written differently (or by one side only), relative to the notebook's folder.
+    pub files: Vec<Difference>,
+    pub python: String,
+}
+
+pub struct Settings<'a> {
+    pub notebook: &'a Path,
+    pub output: &'a Path,
+    pub python: &'a Path,
+}
+
+/// Runs both sides and compares them; `Err` when verify itself cannot run (no package in
+/// `OUT`, no Jupyter, I/O).
+pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
+    let output = std::path::absolute(settings.output).map_err(|e| e.to_string())?;
+    let package = package_in(&output)?;
+    // A relative path to Python (not a bare name, found on PATH) must survive the package
+    // run's change of folder.
+    let python = if settings.python.components().count() > 1 {
+        &std::path::absolute(settings.python).map_err(|e| e.to_string())?
+    } else {
+        settings.python
+    };
+    let version = python_version(python)?;
+    let notebook = std::path::absolute(settings.notebook).map_err(|e| e.to_string())?;
+    let folder = notebook.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let name = notebook
+        .file_name()
+        .ok_or("the notebook has no file name")?;
+    let scratch = tempfile::tempdir().map_err(|e| format!("cannot make a scratch folder: {e}"))?;
+    let (kernel_dir, package_dir) = (
+        scratch.path().join("notebook"),
+        scratch.path().join("package"),
+    );
+    for copy in [&kernel_dir, &package_dir] {
+        copy_folder(&folder, copy, &output)?;
+    }
+    let driver = scratch.path().join("run_notebook.py");
+    fs::write(&driver, KERNEL_DRIVER).map_err(|e| e.to_string())?;
+    let support = output.join("src").join(&package).join("_nblift.py");
+    let kernel_values = scratch.path().join("notebook-values.json");
+    let package_values = scratch.path().join("package-values.json");
+    let package_results = scratch.path().join("package-results.json");
+
+    // The two runs are independent: side by side.
+    let (kernel, run) = std::thread::scope(|scope| {
+        let kernel = scope.spawn(|| {
+            Command::new(python)
+                .arg(&driver)
+                .arg(kernel_dir.join(name))
+                .arg(&kernel_dir)
+                .arg(&support)
+                .arg(&kernel_values)
+                .env("MPLBACKEND", "Agg")
+                .output()
+        });
+        let run = Command::new(python)
+            .args(["-m", &package, "--results"])
+            .arg(&package_results)
+            .arg("--values")
+            .arg(&package_values)
+            .env("PYTHONPATH", output.join("src"))
+            .env("MPLBACKEND", "Agg")
+            .current_dir(&package_dir)
+            .output();
+        (kernel.join().expect("the kernel thread ends"), run)
+    });
+    let kernel = kernel.map_err(|e| format!("cannot run `{}`: {e}", python.display()))?;
+    if kernel.status.code() == Some(2) {
+        return Err(format!(
+            "`{}` cannot run notebooks: {}",
+            python.display(),
+            String::from_utf8_lossy(&kernel.stderr).trim()
+        ));
+    }
+    let kernel: Value = serde_json::from_slice(&kernel.stdout).map_err(|_| {
+        format!(
+            "the kernel run failed: {}",
+            String::from_utf8_lossy(&kernel.stderr).trim()
+        )
+    })?;
+    let mut evidence = Evidence {
+        verdict: Verdict::Equivalent,
+        package: package.clone(),
+        stdout_diff: None,
+        stdout_lines: 0,
+        results_diff: None,
+        results: 0,
+        values: Vec::new(),
+        values_compared: 0,
+        not_kept: Vec::new(),
+        package_only: Vec::new(),
+        files: Vec::new(),
+        python: version,
+    };
+    if let Some(error) = kernel["fingerprint_error"].as_str() {
+        return Err(format!(
+            "fingerprinting the notebook's values failed: {}",
+            last_line(error)
+        ));
+    }
+    if let Some(error) = kernel["error"].as_str() {
+        evidence.verdict = Verdict::NotebookFailed(last_line(error));
+        return Ok(evidence);
+    }
+    let run = run.map_err(|e| format!("cannot run `{}`: {e}", python.display()))?;
+    if !run.status.success() {
+        evidence.verdict = Verdict::PackageFailed(last_line(&String::from_utf8_lossy(&run.stderr)));
+        return Ok(evidence);
+    }
+
+    let (expected, got) = (
+        without_ipython_notices(kernel["stdout"].as_str().unwrap_or_default()),
+        without_ipython_notices(&String::from_utf8_lossy(&run.stdout)),
+    );
+    evidence.stdout_lines = expected.lines().count();
+    evidence.stdout_diff = diff(&expected, &got, "stdout");
+    let shown = |results: &Value| comparable(results).join("\n");
+    let package_shown: Value = read_json(&package_results)?;
+    let (expected, got) = (shown(&kernel["results"]), shown(&package_shown));
+    evidence.results = comparable(&kernel["results"]).len();
+    evidence.results_diff = diff(&expected, &got, "shown values");
+    let (notebook_values, package_values) =
+        (read_json(&kernel_values)?, read_json(&package_values)?);
+    let compared = value_differences(&notebook_values, &package_values);
+    evidence.values_compared =
+        notebook_values.as_object().map_or(0, |o| o.len()) - compared.not_kept.len();
+    evidence.values = compared.differences;
+    evidence.not_kept = compared.not_kept;
+    evidence.package_only = compared.package_only;
+    evidence.files = file_differences(&kernel_dir, &package_dir, name)?;
+    let differs = evidence.stdout_diff.is_some()
+        || evidence.results_diff.is_some()
+        || !evidence.values.is_empty()
+        || !evidence.files.is_empty();
+    if differs {
+        evidence.verdict = Verdict::Differs;
+    }
+    Ok(evidence)
+}
+
+/// The package under `OUT/src`: the folder holding `__main__.py` and `_nblift.py`.
+fn package_in(output: &Path) -> Result<String, String> {
+    let src = output.join("src");
+    let entries = fs::read_dir(&src)
+        .map_err(|_| format!("`{}` holds no package (no `src` folder)", output.display()))?;
+    entries
+        .flatten()
+        .filter(|e| e.path().join("__main__.py").is_file() && e.path().join("_nblift.py").is_file())
+        .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+        .min()
+        .ok_or_else(|| format!("`{}` holds no package nblift wrote", src.display()))
+}
+
+fn python_version(python: &Path) -> Result<String, String> {
+    let output = Command::new(python)
+        .args(["-c", "import sys; print(sys.version.split()[0])"])
+        .output()
+        .map_err(|e| format!("cannot run `{}`: {e} (pass --python)", python.display()))?;
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+/// Copies the notebook's folder, leaving out hidden folders and the package's own folder.
+fn copy_folder(from: &Path, to: &Path, output: &Path) -> Result<(), String> {
+    let walk = WalkDir::new(from).into_iter().filter_entry(|entry| {
+        entry.depth() == 0
+            || !(entry.file_name().to_string_lossy().starts_with('.') || entry.path() == output)
+    });
+    for entry in walk {
+        let entry = entry.map_err(|e| format!("cannot read the notebook's folder: {e}"))?;
+        let relative = entry
+            .path()
+            .strip_prefix(from)
+            .expect("walked under `from`");
+        let target = to.join(relative);
+        let copied = if entry.file_type().is_dir() {
+            fs::create_dir_all(&target)
+        } else {
+            fs::copy(entry.path(), &target).map(|_| ())
+        };
+        copied.map_err(|e| format!("cannot copy `{}`: {e}", entry.path().display()))?;
+    }
+    Ok(())
+}
+
+fn read_json(path: &Path) -> Result<Value, String> {
+    let text =
+        fs::read_to_string(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("`{}` is not JSON: {e}", path.display()))
+}
+
+fn last_line(text: &str) -> String {
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+/// Stdout without what IPython itself prints and the package does not: timings (`%time`,
+/// `%timeit`), notices (`%pip`, `%pylab`); line endings as `\n` (a shell's output reaches
+/// the kernel through a terminal, with `\r\n`).
+pub fn without_ipython_notices(stdout: &str) -> String {
+    const NOTICES: &[&str] = &[
+        "Note: you may need to restart the kernel to use updated packages.",
+        "%pylab is deprecated, use %matplotlib inline and import the required libraries.",
+        "Populating the interactive namespace from numpy and matplotlib",
+    ];
+    stdout
+        .replace("\r\n", "\n")
+        .lines()
+        .filter(|line| {
+            !(line.starts_with("CPU times:")
+                || line.starts_with("Wall time:")
+                || line.contains(" per loop (mean ± std. dev. of ")
+                || line.starts_with("The slowest run took ")
+                || NOTICES.contains(line))
+        })
+        .map(|line| format!("{line}\n"))
+        .collect()
+}
+
+/// A unified diff, notebook first, or `None` when the texts are equal.
+fn diff(notebook: &str, package: &str, what: &str) -> Option<String> {
+    (notebook != package).then(|| {
+        similar::TextDiff::from_lines(notebook, package)
+            .unified_diff()
+            .header(&format!("{what} (notebook)"), &format!("{what} (package)"))
+            .to_string()
+    })
+}
+
+/// Shown values as `cell N: text`, leaving out what cannot compare: figures and images
+/// (the inline backend shows those on its own), empty text, memory addresses.
+fn comparable(results: &Value) -> Vec<String> {
+    let empty = Vec::new();
+    results
+        .as_array()
+        .unwrap_or(&empty)
+        .iter()
+        .filter(|r| {
+            let text = r["text"].as_str().unwrap_or_default();
+            let image = r["mime"].as_array().is_some_and(|m| {
+                m.iter()
+                    .any(|m| m.as_str().is_some_and(|m| m.starts_with("image/")))
+            });
+            !text.is_empty() && !image && !text.starts_with("<Figure size")
+        })
+        .map(|r| {
+            let text = r["text"].as_str().unwrap_or_default();
+            format!(
+                "cell {}: {}",
+                r["cell"].as_i64().map_or(0, |c| c + 1),
+                mask_addresses(text)
+            )
+        })
+        .collect()
+}
+
+fn mask_addresses(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("0x") {
+        out.push_str(&rest[..at]);
+        let digits = rest[at + 2..]
+            .find(|c: char| !c.is_ascii_hexdigit())
+            .unwrap_or(rest.len() - at - 2);
+        out.push_str(if digits > 0 { "0x?" } else { "0x" });
+        rest = &rest[at + 2 + digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+struct Compared {
+    differences: Vec<Difference>,
+    not_kept: Vec<String>,
+    package_only: Vec<String>,
+}
+
+/// Name by name; names on one side only are listed, not compared.
+fn value_differences(notebook: &Value, package: &Value) -> Compared {
+    let empty = serde_json::Map::new();
+    let (a, b) = (
+        notebook.as_object().unwrap_or(&empty),
+        package.as_object().unwrap_or(&empty),
+    );
+    let mut compared = Compared {
+        differences: Vec::new(),
+        not_kept: Vec::new(),
+        package_only: Vec::new(),
+    };
+    let names: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    for name in names {
+        match (a.get(name), b.get(name)) {
+            (Some(x), Some(y)) => compared
+                .differences
+                .extend(compare::differences(name, x, y)),
+            (Some(_), None) => compared.not_kept.push(name.clone()),
+            (None, Some(_)) => compared.package_only.push(name.clone()),
+            (None, None) => {}
+        }
+    }
+    compared
+}
+
+/// Files the two runs left different (by content, or present on one side only).
+fn file_differences(
+    notebook: &Path,
+    package: &Path,
+    name: &std::ffi::OsStr,
+) -> Result<Vec<Difference>, String> {
+    let files = |root: &Path| -> BTreeMap<PathBuf, Vec<u8>> {
+        WalkDir::new(root)
+            .into_iter()
+            .flatten()
+            .filter(|e| e.file_type().is_file())
+            .filter_map(|e| {
+                let relative = e.path().strip_prefix(root).ok()?.to_path_buf();
+                let skipped = relative.as_os_str() == name
+                    || relative.components().any(|c| {
+                        let c = c.as_os_str().to_string_lossy();
+                        c == "__pycache__" || c == ".ipynb_checkpoints"
+                    });
+                (!skipped).then(|| Some((relative, fs::read(e.path()).ok()?)))?
+            })
+            .collect()
+    };
+    let (a, b) = (files(notebook), files(package));
+    let paths: BTreeSet<&PathBuf> = a.keys().chain(b.keys()).collect();
+    let describe = |bytes: Option<&Vec<u8>>| match bytes {
+        Some(bytes) => format!("{} bytes", bytes.len()),
+        None => "not written".to_owned(),
+    };
+    Ok(paths
+        .into_iter()
+        .filter(|p| a.get(*p) != b.get(*p))
+        .map(|p| Difference {
+            path: p.display().to_string(),
+            notebook: describe(a.get(p)),
+            package: describe(b.get(p)),
+        })
+        .collect())
+}
