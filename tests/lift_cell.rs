@@ -7,25 +7,13 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use nblift::analysis::analyze;
 use nblift::lift::cell::lift_cell;
 use nblift::notebook::{CellKind, Notebook, load_notebook};
 use support::runs::{KernelJob, Run, normalise, run_in_kernels};
 use tempfile::TempDir;
-
-/// The fixtures a fresh kernel runs: not refused ones, not the static ones.
-fn runnable_fixtures() -> Vec<PathBuf> {
-    let fixtures = support::fixtures();
-    support::notebooks_under(&fixtures)
-        .into_iter()
-        .filter(|path| {
-            let relative = path.strip_prefix(&fixtures).unwrap().to_string_lossy();
-            !relative.starts_with("bad/") && !relative.starts_with("static/")
-        })
-        .collect()
-}
 
 /// Lifts every code cell, in page order; returns the new sources by cell and how many cells
 /// were lifted, and the reasons the others were not.
@@ -196,7 +184,7 @@ fn compare(name: &str, before: &Run, after: &Run) -> Option<String> {
 #[test]
 fn lifting_every_cell_keeps_what_each_fixture_prints_and_shows() {
     let mut stats = Stats::default();
-    let pairs: Vec<Pair> = runnable_fixtures()
+    let pairs: Vec<Pair> = support::runnable_fixtures()
         .iter()
         .filter_map(|path| pair(path, path.parent().unwrap(), Path::new(""), &mut stats))
         .collect();

@@ -129,14 +129,7 @@ fn a_notebook_that_fails_in_a_fresh_kernel_is_exit_4() {
 
 #[test]
 fn verify_finds_every_runnable_fixture_equivalent() {
-    let fixtures = support::fixtures();
-    let notebooks: Vec<_> = support::notebooks_under(&fixtures)
-        .into_iter()
-        .filter(|path| {
-            let relative = path.strip_prefix(&fixtures).unwrap().to_string_lossy();
-            !relative.starts_with("bad/") && !relative.starts_with("static/")
-        })
-        .collect();
+    let notebooks = support::runnable_fixtures();
     let outcomes = support::parallel_map(&notebooks, 2, |notebook| {
         // The package goes outside the notebook's folder: verify copies that folder.
         let out = tempfile::tempdir().unwrap();

@@ -7,6 +7,7 @@ use crate::emit::engines::Engine;
 use crate::emit::literal::json_value;
 use crate::emit::{Source, graph};
 use crate::lift::Plan;
+use crate::lift::saved::SavedStdout;
 use crate::lift::steps::MODULE_NAME;
 use crate::lift::text::docstring;
 
@@ -49,6 +50,25 @@ pub struct Context {
     artifacts_variable: String,
     file_edges: Vec<FileEdgeContext>,
     files_read: Vec<String>,
+    /// Each step's saved stdout, when the notebook was saved after a top-to-bottom run.
+    saved_steps: Vec<SavedStepContext>,
+    /// Why the saved outputs are not asserted: the lines of a comment for the test module.
+    saved_note: Vec<String>,
+    /// Why some saved lines compare with their numbers masked.
+    loose_reasons: String,
+}
+
+#[derive(Serialize)]
+struct SavedStepContext {
+    name: String,
+    lines: Vec<SavedLineContext>,
+}
+
+#[derive(Serialize)]
+struct SavedLineContext {
+    /// A Python string literal.
+    text: String,
+    loose: bool,
 }
 
 /// A step that reads a file an earlier step writes.
@@ -276,7 +296,11 @@ pub fn build(plan: &Plan, source: &Source, engines: &[Engine]) -> Context {
         .collect::<Vec<_>>()
         .join(", ");
 
+    let (saved_steps, saved_note, loose_reasons) = saved_context(&plan.saved_stdout);
     Context {
+        saved_steps,
+        saved_note,
+        loose_reasons,
         package: plan.package.clone(),
         distribution: plan.package.replace('_', "-"),
         title: plan.title.clone(),
@@ -396,4 +420,59 @@ fn annotation(kind: LiteralKind) -> &'static str {
         LiteralKind::Bool => "bool",
         LiteralKind::None | LiteralKind::Container => "object",
     }
+}
+
+/// The saved stdout as the test template sees it.
+fn saved_context(saved: &SavedStdout) -> (Vec<SavedStepContext>, Vec<String>, String) {
+    let steps = match saved {
+        SavedStdout::NotRun => {
+            let note = "The notebook was saved without outputs: there is nothing saved to \
+                        assert, so the test checks that the pipeline runs.";
+            return (Vec::new(), wrapped(note), String::new());
+        }
+        SavedStdout::NotTopToBottom(why) => {
+            let note = format!(
+                "The saved outputs are not asserted: they are not from one top-to-bottom run \
+                 ({why}). Restart the kernel, run all, save and convert again to get them."
+            );
+            return (Vec::new(), wrapped(&note), String::new());
+        }
+        SavedStdout::Steps(steps) => steps,
+    };
+    let mut reasons: Vec<&str> = steps
+        .iter()
+        .flat_map(|s| s.lines.iter().filter_map(|l| l.loose))
+        .collect();
+    reasons.sort_unstable();
+    reasons.dedup();
+    let steps = steps
+        .iter()
+        .map(|step| SavedStepContext {
+            name: step.step.clone(),
+            lines: step
+                .lines
+                .iter()
+                .map(|line| SavedLineContext {
+                    text: quoted(&line.text),
+                    loose: line.loose.is_some(),
+                })
+                .collect(),
+        })
+        .collect();
+    (steps, Vec::new(), reasons.join(", "))
+}
+
+/// Text as comment lines of at most 90 characters, broken between words.
+fn wrapped(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        match lines.last_mut() {
+            Some(line) if line.len() + 1 + word.len() <= 90 => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_owned()),
+        }
+    }
+    lines
 }

@@ -12,6 +12,7 @@ pub mod definitions;
 pub mod dependencies;
 pub mod imports;
 pub mod naming;
+pub mod saved;
 pub mod stdlib;
 pub mod steps;
 pub mod text;
@@ -84,6 +85,8 @@ pub struct Plan {
     /// IPython's last results (`_`, `__`, `___`) the code reads, which the support module
     /// keeps as builtins; linters are told so.
     pub kernel_builtins: Vec<String>,
+    /// The notebook's saved stdout by step, for the generated tests.
+    pub saved_stdout: saved::SavedStdout,
 }
 
 /// `lib.py`: the lifted definitions.
@@ -217,6 +220,7 @@ pub fn plan(
         .collect();
 
     let (title, description) = steps::title_and_description(notebook);
+    let saved_stdout = saved::saved_stdout(notebook, &flow.steps);
     let plan = Plan {
         package: options.package.clone(),
         title,
@@ -234,6 +238,7 @@ pub fn plan(
         file_edges: flow.file_edges,
         files_read: flow.files_read,
         kernel_builtins,
+        saved_stdout,
     };
     (plan, diagnostics)
 }

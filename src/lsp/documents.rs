@@ -104,6 +104,7 @@ impl Document {
                         source: cell.text.clone(),
                         tags: cell.tags.clone(),
                         execution_count: cell.execution_count,
+                        saved_stdout: None,
                         first_line: 0,
                     })
                     .collect(),

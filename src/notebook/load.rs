@@ -52,6 +52,22 @@ struct RawCell {
     execution_count: Option<u32>,
     #[serde(default)]
     prompt_number: Option<serde_json::Value>,
+    /// Only stdout stream text is read; everything else (images, HTML) is skipped unbuilt.
+    #[serde(default)]
+    outputs: Vec<RawOutput>,
+}
+
+#[derive(Deserialize)]
+struct RawOutput {
+    #[serde(default)]
+    output_type: String,
+    /// The stream's name (`stdout`, `stderr`); nbformat 3 calls it `stream`.
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    stream: Option<String>,
+    #[serde(default)]
+    text: Source,
 }
 
 #[derive(Deserialize, Default)]
@@ -209,12 +225,22 @@ fn convert_cell(id: CellId, raw: RawCell) -> Cell {
             .and_then(|v| v.as_u64())
             .map(|n| n as u32)
     });
+    let has_outputs = !raw.outputs.is_empty();
+    let stdout: String = raw
+        .outputs
+        .into_iter()
+        .filter(|o| {
+            o.output_type == "stream" && o.name.as_deref().or(o.stream.as_deref()) == Some("stdout")
+        })
+        .map(|o| o.text.into_text())
+        .collect();
     Cell {
         id,
         kind,
         source,
         tags,
         execution_count,
+        saved_stdout: has_outputs.then(|| stdout.into_boxed_str()),
         first_line: 0,
     }
 }

@@ -8,6 +8,7 @@ pub mod lines;
 pub mod load;
 pub mod magics;
 pub mod model;
+pub mod notices;
 pub mod percent;
 
 pub use load::load_notebook;

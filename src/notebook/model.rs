@@ -19,6 +19,9 @@ pub struct Cell {
     /// `metadata.tags`.
     pub tags: Vec<String>,
     pub execution_count: Option<u32>,
+    /// What the cell printed on stdout when it was last run, as saved in the notebook; `None`
+    /// when the cell has no saved outputs at all.
+    pub saved_stdout: Option<Box<str>>,
     /// The line of the file where the cell's text starts (0-based): 0 in a notebook, where
     /// each cell counts its own lines; the line after the `# %%` marker in a percent script.
     pub first_line: u32,

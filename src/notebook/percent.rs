@@ -104,6 +104,7 @@ pub fn load_percent(text: &str) -> Notebook {
             source: body.join("\n"),
             tags,
             execution_count: None,
+            saved_stdout: None,
             first_line: first_line as u32,
         });
     };

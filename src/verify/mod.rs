@@ -18,6 +18,7 @@ use serde::Serialize;
 use serde_json::Value;
 use walkdir::WalkDir;
 
+pub use crate::notebook::notices::without_ipython_notices;
 pub use compare::Difference;
 
 /// The notebook's side: `run_notebook.py`, run by the user's Python.
@@ -253,29 +254,6 @@ fn last_line(text: &str) -> String {
         .unwrap_or_default()
         .trim()
         .to_owned()
-}
-
-/// Stdout without what IPython itself prints and the package does not: timings (`%time`,
-/// `%timeit`), notices (`%pip`, `%pylab`); line endings as `\n` (a shell's output reaches
-/// the kernel through a terminal, with `\r\n`).
-pub fn without_ipython_notices(stdout: &str) -> String {
-    const NOTICES: &[&str] = &[
-        "Note: you may need to restart the kernel to use updated packages.",
-        "%pylab is deprecated, use %matplotlib inline and import the required libraries.",
-        "Populating the interactive namespace from numpy and matplotlib",
-    ];
-    stdout
-        .replace("\r\n", "\n")
-        .lines()
-        .filter(|line| {
-            !(line.starts_with("CPU times:")
-                || line.starts_with("Wall time:")
-                || line.contains(" per loop (mean ± std. dev. of ")
-                || line.starts_with("The slowest run took ")
-                || NOTICES.contains(line))
-        })
-        .map(|line| format!("{line}\n"))
-        .collect()
 }
 
 /// A unified diff, notebook first, or `None` when the texts are equal.

@@ -115,6 +115,19 @@ fn run_checked(command: &mut Command, what: &str) {
     assert!(status.success(), "{what} failed with {status}");
 }
 
+/// The fixture notebooks a fresh kernel runs: all but the refused ones (`bad/`) and the ones
+/// only converted (`static/`).
+pub fn runnable_fixtures() -> Vec<PathBuf> {
+    let fixtures = fixtures();
+    notebooks_under(&fixtures)
+        .into_iter()
+        .filter(|path| {
+            let relative = path.strip_prefix(&fixtures).unwrap().to_string_lossy();
+            !relative.starts_with("bad/") && !relative.starts_with("static/")
+        })
+        .collect()
+}
+
 /// The rows of a tab-separated file with a header line, as column → value maps.
 pub fn read_tsv(path: &Path) -> Vec<HashMap<String, String>> {
     let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
