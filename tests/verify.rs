@@ -9,12 +9,17 @@ use std::path::Path;
 
 use support::runs::convert;
 
-/// Runs `nblift verify`; (exit code, stdout).
+/// Runs `nblift verify`; (exit code, stdout and stderr).
 fn verify(notebook: &Path, output: &Path) -> (i32, String) {
+    verify_with(notebook, output, &[])
+}
+
+fn verify_with(notebook: &Path, output: &Path, options: &[&str]) -> (i32, String) {
     let result = support::nblift()
         .arg("verify")
         .arg(notebook)
         .arg(output)
+        .args(options)
         .arg("--python")
         .arg(support::python())
         .output()
@@ -24,6 +29,20 @@ fn verify(notebook: &Path, output: &Path) -> (i32, String) {
         result.status.code().unwrap_or(-1),
         format!("{stdout}{stderr}"),
     )
+}
+
+/// A notebook of one code cell in `dir`, converted into `dir/out`: (notebook, package folder).
+fn one_cell_converted(dir: &Path, source: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let notebook = dir.join("notebook.ipynb");
+    let cells = serde_json::json!({
+        "nbformat": 4, "nbformat_minor": 5, "metadata": {},
+        "cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": null,
+                   "source": source}],
+    });
+    fs::write(&notebook, cells.to_string()).unwrap();
+    let out = dir.join("out");
+    convert(&notebook, &out, &[]).unwrap();
+    (notebook, out)
 }
 
 #[test]
@@ -109,19 +128,30 @@ fn convert_with_verify_converts_then_verifies() {
 }
 
 #[test]
+fn values_that_differ_between_runs_of_the_notebook_are_unstable_under_repeat() {
+    let dir = tempfile::tempdir().unwrap();
+    let (notebook, out) = one_cell_converted(
+        dir.path(),
+        "import random\n\ndraws = [random.random() for _ in range(3)]\ncount = len(draws)\nprint(count)",
+    );
+    // Once: the draws differ from the package's.
+    let (code, report) = verify(&notebook, &out);
+    assert_eq!(code, 1, "{report}");
+    assert!(report.contains("draws[0]"), "{report}");
+    // Twice: they differ between the notebook's own runs too, so they are unstable.
+    let (code, stdout) = verify_with(&notebook, &out, &["--repeat", "2"]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains("unstable") && stdout.contains("  draws"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("equivalent"), "{stdout}");
+}
+
+#[test]
 fn a_notebook_that_fails_in_a_fresh_kernel_is_exit_4() {
     let dir = tempfile::tempdir().unwrap();
-    let notebook = dir.path().join("fails.ipynb");
-    let cells = serde_json::json!({
-        "nbformat": 4, "nbformat_minor": 5, "metadata": {},
-        "cells": [
-            {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": null,
-             "source": "values = [1, 2]\nprint(values[5])"},
-        ],
-    });
-    fs::write(&notebook, cells.to_string()).unwrap();
-    let out = dir.path().join("out");
-    convert(&notebook, &out, &[]).unwrap();
+    let (notebook, out) = one_cell_converted(dir.path(), "values = [1, 2]\nprint(values[5])");
     let (code, report) = verify(&notebook, &out);
     assert_eq!(code, 4, "{report}");
     assert!(report.contains("IndexError"), "{report}");

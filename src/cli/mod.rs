@@ -56,6 +56,10 @@ struct VerifyArgs {
     /// notebook imports.
     #[arg(long, default_value = "python3")]
     python: PathBuf,
+    /// Run the notebook N times: values and output that differ between its own runs are
+    /// listed as unstable and left out of the verdict.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    repeat: usize,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
 }
@@ -207,7 +211,7 @@ pub fn main() -> ExitCode {
             });
             match verified {
                 Some(notebook) if converted == Outcome::Success => {
-                    verify::verify(&notebook, &output, &args.python, json)
+                    verify::verify(&notebook, &output, &args.python, 1, json)
                 }
                 _ => converted,
             }
@@ -221,6 +225,7 @@ pub fn main() -> ExitCode {
             &args.notebook,
             &args.output,
             &args.python,
+            args.repeat,
             args.format == Format::Json,
         ),
     };

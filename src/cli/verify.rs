@@ -8,11 +8,12 @@ use crate::cli::Outcome;
 use crate::cli::render::{to_stderr, to_stdout};
 use crate::verify::{self, Difference, Evidence, Verdict};
 
-pub fn verify(notebook: &Path, output: &Path, python: &Path, json: bool) -> Outcome {
+pub fn verify(notebook: &Path, output: &Path, python: &Path, repeat: usize, json: bool) -> Outcome {
     let settings = verify::Settings {
         notebook,
         output,
         python,
+        repeat,
     };
     let evidence = match verify::verify(&settings) {
         Ok(evidence) => evidence,
@@ -55,6 +56,20 @@ fn human(notebook: &Path, output: &Path, evidence: &Evidence) -> String {
             "not compared (the package does not keep them): {}\n",
             evidence.not_kept.join(", ")
         ));
+    }
+    if !evidence.unstable.is_empty() {
+        text.push_str("unstable (they differ between runs of the notebook itself):\n");
+        for d in &evidence.unstable {
+            text.push_str(&format!(
+                "  {}: {} (one run) vs {} (another)\n",
+                d.path, d.notebook, d.package
+            ));
+        }
+    }
+    if evidence.stdout_unstable {
+        text.push_str(
+            "stdout differs between runs of the notebook itself: compared by line count\n",
+        );
     }
     if !evidence.package_only.is_empty() {
         text.push_str(&format!(

@@ -53,6 +53,11 @@ pub struct Evidence {
     /// Names the notebook leaves defined that the package does not keep (a loop variable, a
     /// name bound on some paths only): not compared.
     pub not_kept: Vec<String>,
+    /// Final values that differ between runs of the notebook itself (`--repeat`), with the
+    /// first difference seen (first run, then another): not compared with the package.
+    pub unstable: Vec<Difference>,
+    /// Stdout differs between runs of the notebook itself: compared by line count only.
+    pub stdout_unstable: bool,
     /// Names only the package defines (`%%timeit`'s setup runs in timeit's own namespace in
     /// the kernel): not compared.
     pub package_only: Vec<String>,
@@ -65,6 +70,9 @@ pub struct Settings<'a> {
     pub notebook: &'a Path,
     pub output: &'a Path,
     pub python: &'a Path,
+    /// How many times the notebook runs (`--repeat`): what differs between its own runs is
+    /// unstable, listed and left out of the verdict.
+    pub repeat: usize,
 }
 
 /// Runs both sides and compares them; `Err` when verify itself cannot run (no package in
@@ -100,18 +108,19 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
     let package_values = scratch.path().join("package-values.json");
     let package_results = scratch.path().join("package-results.json");
 
+    let kernel_run = |folder: &Path, values: &Path| {
+        run_kernel(
+            python,
+            &driver,
+            &folder.join(name),
+            folder,
+            &support,
+            values,
+        )
+    };
     // The two runs are independent: side by side.
     let (kernel, run) = std::thread::scope(|scope| {
-        let kernel = scope.spawn(|| {
-            Command::new(python)
-                .arg(&driver)
-                .arg(kernel_dir.join(name))
-                .arg(&kernel_dir)
-                .arg(&support)
-                .arg(&kernel_values)
-                .env("MPLBACKEND", "Agg")
-                .output()
-        });
+        let kernel = scope.spawn(|| kernel_run(&kernel_dir, &kernel_values));
         let run = Command::new(python)
             .args(["-m", &package, "--results"])
             .arg(&package_results)
@@ -123,20 +132,7 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
             .output();
         (kernel.join().expect("the kernel thread ends"), run)
     });
-    let kernel = kernel.map_err(|e| format!("cannot run `{}`: {e}", python.display()))?;
-    if kernel.status.code() == Some(2) {
-        return Err(format!(
-            "`{}` cannot run notebooks: {}",
-            python.display(),
-            String::from_utf8_lossy(&kernel.stderr).trim()
-        ));
-    }
-    let kernel: Value = serde_json::from_slice(&kernel.stdout).map_err(|_| {
-        format!(
-            "the kernel run failed: {}",
-            String::from_utf8_lossy(&kernel.stderr).trim()
-        )
-    })?;
+    let kernel = kernel?;
     let mut evidence = Evidence {
         verdict: Verdict::Equivalent,
         package: package.clone(),
@@ -148,6 +144,8 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
         values_compared: 0,
         not_kept: Vec::new(),
         package_only: Vec::new(),
+        unstable: Vec::new(),
+        stdout_unstable: false,
         files: Vec::new(),
         python: version,
     };
@@ -180,13 +178,54 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
     evidence.results_diff = diff(&expected, &got, "shown values");
     let (notebook_values, package_values) =
         (read_json(&kernel_values)?, read_json(&package_values)?);
-    let compared = value_differences(&notebook_values, &package_values);
+    // `--repeat N`: what differs between runs of the notebook itself is unstable, left out
+    // of the verdict and listed.
+    let mut unstable_stdout = false;
+    for run in 1..settings.repeat.max(1) {
+        let again_dir = scratch.path().join(format!("notebook-{run}"));
+        copy_folder(&folder, &again_dir, &output)?;
+        let values = scratch.path().join(format!("notebook-values-{run}.json"));
+        let again = kernel_run(&again_dir, &values)?;
+        unstable_stdout |= again["stdout"] != kernel["stdout"];
+        let again = read_json(&values)?;
+        for (name, value) in notebook_values.as_object().into_iter().flatten() {
+            let other = again.get(name).unwrap_or(&Value::Null);
+            if let Some(first) = compare::differences(name, value, other).into_iter().next()
+                && !evidence.unstable.iter().any(|u| u.path == *name)
+            {
+                evidence.unstable.push(Difference {
+                    path: name.clone(),
+                    notebook: first.notebook,
+                    package: first.package,
+                });
+            }
+        }
+    }
+    let unstable: BTreeSet<&str> = evidence.unstable.iter().map(|u| u.path.as_str()).collect();
+    let stable = |values: &Value| -> Value {
+        let mut values = values.clone();
+        if let Some(names) = values.as_object_mut() {
+            names.retain(|name, _| !unstable.contains(name.as_str()));
+        }
+        values
+    };
+    let compared = value_differences(&stable(&notebook_values), &stable(&package_values));
     evidence.values_compared =
         notebook_values.as_object().map_or(0, |o| o.len()) - compared.not_kept.len();
     evidence.values = compared.differences;
     evidence.not_kept = compared.not_kept;
     evidence.package_only = compared.package_only;
     evidence.files = file_differences(&kernel_dir, &package_dir, name)?;
+    // Stdout that differs between runs of the notebook compares by its line count.
+    if unstable_stdout {
+        evidence.stdout_unstable = true;
+        let lines = |text: &str| without_ipython_notices(text).lines().count();
+        if lines(kernel["stdout"].as_str().unwrap_or_default())
+            == lines(&String::from_utf8_lossy(&run.stdout))
+        {
+            evidence.stdout_diff = None;
+        }
+    }
     let differs = evidence.stdout_diff.is_some()
         || evidence.results_diff.is_some()
         || !evidence.values.is_empty()
@@ -195,6 +234,40 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
         evidence.verdict = Verdict::Differs;
     }
     Ok(evidence)
+}
+
+/// One run of the notebook in a fresh kernel, in `folder`: its stdout, results and error, with
+/// its values written to `values`.
+fn run_kernel(
+    python: &Path,
+    driver: &Path,
+    notebook: &Path,
+    folder: &Path,
+    support: &Path,
+    values: &Path,
+) -> Result<Value, String> {
+    let kernel = Command::new(python)
+        .arg(driver)
+        .arg(notebook)
+        .arg(folder)
+        .arg(support)
+        .arg(values)
+        .env("MPLBACKEND", "Agg")
+        .output()
+        .map_err(|e| format!("cannot run `{}`: {e}", python.display()))?;
+    if kernel.status.code() == Some(2) {
+        return Err(format!(
+            "`{}` cannot run notebooks: {}",
+            python.display(),
+            String::from_utf8_lossy(&kernel.stderr).trim()
+        ));
+    }
+    serde_json::from_slice(&kernel.stdout).map_err(|_| {
+        format!(
+            "the kernel run failed: {}",
+            String::from_utf8_lossy(&kernel.stderr).trim()
+        )
+    })
 }
 
 /// The package under `OUT/src`: the folder holding `__main__.py` and `_nblift.py`.
