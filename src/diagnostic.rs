@@ -71,7 +71,7 @@ impl fmt::Display for Severity {
 }
 
 /// The catalogue of diagnostic codes. The number's hundreds digit names the stage:
-/// 0 loading, 1 IPython syntax, 2 parsing, 3 dataflow hazards, 4 lifting.
+/// 0 loading, 1 IPython syntax, 2 parsing, 3 dataflow hazards, 4 lifting, 5 reproducibility.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Code {
     InvalidJson,
@@ -96,6 +96,10 @@ pub enum Code {
     StarImport,
     GetIpython,
     ImportNotHoisted,
+    UnseededRandomness,
+    AbsolutePath,
+    MissingFile,
+    ExecutionCountGap,
 }
 
 impl Code {
@@ -123,6 +127,10 @@ impl Code {
             Code::ShadowedBuiltin => "NB306",
             Code::StarImport => "NB307",
             Code::ImportNotHoisted => "NB401",
+            Code::UnseededRandomness => "NB501",
+            Code::AbsolutePath => "NB502",
+            Code::MissingFile => "NB503",
+            Code::ExecutionCountGap => "NB504",
         }
     }
 
@@ -145,11 +153,15 @@ impl Code {
             | Code::ExecutionOrder
             | Code::ShadowedImport
             | Code::ShadowedBuiltin
-            | Code::StarImport => Severity::Warning,
+            | Code::StarImport
+            | Code::UnseededRandomness
+            | Code::AbsolutePath
+            | Code::MissingFile => Severity::Warning,
             Code::MagicRemoved
             | Code::MagicTranslated
             | Code::PipInstall
-            | Code::ImportNotHoisted => Severity::Note,
+            | Code::ImportNotHoisted
+            | Code::ExecutionCountGap => Severity::Note,
         }
     }
 }
@@ -441,4 +453,40 @@ pub fn import_not_hoisted(span: Span, why: &str) -> Diagnostic {
         Location::Cell(span),
         format!("import kept in place, not hoisted: {why}"),
     )
+}
+
+pub fn unseeded_randomness(span: Span, call: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::UnseededRandomness,
+        Location::Cell(span),
+        format!("`{call}` draws random numbers without a seed: every run gives other values"),
+    )
+    .help("seed it (`np.random.seed(0)`, `random.seed(0)`, `random_state=0`, `default_rng(0)`) so runs can be compared")
+}
+
+pub fn absolute_path(span: Span, path: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::AbsolutePath,
+        Location::Cell(span),
+        format!("`{path}` is a path on the author's machine"),
+    )
+    .help("use a path relative to the notebook's folder, or a parameter")
+}
+
+pub fn missing_file(span: Span, path: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::MissingFile,
+        Location::Cell(span),
+        format!("`{path}` is read but does not exist next to the notebook, and no cell writes it"),
+    )
+    .help("add the file beside the notebook (or make it a parameter); a fresh run fails here")
+}
+
+pub fn execution_count_gap(span: Span, count: u32, previous: u32) -> Diagnostic {
+    Diagnostic::new(
+        Code::ExecutionCountGap,
+        Location::Cell(span),
+        format!("execution count jumps from {previous} to {count}: cells ran in between that are no longer on the page, or ran again"),
+    )
+    .help("the saved outputs may not be what a top-to-bottom run gives; restart and run all to check")
 }

@@ -410,3 +410,55 @@ fn a_percent_script_is_checked_and_drawn_with_the_file_lines() {
     let (stdout, _) = support::text(&graph);
     assert!(stdout.contains("-->|totals|"), "{stdout}");
 }
+
+#[test]
+fn reproducibility_findings_are_located_and_a_name_error_guard_is_not_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let notebook = dir.path().join("repro.ipynb");
+    let cell = |source: &str, count: u32| {
+        serde_json::json!({"cell_type": "code", "metadata": {}, "outputs": [],
+                           "execution_count": count, "source": source})
+    };
+    let cells = serde_json::json!({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        cell("try:\n    x\nexcept NameError:\n    x = 1\nprint(x)", 1),
+        cell("import numpy as np\nvalues = np.random.rand(3)", 2),
+        cell("path = '/Users/ana/data.csv'\nwith open('missing.csv') as fh:\n    text = fh.read()", 6),
+    ]});
+    fs::write(&notebook, cells.to_string()).unwrap();
+    let output = support::nblift()
+        .arg("check")
+        .arg(&notebook)
+        .output()
+        .unwrap();
+    let (_, stderr) = support::text(&output);
+    // Warnings and notes only: the check succeeds.
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let at = |place: &str, code: &str| format!("{}:{place}: {code}", notebook.display());
+    for expected in [
+        at(
+            "cell 2:2:10",
+            "warning[NB501]: `np.random.rand` draws random numbers without a seed",
+        ),
+        at(
+            "cell 3:1:1",
+            "note[NB504]: execution count jumps from 2 to 6",
+        ),
+        at(
+            "cell 3:1:9",
+            "warning[NB502]: `/Users/ana/data.csv` is a path on the author's machine",
+        ),
+        at(
+            "cell 3:2:12",
+            "warning[NB503]: `missing.csv` is read but does not exist",
+        ),
+    ] {
+        assert!(
+            stderr.contains(&expected),
+            "expected {expected:?} in:\n{stderr}"
+        );
+    }
+    assert!(
+        !stderr.contains("NB30"),
+        "the guarded `x` is no finding:\n{stderr}"
+    );
+}

@@ -155,6 +155,9 @@ pub struct StmtFacts {
     pub misplaced_await: Option<TextRange>,
     /// Files read or written at the top level, named by a string literal, in order.
     pub files: ThinVec<FileAccess>,
+    /// Names among `reads` read in a `try` body whose handler catches `NameError`: the code
+    /// expects them to be missing, so a missing one is no finding.
+    pub guarded_reads: ThinVec<Name>,
 }
 
 /// An expression whose value Jupyter may show.
@@ -207,6 +210,7 @@ impl StmtFacts {
             conditional_reads: ThinVec::new(),
             misplaced_await: None,
             files: ThinVec::new(),
+            guarded_reads: ThinVec::new(),
         }
     }
 
@@ -225,6 +229,7 @@ impl StmtFacts {
         self.plain_bindings.shrink_to_fit();
         self.unused_exception_names.shrink_to_fit();
         self.files.shrink_to_fit();
+        self.guarded_reads.shrink_to_fit();
     }
 
     /// Every module-level name the statement reads, now or later.

@@ -71,7 +71,8 @@ fn names(cells: &[CodeCell], diagnostics: &mut Vec<Diagnostic>) {
                     }
                     continue;
                 }
-                if star_import_seen || !reported.insert(name) {
+                // `try: x` / `except NameError:` expects `x` may be missing.
+                if star_import_seen || stmt.guarded_reads.contains(name) || !reported.insert(name) {
                     continue;
                 }
                 let on_some_paths = stmt.conditional_reads.contains(name);

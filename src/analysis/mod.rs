@@ -10,6 +10,7 @@ pub mod facts;
 pub mod files;
 pub mod hazards;
 pub mod parse;
+pub mod reproducibility;
 pub mod visitor;
 
 use crate::diagnostic::{CellId, Diagnostic};
@@ -137,5 +138,6 @@ pub fn analyze_with(
     }
     let graph = dataflow::build(&cells);
     diagnostics.extend(hazards::find(notebook, &cells));
+    diagnostics.extend(reproducibility::find(notebook, &cells));
     (Analysis { cells, graph }, diagnostics)
 }

@@ -245,6 +245,8 @@ struct Walker {
     branch: u32,
     /// Depth of `if` / loops / `try` / `match` around the current module-level code.
     conditional: u32,
+    /// Depth of `try` bodies whose handlers catch `NameError`.
+    guarded: u32,
 }
 
 impl Walker {
@@ -260,6 +262,7 @@ impl Walker {
             module_loads: FxHashMap::default(),
             loaded_order: ThinVec::new(),
             next_plain: false,
+            guarded: 0,
             read_unconditionally: FxHashSet::default(),
             branch: 0,
             conditional: 0,
@@ -335,6 +338,10 @@ impl Walker {
             }
             if self.read_seen.insert(name.to_owned()) {
                 self.facts.reads.push(occurrence());
+                // Only the first read decides: an unguarded one before it is reported.
+                if self.guarded > 0 {
+                    self.facts.guarded_reads.push(Name::new(name));
+                }
             }
         }
     }
@@ -667,8 +674,14 @@ impl Walker {
         finalbody: &[Stmt],
     ) {
         // The body runs until something raises: its bindings may not happen, its reads do.
+        // A handler for `NameError` means the body expects names that may be missing.
+        let guards = handlers
+            .iter()
+            .any(|ast::ExceptHandler::ExceptHandler(h)| catches_name_error(h.type_.as_deref()));
         self.conditional += 1;
+        self.guarded += u32::from(guards);
         self.body(body);
+        self.guarded -= u32::from(guards);
         self.conditional -= 1;
         self.enter_branch();
         for ast::ExceptHandler::ExceptHandler(handler) in handlers {
@@ -1245,6 +1258,22 @@ fn root_name(expr: &Expr) -> Option<&ast::ExprName> {
         Expr::Attribute(a) => root_name(&a.value),
         Expr::Subscript(s) => root_name(&s.value),
         _ => None,
+    }
+}
+
+/// Whether an `except` clause catches `NameError`: bare, `NameError`, its bases, or a tuple
+/// holding one of them.
+fn catches_name_error(kind: Option<&ast::Expr>) -> bool {
+    match kind {
+        None => true,
+        Some(ast::Expr::Name(name)) => {
+            matches!(
+                name.id.as_str(),
+                "NameError" | "Exception" | "BaseException"
+            )
+        }
+        Some(ast::Expr::Tuple(tuple)) => tuple.elts.iter().any(|e| catches_name_error(Some(e))),
+        Some(_) => false,
     }
 }
 

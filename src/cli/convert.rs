@@ -60,17 +60,38 @@ fn front_end(path: &Path) -> Result<Front, String> {
             });
         }
     };
-    if is_percent_script(path) {
-        return Ok(front_of(load_percent(&text)));
+    let front = if is_percent_script(path) {
+        front_of(load_percent(&text))
+    } else {
+        match load_notebook(&text) {
+            Ok(notebook) => front_of(notebook),
+            Err(diagnostic) => {
+                return Ok(Front {
+                    notebook: None,
+                    analysis: None,
+                    diagnostics: vec![diagnostic],
+                });
+            }
+        }
+    };
+    Ok(with_missing_files(front, path))
+}
+
+/// Files the notebook reads that are not beside it: only the driver knows where it is.
+fn with_missing_files(mut front: Front, path: &Path) -> Front {
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if let Some(analysis) = &front.analysis {
+        front
+            .diagnostics
+            .extend(crate::analysis::reproducibility::missing_files(
+                &analysis.cells,
+                folder,
+            ));
     }
-    match load_notebook(&text) {
-        Ok(notebook) => Ok(front_of(notebook)),
-        Err(diagnostic) => Ok(Front {
-            notebook: None,
-            analysis: None,
-            diagnostics: vec![diagnostic],
-        }),
-    }
+    front
 }
 
 fn front_of(notebook: Notebook) -> Front {
@@ -99,7 +120,7 @@ pub fn prepare(path: &Path, name: Option<&str>) -> Prepared {
 /// [`prepare`] for a notebook already in memory (an editor's unsaved text); `path` is where
 /// it lives, which names the package and finds the modules beside it.
 pub fn prepare_loaded(path: &Path, notebook: Notebook, name: Option<&str>) -> Prepared {
-    prepared(path, Ok(front_of(notebook)), name)
+    prepared(path, Ok(with_missing_files(front_of(notebook), path)), name)
 }
 
 fn prepared(path: &Path, front: Result<Front, String>, name: Option<&str>) -> Prepared {

@@ -462,7 +462,13 @@ impl Server<'_> {
             .remove(uri)
             .map(|(cache, _)| cache)
             .unwrap_or_default();
-        let analysed = cache.analyse(document.notebook());
+        let mut analysed = cache.analyse(document.notebook());
+        // Files read that are not beside the notebook: known once it has a folder.
+        if let Some(folder) = document.path().as_deref().and_then(std::path::Path::parent) {
+            let missing =
+                crate::analysis::reproducibility::missing_files(&analysed.analysis.cells, folder);
+            analysed.diagnostics.extend(missing);
+        }
         let found = diagnostics::by_document(document, &analysed);
         log(&format!(
             "{}: {} cells, {} parsed again, {} diagnostics",
