@@ -44,16 +44,23 @@ def main(notebook_path, cwd, support, values):
     notebook.cells.append(
         nbformat.v4.new_code_cell(FINGERPRINT.format(support=support, values=values))
     )
-    client = nbclient.NotebookClient(
-        notebook, kernel_name="python3", timeout=600, resources={"metadata": {"path": cwd}}
-    )
     error = None
-    try:
-        client.execute()
-    except CellExecutionError as failed:
-        error = ANSI.sub("", str(failed))
-    except Exception as failed:  # noqa: BLE001 - a dead kernel, a timeout: all reported
-        error = f"{type(failed).__name__}: {failed}"
+    # A kernel that dies while starting (a busy machine) is started again, twice at most.
+    for _ in range(3):
+        client = nbclient.NotebookClient(
+            notebook, kernel_name="python3", timeout=600, resources={"metadata": {"path": cwd}}
+        )
+        try:
+            client.execute()
+            error = None
+            break
+        except CellExecutionError as failed:
+            error = ANSI.sub("", str(failed))
+            break
+        except Exception as failed:  # noqa: BLE001 - a dead kernel, a timeout: all reported
+            error = f"{type(failed).__name__}: {failed}"
+            if "before replying to kernel_info" not in error:
+                break
     # The last cell is ours: its failure is verify's, not the notebook's.
     ours = notebook.cells[-1].get("outputs", [])
     fingerprint_error = None

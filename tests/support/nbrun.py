@@ -79,8 +79,24 @@ def collected_results(nb):
     ]
 
 
+# A kernel that dies while starting (a busy machine) is not the notebook's failure: the job
+# runs again, at most this many times in all.
+ATTEMPTS = 3
+STARTUP_FAILURES = ("Kernel died before replying to kernel_info", "Kernel didn't respond")
+
+
 def run_job(job):
     """Run one job; never raises. Returns {"notebook", "stdout", "results", "error"}."""
+    for attempt in range(1, ATTEMPTS + 1):
+        result = run_once(job)
+        error = result["error"] or ""
+        if attempt == ATTEMPTS or not any(failure in error for failure in STARTUP_FAILURES):
+            return result
+    return result
+
+
+def run_once(job):
+    """One run of a job in a fresh kernel."""
     path = job.get("notebook")
     nb = None
     error = None
