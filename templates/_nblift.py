@@ -508,3 +508,118 @@ def write_values(path, namespace):
     with open(path, "w", encoding="utf-8") as file:
         json.dump(values_of(namespace), file, indent=1, sort_keys=True)
         file.write("\n")
+
+
+# `--trace FILE`: after each step, the fingerprints of the names it takes and returns, with
+# the last cell it holds. `nblift verify` asks for it only when final values differ, then runs the
+# notebook again with the same names fingerprinted after the same cells, to name the first
+# step where a value parts. A plain run never calls it.
+
+_TRACE = []
+
+
+def _step_calls(run):
+    """`{step: names it returns}` for each `_steps.NAME(…)` call in `run`'s source, read from
+    the source so that a package edited by hand is traced as it now is."""
+    import ast
+    import inspect
+    import textwrap
+
+    def step_of(call):
+        # `asyncio.run(_steps.NAME(…))` for a step that awaits.
+        if isinstance(call, ast.Call) and getattr(call.func, "attr", "") == "run" and call.args:
+            call = call.args[0]
+        is_step = (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and isinstance(call.func.value, ast.Name)
+            and call.func.value.id == "_steps"
+        )
+        return call.func.attr if is_step else None
+
+    calls = {}
+    for node in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(run)))):
+        if not isinstance(node, (ast.Assign, ast.Expr)) or not (step := step_of(node.value)):
+            continue
+        target = node.targets[0] if isinstance(node, ast.Assign) else None
+        if isinstance(target, ast.Tuple):
+            calls[step] = tuple(getattr(t, "id", "") for t in target.elts)
+        else:
+            calls[step] = (target.id,) if isinstance(target, ast.Name) else ()
+    return calls
+
+
+def _last_cell(function):
+    """The index of the last cell a step holds, from its `# cell N` markers."""
+    import inspect
+
+    cells = [
+        int(match.group(1)) - 1
+        for line in inspect.getsource(function).splitlines()
+        if (match := _CELL_MARKER.match(line))
+    ]
+    return max(cells, default=None)
+
+
+def _record_step(step, cell, taken, names, result):
+    """What a step leaves: the values it took (it may have changed them in place), then the
+    values it returns."""
+    values = dict(taken)
+    values.update(zip(names, (result,) if len(names) == 1 else tuple(result or ())))
+    _TRACE.append(
+        {
+            "step": step,
+            "cell": cell,
+            "values": {n: fingerprint_of(v) for n, v in values.items() if n},
+        }
+    )
+
+
+def _traced(step, names, function):
+    import functools
+    import inspect
+
+    cell = _last_cell(function)
+    signature = inspect.signature(function)
+
+    def taken(arguments, options):
+        return signature.bind(*arguments, **options).arguments
+
+    if inspect.iscoroutinefunction(function):
+
+        @functools.wraps(function)
+        async def traced_async(*arguments, **options):
+            result = await function(*arguments, **options)
+            _record_step(step, cell, taken(arguments, options), names, result)
+            return result
+
+        return traced_async
+
+    @functools.wraps(function)
+    def traced(*arguments, **options):
+        result = function(*arguments, **options)
+        _record_step(step, cell, taken(arguments, options), names, result)
+        return result
+
+    return traced
+
+
+def trace_steps(run, steps):
+    """Wrap each step that `run` calls so that it records what it returns."""
+    for step, names in _step_calls(run).items():
+        function = getattr(steps, step, None)
+        if callable(function):
+            setattr(steps, step, _traced(step, names, function))
+
+
+def trace_names(cell, namespace, names):
+    """The kernel's side of `--trace`: the names' fingerprints after `cell`."""
+    _TRACE.append(
+        {"cell": cell, "values": {n: fingerprint_of(namespace[n]) for n in names if n in namespace}}
+    )
+
+
+def write_trace(path):
+    with open(path, "w", encoding="utf-8") as file:
+        json.dump(_TRACE, file, indent=1, sort_keys=True)
+        file.write("\n")

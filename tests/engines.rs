@@ -133,6 +133,9 @@ fn every_export_prints_and_shows_what_the_notebook_does() {
             let env = [
                 ("PREFECT_HOME", home.path().to_str().unwrap()),
                 ("PREFECT_SERVER_ANALYTICS_ENABLED", "false"),
+                // Prefect's temporary server gets 20 s to start by default, which a busy
+                // 2-core machine sometimes needs more than.
+                ("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180"),
                 ("DO_NOT_TRACK", "1"),
             ];
             let what = format!(

@@ -179,3 +179,266 @@ fn verify_finds_every_runnable_fixture_equivalent() {
         failures.join("\n")
     );
 }
+
+/// A notebook of one code cell that was saved after running, with `saved` as its stdout.
+fn saved_one_cell_converted(
+    dir: &Path,
+    source: &str,
+    saved: &str,
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    let notebook = dir.join("notebook.ipynb");
+    let cells = serde_json::json!({
+        "nbformat": 4, "nbformat_minor": 5, "metadata": {},
+        "cells": [{"cell_type": "code", "metadata": {}, "execution_count": 1, "source": source,
+                   "outputs": [{"output_type": "stream", "name": "stdout", "text": saved}]}],
+    });
+    fs::write(&notebook, cells.to_string()).unwrap();
+    let out = dir.join("out");
+    convert(&notebook, &out, &[]).unwrap();
+    (notebook, out)
+}
+
+#[test]
+fn a_value_that_differs_is_traced_to_the_first_step_where_it_parts() {
+    let notebook = support::fixtures().join("verify/parts_in_a_later_step.ipynb");
+    let out = tempfile::tempdir().unwrap();
+    let package = convert(&notebook, out.path(), &[]).unwrap();
+    let steps = out.path().join("src").join(&package).join("steps.py");
+    let original = fs::read_to_string(&steps).unwrap();
+    // The list is the same after `load` and parts in `grow`, which changes it in place; the
+    // count it prints is still 4.
+    fs::write(&steps, original.replacen("append(4)", "append(5)", 1)).unwrap();
+    let (code, report) = verify(&notebook, out.path());
+    assert_eq!(code, 1, "{report}");
+    assert!(report.contains("totals[3]: 4 (notebook) vs 5"), "{report}");
+    assert!(
+        report.contains("`totals` first parts in step `grow` (its value after cell 5)"),
+        "{report}"
+    );
+    // Changed where it is made, it parts in `load`.
+    fs::write(&steps, original.replacen("[1, 2, 3]", "[1, 2, 7]", 1)).unwrap();
+    let (code, report) = verify(&notebook, out.path());
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        report.contains("`totals` first parts in step `load`"),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_failure_in_a_fresh_kernel_names_its_cell_and_the_finding_that_predicted_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (notebook, out) = one_cell_converted(
+        dir.path(),
+        "with open(\"prices.csv\") as file:\n    rows = file.read().splitlines()",
+    );
+    let (code, report) = verify(&notebook, &out);
+    assert_eq!(code, 4, "{report}");
+    assert!(
+        report.contains("the notebook fails in a fresh kernel (cell 1)"),
+        "{report}"
+    );
+    assert!(report.contains("predicted by"), "{report}");
+    assert!(report.contains("[NB503]"), "{report}");
+}
+
+#[test]
+fn unstable_values_name_the_finding_that_explains_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (notebook, out) = one_cell_converted(
+        dir.path(),
+        "import random\nimport time\n\ndraws = [random.random() for _ in range(3)]\nstarted = time.time_ns()",
+    );
+    let (code, report) = verify_with(&notebook, &out, &["--repeat", "2"]);
+    assert_eq!(code, 0, "{report}");
+    let explained = report
+        .lines()
+        .skip_while(|l| !l.starts_with("  draws"))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(explained.contains("explained by"), "{report}");
+    assert!(explained.contains("[NB501]"), "{report}");
+    // A clock is no finding of the analysis: the report says that nothing explains it.
+    let unexplained = report
+        .lines()
+        .skip_while(|l| !l.starts_with("  started"))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(unexplained.contains("no finding explains it"), "{report}");
+}
+
+#[test]
+fn saved_outputs_a_fresh_run_no_longer_prints_are_stale() {
+    let dir = tempfile::tempdir().unwrap();
+    let (notebook, out) = saved_one_cell_converted(
+        dir.path(),
+        "total = 1 + 2\nprint(\"total\", total)\nprint(\"took 0.25 seconds\")",
+        "total 4\ntook 0.91 seconds\n",
+    );
+    let (code, report) = verify(&notebook, &out);
+    // The package does what a fresh run does: equivalent, with the saved output named stale.
+    assert_eq!(code, 0, "{report}");
+    assert!(
+        report.contains("cell 1: saved \"total 4\", a fresh run prints \"total 3\""),
+        "{report}"
+    );
+    assert!(
+        !report.contains("took"),
+        "a timing is not stale for its numbers: {report}"
+    );
+    // Saved outputs that a fresh run prints again are not stale.
+    let again = dir.path().join("again");
+    fs::create_dir_all(&again).unwrap();
+    let (notebook, out) = saved_one_cell_converted(&again, "print(\"total\", 3)", "total 3\n");
+    let (code, report) = verify(&notebook, &out);
+    assert_eq!(code, 0, "{report}");
+    assert!(!report.contains("stale"), "{report}");
+}
+
+#[test]
+fn frames_and_files_compare_leaving_out_what_ignore_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let (notebook, out) = one_cell_converted(
+        dir.path(),
+        "import pandas as pd\n\nframe = pd.DataFrame({\"a\": [1, 2, 3], \"b\": [4.0, 5.0, 6.0]})\nframe.to_csv(\"frame.csv\", index=False)",
+    );
+    let package = fs::read_dir(out.join("src"))
+        .unwrap()
+        .flatten()
+        .find(|e| e.path().join("steps.py").is_file())
+        .unwrap()
+        .path();
+    let steps = package.join("steps.py");
+    let original = fs::read_to_string(&steps).unwrap();
+    let from = "pd.DataFrame({\"a\": [1, 2, 3], \"b\": [4.0, 5.0, 6.0]})";
+    let edits = [
+        // Rows in another order (the index travels with them), and the CSV file likewise.
+        (
+            "pd.DataFrame({\"a\": [1, 2, 3], \"b\": [4.0, 5.0, 6.0]}).iloc[::-1]",
+            "row-order",
+        ),
+        (
+            "pd.DataFrame({\"b\": [4.0, 5.0, 6.0], \"a\": [1, 2, 3]})",
+            "column-order",
+        ),
+        (
+            "pd.DataFrame({\"a\": [1, 2, 3], \"b\": [4.0, 5.0, 6.0]}, index=[7, 8, 9])",
+            "index",
+        ),
+    ];
+    for (to, ignored) in edits {
+        assert!(original.contains(from));
+        fs::write(&steps, original.replacen(from, to, 1)).unwrap();
+        let (code, report) = verify(&notebook, &out);
+        assert_eq!(code, 1, "{to}: {report}");
+        let (code, report) = verify_with(&notebook, &out, &["--ignore", ignored]);
+        assert_eq!(code, 0, "{to} with --ignore {ignored}: {report}");
+    }
+    // A value that really changed is still caught with everything ignored.
+    fs::write(&steps, original.replacen("6.0]", "6.5]", 1)).unwrap();
+    let (code, report) = verify_with(
+        &notebook,
+        &out,
+        &["--ignore", "row-order,column-order,index"],
+    );
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        report.contains("frame.csv: row 3") && report.contains("column 'b'"),
+        "{report}"
+    );
+    // Numbers in a CSV file compare with the tolerance, as values do.
+    fs::write(
+        &steps,
+        original.replacen("[4.0, 5.0, 6.0]", "[4.0, 5.0, 6.0 + 1e-12]", 1),
+    )
+    .unwrap();
+    let (code, report) = verify(&notebook, &out);
+    assert_eq!(code, 0, "{report}");
+}
+
+#[test]
+fn the_json_evidence_names_python_and_the_versions_of_what_the_notebook_imports() {
+    let dir = tempfile::tempdir().unwrap();
+    let (notebook, out) = one_cell_converted(
+        dir.path(),
+        "import pandas as pd\n\nframe = pd.DataFrame({\"a\": [1]})",
+    );
+    let (code, report) = verify_with(&notebook, &out, &["--format", "json"]);
+    assert_eq!(code, 0, "{report}");
+    let evidence: serde_json::Value = serde_json::from_str(report.trim()).unwrap();
+    assert_eq!(evidence["verdict"], "equivalent", "{report}");
+    assert!(
+        evidence["python"].as_str().unwrap().starts_with("3."),
+        "{report}"
+    );
+    for package in ["pandas", "nbclient", "ipykernel"] {
+        assert!(
+            evidence["packages"][package].is_string(),
+            "{package}: {report}"
+        );
+    }
+}
+
+#[test]
+fn a_folder_is_verified_notebook_by_notebook_against_the_packages_convert_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let notebooks = dir.path().join("notebooks");
+    fs::create_dir_all(notebooks.join("more")).unwrap();
+    let cell = |source: &str| {
+        serde_json::json!({
+            "nbformat": 4, "nbformat_minor": 5, "metadata": {},
+            "cells": [{"cell_type": "code", "metadata": {}, "outputs": [],
+                       "execution_count": null, "source": source}],
+        })
+        .to_string()
+    };
+    fs::write(
+        notebooks.join("alpha.ipynb"),
+        cell("total = 1 + 2\nprint(total)"),
+    )
+    .unwrap();
+    fs::write(notebooks.join("more/beta.ipynb"), cell("seen = [1, 2]")).unwrap();
+    // Refused by convert: a name no cell defines.
+    fs::write(notebooks.join("more/gamma.ipynb"), cell("print(missing)")).unwrap();
+    let out = dir.path().join("out");
+    let converted = support::nblift()
+        .arg("convert")
+        .arg(&notebooks)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        converted.status.code(),
+        Some(1),
+        "{:?}",
+        support::text(&converted)
+    );
+    // One package folder per notebook, named as convert names them.
+    let steps = out.join("beta/src/beta/steps.py");
+    let original = fs::read_to_string(&steps).unwrap();
+    fs::write(&steps, original.replacen("[1, 2]", "[1, 3]", 1)).unwrap();
+
+    let result = support::nblift()
+        .arg("verify")
+        .arg(&notebooks)
+        .arg(&out)
+        .arg("--python")
+        .arg(support::python())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = support::text(&result);
+    assert_eq!(result.status.code(), Some(2), "{stdout}{stderr}");
+    let alpha = stdout.find("alpha.ipynb against").expect(&stdout);
+    let beta = stdout.find("beta.ipynb against").expect(&stdout);
+    assert!(alpha < beta, "reports in input order: {stdout}");
+    assert!(stdout.contains("seen[1]: 2 (notebook) vs 3"), "{stdout}");
+    assert!(
+        stderr.contains("gamma.ipynb: no package to verify"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("3 notebooks: 1 differ, 1 equivalent, 1 not verified"),
+        "{stderr}"
+    );
+}

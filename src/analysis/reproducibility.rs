@@ -18,17 +18,9 @@ use crate::notebook::lines::{code_end, scan_lines};
 pub fn find(notebook: &Notebook, cells: &[CodeCell]) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     execution_count_gaps(notebook, &mut diagnostics);
-    let seeded = cells.iter().any(|cell| seeds(&cell.python));
-    let imports_random = cells.iter().any(|cell| {
-        cell.statements.iter().any(|s| match &s.kind {
-            crate::analysis::StmtKind::Import(bindings) => bindings
-                .iter()
-                .any(|b| b.module == "random" && b.name.is_none()),
-            _ => false,
-        })
-    });
+    let seeding = Seeding::of(cells);
     for cell in cells.iter().filter(|c| c.parsed) {
-        if let Some((offset, call)) = unseeded_call(&cell.python, seeded, imports_random) {
+        if let Some((offset, call)) = unseeded_call(&cell.python, seeding) {
             diagnostics.push(diagnostic::unseeded_randomness(
                 span(cell, offset, &call),
                 &call,
@@ -119,7 +111,41 @@ fn seeds(python: &str) -> bool {
 }
 
 /// The first call that draws from an unseeded generator: (offset, the call as written).
-fn unseeded_call(python: &str, seeded: bool, imports_random: bool) -> Option<(usize, String)> {
+/// How the notebook seeds its random numbers, which decides what counts as an unseeded draw.
+#[derive(Clone, Copy, Debug)]
+pub struct Seeding {
+    /// Some cell seeds the global generators (`np.random.seed`, `random.seed`).
+    seeded: bool,
+    /// `import random`: then `random.…` calls are the standard library's.
+    imports_random: bool,
+}
+
+impl Seeding {
+    pub fn of(cells: &[CodeCell]) -> Seeding {
+        Seeding {
+            seeded: cells.iter().any(|cell| seeds(&cell.python)),
+            imports_random: cells.iter().any(|cell| {
+                cell.statements.iter().any(|s| match &s.kind {
+                    crate::analysis::StmtKind::Import(bindings) => bindings
+                        .iter()
+                        .any(|b| b.module == "random" && b.name.is_none()),
+                    _ => false,
+                })
+            }),
+        }
+    }
+}
+
+/// Whether `python` (a cell's text, or one statement's) draws random numbers without a seed.
+pub fn draws_unseeded(python: &str, seeding: Seeding) -> bool {
+    unseeded_call(python, seeding).is_some()
+}
+
+fn unseeded_call(python: &str, seeding: Seeding) -> Option<(usize, String)> {
+    let Seeding {
+        seeded,
+        imports_random,
+    } = seeding;
     const DRAWS: &[&str] = &[
         "rand(",
         "randn(",
@@ -203,38 +229,51 @@ fn absolute_path(python: &str) -> Option<(usize, String)> {
 mod tests {
     use super::*;
 
+    fn seeding(seeded: bool, imports_random: bool) -> Seeding {
+        Seeding {
+            seeded,
+            imports_random,
+        }
+    }
+
     #[test]
     fn unseeded_draws_are_found_and_seeds_silence_the_global_ones() {
         let python =
             "import numpy as np\nx = np.random.rand(3)  # np.random.seed(0) in a comment\n";
         assert_eq!(
-            unseeded_call(python, false, false),
+            unseeded_call(python, seeding(false, false)),
             Some((23, "np.random.rand".to_owned()))
         );
-        assert_eq!(unseeded_call(python, true, false), None);
+        assert_eq!(unseeded_call(python, seeding(true, false)), None);
         let split = "train_test_split(X, y, test_size=0.2)";
         assert_eq!(
-            unseeded_call(split, true, false).map(|f| f.1),
+            unseeded_call(split, seeding(true, false)).map(|f| f.1),
             Some("train_test_split".to_owned())
         );
         assert_eq!(
-            unseeded_call("train_test_split(X, y,\n    random_state=0)", false, false),
+            unseeded_call(
+                "train_test_split(X, y,\n    random_state=0)",
+                seeding(false, false)
+            ),
             None
         );
         assert_eq!(
-            unseeded_call("rng = np.random.default_rng()", true, false).map(|f| f.1),
+            unseeded_call("rng = np.random.default_rng()", seeding(true, false)).map(|f| f.1),
             Some("default_rng()".to_owned())
         );
         assert_eq!(
-            unseeded_call("rng = np.random.default_rng(0)", false, false),
+            unseeded_call("rng = np.random.default_rng(0)", seeding(false, false)),
             None
         );
         assert_eq!(
-            unseeded_call("x = random.choice(xs)", false, true).map(|f| f.1),
+            unseeded_call("x = random.choice(xs)", seeding(false, true)).map(|f| f.1),
             Some("random.choice".to_owned())
         );
         // `random` here is not the module.
-        assert_eq!(unseeded_call("x = random.choice(xs)", false, false), None);
+        assert_eq!(
+            unseeded_call("x = random.choice(xs)", seeding(false, false)),
+            None
+        );
     }
 
     #[test]

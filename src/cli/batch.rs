@@ -12,6 +12,7 @@ use walkdir::WalkDir;
 
 use crate::cli::convert::{Prepared, Settings, finish, prepare};
 use crate::cli::render::{Rendered, Status, to_stderr, to_stdout};
+use crate::cli::verify::{Verified, verify_one};
 use crate::cli::{Outcome, interrupt};
 use crate::diagnostic::Severity;
 
@@ -138,19 +139,7 @@ pub fn convert_all(settings: &Settings) -> Outcome {
         })
         .collect();
 
-    // Names are made unique in input order, so the same inputs give the same folders.
-    let mut taken = HashSet::new();
-    for name in prepared
-        .iter_mut()
-        .filter_map(|p| p.as_mut().ok()?.package.as_mut()?.as_mut().ok())
-    {
-        let base = name.clone();
-        let mut suffix = 2;
-        while !taken.insert(name.clone()) {
-            *name = format!("{base}_{suffix}");
-            suffix += 1;
-        }
-    }
+    unique_names(&mut prepared);
 
     let reports: Vec<Rendered> = prepared
         .into_par_iter()
@@ -194,6 +183,103 @@ pub fn convert_all(settings: &Settings) -> Outcome {
         to_stderr(&summary(&notebooks, &reports, "refused"));
     }
     worst(&reports)
+}
+
+/// Package names made unique in input order, so the same inputs give the same folders (and
+/// `verify` finds the package `convert` wrote for each notebook).
+fn unique_names(prepared: &mut [Result<Prepared, Rendered>]) {
+    let mut taken = HashSet::new();
+    for name in prepared
+        .iter_mut()
+        .filter_map(|p| p.as_mut().ok()?.package.as_mut()?.as_mut().ok())
+    {
+        let base = name.clone();
+        let mut suffix = 2;
+        while !taken.insert(name.clone()) {
+            *name = format!("{base}_{suffix}");
+            suffix += 1;
+        }
+    }
+}
+
+/// `nblift verify DIR… OUT`: every notebook found against the package that `nblift convert
+/// DIR… -o OUT` wrote for it (`OUT/<package>/`, named as convert names them), in parallel.
+/// Each report is printed whole, in input order, then a summary.
+pub fn verify_all(
+    template: &crate::verify::Settings<'_>,
+    inputs: &[PathBuf],
+    json: bool,
+) -> Outcome {
+    let Some(notebooks) = found_or_fail(inputs) else {
+        return Outcome::Failure;
+    };
+    let mut prepared: Vec<Result<Prepared, Rendered>> = notebooks
+        .par_iter()
+        .map(|path| guarded(path, json, || prepare(path, None)))
+        .collect();
+    unique_names(&mut prepared);
+    let bar = progress(notebooks.len(), json);
+    let verified: Vec<Verified> = prepared
+        .par_iter()
+        .zip(&notebooks)
+        .map(|(prepared, path)| {
+            let not_verified = |message: String| Verified {
+                outcome: Outcome::Failure,
+                stdout: String::new(),
+                error: Some(format!("error: {}: {message}", path.display())),
+            };
+            let verified = match prepared {
+                Ok(Prepared {
+                    package: Some(Ok(name)),
+                    ..
+                }) if !interrupt::requested() => {
+                    let output = template.output.join(name);
+                    let settings = crate::verify::Settings {
+                        notebook: path,
+                        output: &output,
+                        ..*template
+                    };
+                    let front = prepared.as_ref().ok().and_then(Prepared::front);
+                    guarded(path, json, || verify_one(&settings, front, json))
+                        .unwrap_or_else(|_| not_verified("nblift crashed (a bug, please report it)".into()))
+                }
+                _ if interrupt::requested() => not_verified("interrupted".into()),
+                _ => not_verified(
+                    "no package to verify: `nblift convert` refuses this notebook (see `nblift check`)"
+                        .into(),
+                ),
+            };
+            bar.inc(1);
+            verified
+        })
+        .collect();
+    bar.finish_and_clear();
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for report in &verified {
+        report.print();
+        *counts.entry(report.label()).or_default() += 1;
+    }
+    if !json {
+        let parts: Vec<String> = counts
+            .iter()
+            .map(|(label, count)| format!("{count} {label}"))
+            .collect();
+        to_stderr(&format!(
+            "{} notebooks: {}",
+            verified.len(),
+            parts.join(", ")
+        ));
+    }
+    let worst = verified
+        .iter()
+        .map(|v| v.outcome)
+        .max()
+        .unwrap_or(Outcome::Success);
+    if interrupt::requested() {
+        Outcome::Interrupted
+    } else {
+        worst
+    }
 }
 
 fn worst(reports: &[Rendered]) -> Outcome {

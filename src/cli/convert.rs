@@ -30,13 +30,13 @@ pub struct Settings {
 }
 
 /// A notebook read and analysed, with everything reported so far.
-struct Front {
-    notebook: Option<Notebook>,
-    analysis: Option<Analysis>,
-    diagnostics: Vec<Diagnostic>,
+pub(crate) struct Front {
+    pub notebook: Option<Notebook>,
+    pub analysis: Option<Analysis>,
+    pub diagnostics: Vec<Diagnostic>,
 }
 
-fn front_end(path: &Path) -> Result<Front, String> {
+pub(crate) fn front_end(path: &Path) -> Result<Front, String> {
     let bytes =
         std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
     let text = match String::from_utf8(bytes) {
@@ -197,6 +197,11 @@ impl Prepared {
         let mut diagnostics = front.diagnostics.clone();
         diagnostics.extend(lift_diagnostics);
         Ok((plan, diagnostics))
+    }
+
+    /// The front end's result, when the file could be read.
+    pub(crate) fn front(&self) -> Option<&Front> {
+        self.front.as_ref().ok()
     }
 
     fn analysis(&self) -> Option<&Analysis> {

@@ -7,7 +7,7 @@ mod graph;
 mod interrupt;
 mod output;
 pub(crate) mod render;
-mod verify;
+pub(crate) mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,9 +48,10 @@ enum Command {
 
 #[derive(clap::Args)]
 struct VerifyArgs {
-    /// The notebook (`.ipynb`).
+    /// The notebook (`.ipynb`), or a folder of notebooks converted with `nblift convert DIR
+    /// -o OUT`: each is verified against its package in OUT, in parallel.
     notebook: PathBuf,
-    /// The package folder `nblift convert` wrote.
+    /// The package folder `nblift convert` wrote (for a folder: the folder of packages).
     output: PathBuf,
     /// The Python that runs both: it needs `nbclient` and `ipykernel`, and the packages the
     /// notebook imports.
@@ -60,8 +61,32 @@ struct VerifyArgs {
     /// listed as unstable and left out of the verdict.
     #[arg(long, value_name = "N", default_value_t = 1)]
     repeat: usize,
+    /// Leave these out of the comparison of data frames and CSV files (comma-separated).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    ignore: Vec<Ignored>,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+}
+
+/// What `verify --ignore` can leave out.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Ignored {
+    /// The order of a data frame's rows (and of a CSV file's).
+    RowOrder,
+    /// The order of a data frame's columns (and of a CSV file's).
+    ColumnOrder,
+    /// A data frame's or series' index.
+    Index,
+}
+
+impl Ignored {
+    fn settings(ignored: &[Ignored]) -> crate::verify::compare::Ignore {
+        crate::verify::compare::Ignore {
+            row_order: ignored.contains(&Ignored::RowOrder),
+            column_order: ignored.contains(&Ignored::ColumnOrder),
+            index: ignored.contains(&Ignored::Index),
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -210,9 +235,17 @@ pub fn main() -> ExitCode {
                 json,
             });
             match verified {
-                Some(notebook) if converted == Outcome::Success => {
-                    verify::verify(&notebook, &output, &args.python, 1, json)
-                }
+                Some(notebook) if converted == Outcome::Success => verify::verify(
+                    &crate::verify::Settings {
+                        notebook: &notebook,
+                        output: &output,
+                        python: &args.python,
+                        repeat: 1,
+                        ignore: crate::verify::compare::Ignore::default(),
+                        analysed: None,
+                    },
+                    json,
+                ),
                 _ => converted,
             }
         }
@@ -221,13 +254,23 @@ pub fn main() -> ExitCode {
             graph::graph(&args.notebook, args.split, args.format == GraphFormat::Dot)
         }
         Command::Lsp => crate::lsp::serve(),
-        Command::Verify(args) => verify::verify(
-            &args.notebook,
-            &args.output,
-            &args.python,
-            args.repeat,
-            args.format == Format::Json,
-        ),
+        Command::Verify(args) => {
+            let settings = crate::verify::Settings {
+                notebook: &args.notebook,
+                output: &args.output,
+                python: &args.python,
+                repeat: args.repeat,
+                ignore: Ignored::settings(&args.ignore),
+                analysed: None,
+            };
+            let json = args.format == Format::Json;
+            if args.notebook.is_dir() {
+                interrupt::install();
+                batch::verify_all(&settings, std::slice::from_ref(&args.notebook), json)
+            } else {
+                verify::verify(&settings, json)
+            }
+        }
     };
     outcome.into()
 }

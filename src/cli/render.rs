@@ -123,7 +123,7 @@ pub fn to_stderr(line: &str) {
 }
 
 #[derive(Serialize)]
-struct JsonDiagnostic {
+pub struct JsonDiagnostic {
     code: &'static str,
     severity: Severity,
     message: String,
@@ -195,7 +195,15 @@ impl<'a> Report<'a> {
         text
     }
 
-    fn json_diagnostics(&self) -> Vec<JsonDiagnostic> {
+    /// Each diagnostic as one line (and its help), in order, for a report of its own.
+    pub fn lines(&self) -> Vec<String> {
+        self.diagnostics
+            .iter()
+            .map(|&(d, position)| self.human_line(d, position))
+            .collect()
+    }
+
+    pub fn json_diagnostics(&self) -> Vec<JsonDiagnostic> {
         self.diagnostics
             .iter()
             .map(|&(d, (cell, line, column))| JsonDiagnostic {

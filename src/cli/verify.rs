@@ -2,42 +2,153 @@
 //! its exit code: 0 equivalent, 1 differs, 3 the package failed, 4 the notebook fails in a
 //! fresh kernel, 2 verify itself could not run.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::cli::Outcome;
-use crate::cli::render::{to_stderr, to_stdout};
-use crate::verify::{self, Difference, Evidence, Verdict};
+use serde::Serialize;
 
-pub fn verify(notebook: &Path, output: &Path, python: &Path, repeat: usize, json: bool) -> Outcome {
+use crate::cli::Outcome;
+use crate::cli::convert::{Front, front_end};
+use crate::cli::render::{JsonDiagnostic, Report, to_stderr, to_stdout};
+use crate::diagnostic::{CellId, Diagnostic};
+use crate::verify::{self, Difference, Evidence, Verdict, explain};
+
+/// The static findings that explain the runs: what predicted the failure, and what makes
+/// each unstable value unstable.
+struct Explanations {
+    failure: Vec<Diagnostic>,
+    unstable: BTreeMap<String, Vec<Diagnostic>>,
+}
+
+impl Explanations {
+    fn of(front: Option<&Front>, evidence: &Evidence) -> Explanations {
+        let diagnostics = front.map_or(&[][..], |f| f.diagnostics.as_slice());
+        let owned = |found: Vec<&Diagnostic>| found.into_iter().cloned().collect();
+        let failure = match evidence.failed_cell {
+            Some(cell) => owned(explain::failure(diagnostics, CellId(cell))),
+            None => Vec::new(),
+        };
+        let unstable = match front.and_then(|f| f.analysis.as_ref()) {
+            Some(analysis) => evidence
+                .unstable
+                .iter()
+                .map(|u| {
+                    let found = explain::unstable(analysis, diagnostics, &u.path);
+                    (u.path.clone(), owned(found))
+                })
+                .collect(),
+            None => BTreeMap::new(),
+        };
+        Explanations { failure, unstable }
+    }
+}
+
+/// `--format json`: the evidence, with the findings that explain it.
+#[derive(Serialize)]
+struct JsonEvidence<'a> {
+    notebook: String,
+    #[serde(flatten)]
+    evidence: &'a Evidence,
+    predicted_by: Vec<JsonDiagnostic>,
+    unstable_explained_by: BTreeMap<&'a str, Vec<JsonDiagnostic>>,
+}
+
+/// One notebook verified: how it ended, and its report (on stdout) or error (on stderr).
+pub struct Verified {
+    pub outcome: Outcome,
+    pub stdout: String,
+    pub error: Option<String>,
+}
+
+impl Verified {
+    pub fn print(&self) {
+        to_stdout(&self.stdout);
+        if let Some(error) = &self.error {
+            to_stderr(error);
+        }
+    }
+
+    /// How the summary of a batch counts it.
+    pub fn label(&self) -> &'static str {
+        match self.outcome {
+            Outcome::Success => "equivalent",
+            Outcome::Errors => "differ",
+            Outcome::PackageFailed => "package failed",
+            Outcome::NotebookFailed => "notebook failed",
+            Outcome::Failure | Outcome::Interrupted => "not verified",
+        }
+    }
+}
+
+/// `nblift verify NOTEBOOK OUT`.
+pub fn verify(settings: &verify::Settings<'_>, json: bool) -> Outcome {
+    // The same front end as `check`: its notebook and analysis for verify, its diagnostics
+    // to explain what the runs find.
+    let front = front_end(settings.notebook).ok();
+    let verified = verify_one(settings, front.as_ref(), json);
+    verified.print();
+    verified.outcome
+}
+
+/// Verifies one notebook, with its front end (`None` when it could not be read).
+pub fn verify_one(settings: &verify::Settings<'_>, front: Option<&Front>, json: bool) -> Verified {
+    let (notebook, output) = (settings.notebook, settings.output);
+    let analysed = front.and_then(|f| Some((f.notebook.as_ref()?, f.analysis.as_ref()?)));
     let settings = verify::Settings {
-        notebook,
-        output,
-        python,
-        repeat,
+        analysed,
+        ..*settings
     };
     let evidence = match verify::verify(&settings) {
         Ok(evidence) => evidence,
         Err(message) => {
-            to_stderr(&format!("error: {}: {message}", notebook.display()));
-            return Outcome::Failure;
+            return Verified {
+                outcome: Outcome::Failure,
+                stdout: String::new(),
+                error: Some(format!("error: {}: {message}", notebook.display())),
+            };
         }
     };
-    if json {
-        let mut text = serde_json::to_string(&evidence).expect("evidence serialises");
+    let explanations = Explanations::of(front, &evidence);
+    let analysis = front.and_then(|f| f.analysis.as_ref());
+    let report = |found: &[Diagnostic]| Report::new(notebook, analysis, found).json_diagnostics();
+    let stdout = if json {
+        let json = JsonEvidence {
+            notebook: notebook.display().to_string(),
+            evidence: &evidence,
+            predicted_by: report(&explanations.failure),
+            unstable_explained_by: explanations
+                .unstable
+                .iter()
+                .map(|(name, found)| (name.as_str(), report(found)))
+                .collect(),
+        };
+        let mut text = serde_json::to_string(&json).expect("evidence serialises");
         text.push('\n');
-        to_stdout(&text);
+        text
     } else {
-        to_stdout(&human(notebook, output, &evidence));
-    }
-    match evidence.verdict {
+        let lines = |found: &[Diagnostic]| Report::new(notebook, analysis, found).lines();
+        human(notebook, output, &evidence, &explanations, lines)
+    };
+    let outcome = match evidence.verdict {
         Verdict::Equivalent => Outcome::Success,
         Verdict::Differs => Outcome::Errors,
         Verdict::PackageFailed(_) => Outcome::PackageFailed,
         Verdict::NotebookFailed(_) => Outcome::NotebookFailed,
+    };
+    Verified {
+        outcome,
+        stdout,
+        error: None,
     }
 }
 
-fn human(notebook: &Path, output: &Path, evidence: &Evidence) -> String {
+fn human(
+    notebook: &Path,
+    output: &Path,
+    evidence: &Evidence,
+    explanations: &Explanations,
+    lines: impl Fn(&[Diagnostic]) -> Vec<String>,
+) -> String {
     let mut text = format!(
         "{} against {} (package `{}`, Python {}):\n",
         notebook.display(),
@@ -64,6 +175,22 @@ fn human(notebook: &Path, output: &Path, evidence: &Evidence) -> String {
                 "  {}: {} (one run) vs {} (another)\n",
                 d.path, d.notebook, d.package
             ));
+            let found = explanations
+                .unstable
+                .get(&d.path)
+                .map_or(&[][..], Vec::as_slice);
+            if found.is_empty() {
+                text.push_str(
+                    "    no finding explains it: a clock, the file system or a random source \
+                     the analysis does not know\n",
+                );
+            }
+            for line in lines(found) {
+                text.push_str(&format!(
+                    "    explained by {}\n",
+                    line.replace('\n', "\n    ")
+                ));
+            }
         }
     }
     if evidence.stdout_unstable {
@@ -77,13 +204,32 @@ fn human(notebook: &Path, output: &Path, evidence: &Evidence) -> String {
             evidence.package_only.join(", ")
         ));
     }
+    if !evidence.stale.is_empty() {
+        text.push_str("stale saved outputs (a fresh run of the notebook prints otherwise):\n");
+        for stale in &evidence.stale {
+            text.push_str(&format!(
+                "  cell {}: saved {:?}, a fresh run prints {:?}\n",
+                stale.cell + 1,
+                stale.saved,
+                stale.fresh
+            ));
+        }
+    }
     match &evidence.verdict {
         Verdict::Equivalent => text.push_str(&format!(
             "equivalent: {} lines printed, {} values shown, {} final values, the files written\n",
             evidence.stdout_lines, evidence.results, evidence.values_compared
         )),
         Verdict::NotebookFailed(error) => {
-            text.push_str(&format!("the notebook fails in a fresh kernel: {error}\n"))
+            let cell = evidence
+                .failed_cell
+                .map_or(String::new(), |c| format!(" (cell {})", c + 1));
+            text.push_str(&format!(
+                "the notebook fails in a fresh kernel{cell}: {error}\n"
+            ));
+            for line in lines(&explanations.failure) {
+                text.push_str(&format!("  predicted by {}\n", line.replace('\n', "\n  ")));
+            }
         }
         Verdict::PackageFailed(error) => text.push_str(&format!("the package failed: {error}\n")),
         Verdict::Differs => {
@@ -91,6 +237,14 @@ fn human(notebook: &Path, output: &Path, evidence: &Evidence) -> String {
             if !evidence.values.is_empty() {
                 text.push_str("final values:\n");
                 evidence.values.iter().for_each(|d| text.push_str(&line(d)));
+                for parting in &evidence.partings {
+                    text.push_str(&format!(
+                        "  `{}` first parts in step `{}` (its value after cell {})\n",
+                        parting.name,
+                        parting.step,
+                        parting.cell + 1
+                    ));
+                }
             }
             if !evidence.files.is_empty() {
                 text.push_str("files written:\n");

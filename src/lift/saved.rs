@@ -61,9 +61,7 @@ pub fn saved_stdout(notebook: &Notebook, steps: &[Step]) -> SavedStdout {
             ));
         }
     }
-    // Unseeded randomness anywhere makes every number a step prints loose.
-    let unseeded = notebook.code_cells().any(|c| c.source.contains("random"))
-        && !notebook.code_cells().any(|c| c.source.contains("seed"));
+    let unseeded = draws_unseeded(notebook);
     SavedStdout::Steps(
         steps
             .iter()
@@ -93,8 +91,14 @@ pub fn saved_stdout(notebook: &Notebook, steps: &[Step]) -> SavedStdout {
     )
 }
 
+/// Unseeded randomness anywhere makes every number the notebook prints loose.
+pub fn draws_unseeded(notebook: &Notebook) -> bool {
+    notebook.code_cells().any(|c| c.source.contains("random"))
+        && !notebook.code_cells().any(|c| c.source.contains("seed"))
+}
+
 /// Why a printed line differs from run to run, if it looks like it does.
-fn unstable(line: &str) -> Option<&'static str> {
+pub fn unstable(line: &str) -> Option<&'static str> {
     let lower = line.to_ascii_lowercase();
     if hex_address(line) {
         return Some("a memory address");

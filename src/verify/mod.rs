@@ -8,13 +8,20 @@
 //! `ipykernel` for the notebook's side and the package's dependencies for the package's.
 
 pub mod compare;
+pub mod explain;
+pub mod files;
+pub mod partings;
+pub mod stale;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde::Serialize;
+
+use crate::analysis::Analysis;
+use crate::notebook::Notebook;
 use serde_json::Value;
 use walkdir::WalkDir;
 
@@ -63,7 +70,18 @@ pub struct Evidence {
     pub package_only: Vec<String>,
     /// Files written differently (or by one side only), relative to the notebook's folder.
     pub files: Vec<Difference>,
+    /// For final values that differ, the first step after which each parts (found by a
+    /// second, traced run of both sides).
+    pub partings: Vec<partings::Parting>,
     pub python: String,
+    /// Versions of the packages the notebook imports, and of Jupyter's, in the Python that
+    /// ran both sides (distribution name to version).
+    pub packages: BTreeMap<String, String>,
+    /// When the notebook failed: the index of the cell that raised (0-based).
+    pub failed_cell: Option<u32>,
+    /// Saved outputs that a fresh run of the notebook no longer prints (not a difference
+    /// between the notebook and the package: the notebook's saved file is out of date).
+    pub stale: Vec<stale::StaleOutput>,
 }
 
 pub struct Settings<'a> {
@@ -73,6 +91,11 @@ pub struct Settings<'a> {
     /// How many times the notebook runs (`--repeat`): what differs between its own runs is
     /// unstable, listed and left out of the verdict.
     pub repeat: usize,
+    /// What the value and file comparisons leave out (`--ignore`).
+    pub ignore: compare::Ignore,
+    /// The notebook as loaded and analysed, when it could be: its saved outputs are checked
+    /// against the fresh run, and the versions of what it imports are reported.
+    pub analysed: Option<(&'a Notebook, &'a Analysis)>,
 }
 
 /// Runs both sides and compares them; `Err` when verify itself cannot run (no package in
@@ -87,7 +110,14 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
     } else {
         settings.python
     };
-    let version = python_version(python)?;
+    let modules: BTreeSet<&str> = settings
+        .analysed
+        .iter()
+        .flat_map(|(_, analysis)| analysis.statements())
+        .flat_map(|(_, s)| s.modules.iter().map(String::as_str))
+        .chain(["nbclient", "ipykernel", "IPython"])
+        .collect();
+    let (version, packages) = python_versions(python, &modules)?;
     let notebook = std::path::absolute(settings.notebook).map_err(|e| e.to_string())?;
     let folder = notebook.parent().unwrap_or(Path::new("/")).to_path_buf();
     let name = notebook
@@ -108,19 +138,19 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
     let package_values = scratch.path().join("package-values.json");
     let package_results = scratch.path().join("package-results.json");
 
-    let kernel_run = |folder: &Path, values: &Path| {
+    let kernel_run = |folder: &Path, values: &Path, trace: Option<(&Path, &Path)>| {
         run_kernel(
             python,
             &driver,
             &folder.join(name),
             folder,
-            &support,
-            values,
+            (&support, values),
+            trace,
         )
     };
     // The two runs are independent: side by side.
     let (kernel, run) = std::thread::scope(|scope| {
-        let kernel = scope.spawn(|| kernel_run(&kernel_dir, &kernel_values));
+        let kernel = scope.spawn(|| kernel_run(&kernel_dir, &kernel_values, None));
         let run = Command::new(python)
             .args(["-m", &package, "--results"])
             .arg(&package_results)
@@ -147,7 +177,11 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
         unstable: Vec::new(),
         stdout_unstable: false,
         files: Vec::new(),
+        partings: Vec::new(),
         python: version,
+        packages,
+        failed_cell: None,
+        stale: Vec::new(),
     };
     if let Some(error) = kernel["fingerprint_error"].as_str() {
         return Err(format!(
@@ -157,7 +191,13 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
     }
     if let Some(error) = kernel["error"].as_str() {
         evidence.verdict = Verdict::NotebookFailed(last_line(error));
+        evidence.failed_cell = kernel["error_cell"]
+            .as_u64()
+            .and_then(|c| u32::try_from(c).ok());
         return Ok(evidence);
+    }
+    if let Some((notebook, _)) = settings.analysed {
+        evidence.stale = stale::stale_outputs(notebook, &kernel["cell_stdout"]);
     }
     let run = run.map_err(|e| format!("cannot run `{}`: {e}", python.display()))?;
     if !run.status.success() {
@@ -185,12 +225,14 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
         let again_dir = scratch.path().join(format!("notebook-{run}"));
         copy_folder(&folder, &again_dir, &output)?;
         let values = scratch.path().join(format!("notebook-values-{run}.json"));
-        let again = kernel_run(&again_dir, &values)?;
+        let again = kernel_run(&again_dir, &values, None)?;
         unstable_stdout |= again["stdout"] != kernel["stdout"];
         let again = read_json(&values)?;
         for (name, value) in notebook_values.as_object().into_iter().flatten() {
             let other = again.get(name).unwrap_or(&Value::Null);
-            if let Some(first) = compare::differences(name, value, other).into_iter().next()
+            if let Some(first) = compare::differences(name, value, other, &settings.ignore)
+                .into_iter()
+                .next()
                 && !evidence.unstable.iter().any(|u| u.path == *name)
             {
                 evidence.unstable.push(Difference {
@@ -209,13 +251,55 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
         }
         values
     };
-    let compared = value_differences(&stable(&notebook_values), &stable(&package_values));
+    let compared = value_differences(
+        &stable(&notebook_values),
+        &stable(&package_values),
+        &settings.ignore,
+    );
     evidence.values_compared =
         notebook_values.as_object().map_or(0, |o| o.len()) - compared.not_kept.len();
     evidence.values = compared.differences;
     evidence.not_kept = compared.not_kept;
     evidence.package_only = compared.package_only;
-    evidence.files = file_differences(&kernel_dir, &package_dir, name)?;
+    evidence.files = files::differences(&kernel_dir, &package_dir, name, &settings.ignore)?;
+    if !compared.differing.is_empty() {
+        // Both sides again, traced, in fresh copies: where does each differing name part?
+        let (kernel_dir, package_dir) = (
+            scratch.path().join("notebook-traced"),
+            scratch.path().join("package-traced"),
+        );
+        for copy in [&kernel_dir, &package_dir] {
+            copy_folder(&folder, copy, &output)?;
+        }
+        let (package_trace, plan, kernel_trace) = (
+            scratch.path().join("package-trace.json"),
+            scratch.path().join("trace-plan.json"),
+            scratch.path().join("notebook-trace.json"),
+        );
+        let traced = Command::new(python)
+            .args(["-m", &package, "--trace"])
+            .arg(&package_trace)
+            .env("PYTHONPATH", output.join("src"))
+            .env("MPLBACKEND", "Agg")
+            .current_dir(&package_dir)
+            .output()
+            .map_err(|e| format!("cannot run `{}`: {e}", python.display()))?;
+        let package_trace = partings::read(&package_trace);
+        if traced.status.success() {
+            let plan_json = partings::plan(&package_trace, &compared.differing);
+            fs::write(&plan, plan_json.to_string()).map_err(|e| e.to_string())?;
+            let values = scratch.path().join("notebook-values-traced.json");
+            let rerun = kernel_run(&kernel_dir, &values, Some((&plan, &kernel_trace)))?;
+            if rerun["error"].is_null() {
+                evidence.partings = partings::partings(
+                    &package_trace,
+                    &partings::read(&kernel_trace),
+                    &compared.differing,
+                    &settings.ignore,
+                );
+            }
+        }
+    }
     // Stdout that differs between runs of the notebook compares by its line count.
     if unstable_stdout {
         evidence.stdout_unstable = true;
@@ -243,15 +327,20 @@ fn run_kernel(
     driver: &Path,
     notebook: &Path,
     folder: &Path,
-    support: &Path,
-    values: &Path,
+    (support, values): (&Path, &Path),
+    trace: Option<(&Path, &Path)>,
 ) -> Result<Value, String> {
-    let kernel = Command::new(python)
+    let mut command = Command::new(python);
+    command
         .arg(driver)
         .arg(notebook)
         .arg(folder)
         .arg(support)
-        .arg(values)
+        .arg(values);
+    if let Some((plan, trace)) = trace {
+        command.arg(plan).arg(trace);
+    }
+    let kernel = command
         .env("MPLBACKEND", "Agg")
         .output()
         .map_err(|e| format!("cannot run `{}`: {e}", python.display()))?;
@@ -283,12 +372,45 @@ fn package_in(output: &Path) -> Result<String, String> {
         .ok_or_else(|| format!("`{}` holds no package nblift wrote", src.display()))
 }
 
-fn python_version(python: &Path) -> Result<String, String> {
+/// Python's version, and the versions of the distributions that provide `modules`.
+fn python_versions(
+    python: &Path,
+    modules: &BTreeSet<&str>,
+) -> Result<(String, BTreeMap<String, String>), String> {
+    const VERSIONS: &str = "\
+import importlib.metadata as metadata, json, sys
+provided = metadata.packages_distributions()
+found = {}
+for module in sys.argv[1:]:
+    for distribution in provided.get(module, []):
+        try:
+            found[distribution] = metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            pass
+print(json.dumps({'python': sys.version.split()[0], 'packages': found}))
+";
     let output = Command::new(python)
-        .args(["-c", "import sys; print(sys.version.split()[0])"])
+        .args(["-c", VERSIONS])
+        .args(modules)
         .output()
         .map_err(|e| format!("cannot run `{}`: {e} (pass --python)", python.display()))?;
-    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    let versions: Value = serde_json::from_slice(&output.stdout).map_err(|_| {
+        format!(
+            "`{}` did not say its version: {}",
+            python.display(),
+            String::from_utf8_lossy(&output.stderr).trim()
+        )
+    })?;
+    let packages = versions["packages"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(name, version)| Some((name.clone(), version.as_str()?.to_owned())))
+        .collect();
+    Ok((
+        versions["python"].as_str().unwrap_or_default().to_owned(),
+        packages,
+    ))
 }
 
 /// Copies the notebook's folder, leaving out hidden folders and the package's own folder.
@@ -383,12 +505,14 @@ fn mask_addresses(text: &str) -> String {
 
 struct Compared {
     differences: Vec<Difference>,
+    /// The names whose values differ, in name order.
+    differing: Vec<String>,
     not_kept: Vec<String>,
     package_only: Vec<String>,
 }
 
 /// Name by name; names on one side only are listed, not compared.
-fn value_differences(notebook: &Value, package: &Value) -> Compared {
+fn value_differences(notebook: &Value, package: &Value, ignore: &compare::Ignore) -> Compared {
     let empty = serde_json::Map::new();
     let (a, b) = (
         notebook.as_object().unwrap_or(&empty),
@@ -396,58 +520,24 @@ fn value_differences(notebook: &Value, package: &Value) -> Compared {
     );
     let mut compared = Compared {
         differences: Vec::new(),
+        differing: Vec::new(),
         not_kept: Vec::new(),
         package_only: Vec::new(),
     };
     let names: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
     for name in names {
         match (a.get(name), b.get(name)) {
-            (Some(x), Some(y)) => compared
-                .differences
-                .extend(compare::differences(name, x, y)),
+            (Some(x), Some(y)) => {
+                let found = compare::differences(name, x, y, ignore);
+                if !found.is_empty() {
+                    compared.differing.push(name.clone());
+                }
+                compared.differences.extend(found);
+            }
             (Some(_), None) => compared.not_kept.push(name.clone()),
             (None, Some(_)) => compared.package_only.push(name.clone()),
             (None, None) => {}
         }
     }
     compared
-}
-
-/// Files the two runs left different (by content, or present on one side only).
-fn file_differences(
-    notebook: &Path,
-    package: &Path,
-    name: &std::ffi::OsStr,
-) -> Result<Vec<Difference>, String> {
-    let files = |root: &Path| -> BTreeMap<PathBuf, Vec<u8>> {
-        WalkDir::new(root)
-            .into_iter()
-            .flatten()
-            .filter(|e| e.file_type().is_file())
-            .filter_map(|e| {
-                let relative = e.path().strip_prefix(root).ok()?.to_path_buf();
-                let skipped = relative.as_os_str() == name
-                    || relative.components().any(|c| {
-                        let c = c.as_os_str().to_string_lossy();
-                        c == "__pycache__" || c == ".ipynb_checkpoints"
-                    });
-                (!skipped).then(|| Some((relative, fs::read(e.path()).ok()?)))?
-            })
-            .collect()
-    };
-    let (a, b) = (files(notebook), files(package));
-    let paths: BTreeSet<&PathBuf> = a.keys().chain(b.keys()).collect();
-    let describe = |bytes: Option<&Vec<u8>>| match bytes {
-        Some(bytes) => format!("{} bytes", bytes.len()),
-        None => "not written".to_owned(),
-    };
-    Ok(paths
-        .into_iter()
-        .filter(|p| a.get(*p) != b.get(*p))
-        .map(|p| Difference {
-            path: p.display().to_string(),
-            notebook: describe(a.get(p)),
-            package: describe(b.get(p)),
-        })
-        .collect())
 }
