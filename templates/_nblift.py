@@ -367,13 +367,25 @@ def _column(series):
     return _array(series.to_numpy())
 
 
+def _column_names(frame):
+    """Each column's name as text; a name the frame repeats gets its position (`x#2`)."""
+    names, seen = [], set()
+    for position, column in enumerate(frame.columns):
+        name = str(column)
+        names.append(f"{name}#{position}" if name in seen else name)
+        seen.add(name)
+    return names
+
+
 def _frame(frame):
+    names = _column_names(frame)
     return {
         "kind": "DataFrame",
-        "columns": [str(c) for c in frame.columns],
-        "dtypes": {str(c): str(t) for c, t in frame.dtypes.items()},
+        "columns": names,
+        "dtypes": {n: str(t) for n, t in zip(names, frame.dtypes)},
         "index": _column(frame.index.to_series()),
-        "values": {str(c): _column(frame[c]) for c in frame.columns},
+        # By position: `frame[name]` is a frame when the name repeats.
+        "values": {n: _column(frame.iloc[:, i]) for i, n in enumerate(names)},
     }
 
 
@@ -451,8 +463,11 @@ def fingerprint_of(value, depth=0):
     if depth > _DEPTH:
         return {"kind": "object", "type": type(value).__qualname__, "repr": repr(value)}
     module = type(value).__module__.split(".")[0]
-    if value is None or isinstance(value, (bool, str)):
+    if value is None or isinstance(value, bool):
         return {"kind": type(value).__name__, "value": value}
+    if isinstance(value, str):
+        # A `str` subclass (numpy's `str_`) is a string.
+        return {"kind": "str", "value": str(value)}
     if isinstance(value, int):
         return {"kind": "int", "value": value}
     if isinstance(value, float):
@@ -473,7 +488,11 @@ def fingerprint_of(value, depth=0):
         }
     if module == "numpy" and hasattr(value, "dtype"):
         if getattr(value, "shape", ()) == ():
-            return fingerprint_of(value.item(), depth)
+            item = value.item()
+            # A `longdouble` or `clongdouble` stays a numpy scalar: Python has no such number.
+            if isinstance(item, type(value)):
+                item = complex(item) if value.dtype.kind == "c" else float(item)
+            return fingerprint_of(item, depth)
         return _array(value)
     if module == "pandas" and type(value).__name__ == "DataFrame":
         return _frame(value)

@@ -26,20 +26,36 @@ pub fn differences(
     notebook_name: &OsStr,
     ignore: &Ignore,
 ) -> Result<Vec<Difference>, String> {
+    Ok(by_file(notebook_dir, package_dir, notebook_name, ignore)
+        .into_values()
+        .flatten()
+        .collect())
+}
+
+/// [`differences`], file by file.
+pub fn by_file(
+    notebook_dir: &Path,
+    package_dir: &Path,
+    notebook_name: &OsStr,
+    ignore: &Ignore,
+) -> BTreeMap<PathBuf, Vec<Difference>> {
     let (a, b) = (
         files(notebook_dir, notebook_name),
         files(package_dir, notebook_name),
     );
     let paths: BTreeSet<&PathBuf> = a.keys().chain(b.keys()).collect();
-    let mut found = Vec::new();
+    let mut found = BTreeMap::new();
     for path in paths {
-        match (a.get(path), b.get(path)) {
-            (Some(x), Some(y)) if x == y => {}
-            (Some(x), Some(y)) => found.extend(contents(path, x, y, ignore)),
-            (x, y) => found.push(sizes(path, x.map(Vec::as_slice), y.map(Vec::as_slice))),
+        let differences = match (a.get(path), b.get(path)) {
+            (Some(x), Some(y)) if x == y => continue,
+            (Some(x), Some(y)) => contents(path, x, y, ignore),
+            (x, y) => vec![sizes(path, x.map(Vec::as_slice), y.map(Vec::as_slice))],
+        };
+        if !differences.is_empty() {
+            found.insert(path.clone(), differences);
         }
     }
-    Ok(found)
+    found
 }
 
 /// Every file under `root` with its bytes, by its path relative to `root`.

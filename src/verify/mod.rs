@@ -14,8 +14,9 @@ pub mod partings;
 pub mod stale;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsStr;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde::Serialize;
@@ -106,9 +107,9 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
     // A relative path to Python (not a bare name, found on PATH) must survive the package
     // run's change of folder.
     let python = if settings.python.components().count() > 1 {
-        &std::path::absolute(settings.python).map_err(|e| e.to_string())?
+        std::path::absolute(settings.python).map_err(|e| e.to_string())?
     } else {
-        settings.python
+        settings.python.to_path_buf()
     };
     let modules: BTreeSet<&str> = settings
         .analysed
@@ -117,55 +118,35 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
         .flat_map(|(_, s)| s.modules.iter().map(String::as_str))
         .chain(["nbclient", "ipykernel", "IPython"])
         .collect();
-    let (version, packages) = python_versions(python, &modules)?;
+    let (version, packages) = python_versions(&python, &modules)?;
     let notebook = std::path::absolute(settings.notebook).map_err(|e| e.to_string())?;
-    let folder = notebook.parent().unwrap_or(Path::new("/")).to_path_buf();
-    let name = notebook
-        .file_name()
-        .ok_or("the notebook has no file name")?;
     let scratch = tempfile::tempdir().map_err(|e| format!("cannot make a scratch folder: {e}"))?;
-    let (kernel_dir, package_dir) = (
-        scratch.path().join("notebook"),
-        scratch.path().join("package"),
-    );
-    for copy in [&kernel_dir, &package_dir] {
-        copy_folder(&folder, copy, &output)?;
-    }
     let driver = scratch.path().join("run_notebook.py");
     fs::write(&driver, KERNEL_DRIVER).map_err(|e| e.to_string())?;
-    let support = output.join("src").join(&package).join("_nblift.py");
-    let kernel_values = scratch.path().join("notebook-values.json");
-    let package_values = scratch.path().join("package-values.json");
-    let package_results = scratch.path().join("package-results.json");
-
-    let kernel_run = |folder: &Path, values: &Path, trace: Option<(&Path, &Path)>| {
-        run_kernel(
-            python,
-            &driver,
-            &folder.join(name),
-            folder,
-            (&support, values),
-            trace,
-        )
+    let runner = Runner {
+        support: output.join("src").join(&package).join("_nblift.py"),
+        name: notebook
+            .file_name()
+            .ok_or("the notebook has no file name")?
+            .to_owned(),
+        folder: notebook.parent().unwrap_or(Path::new("/")).to_path_buf(),
+        scratch: scratch.path().to_path_buf(),
+        python,
+        driver,
+        package,
+        output,
     };
+
     // The two runs are independent: side by side.
     let (kernel, run) = std::thread::scope(|scope| {
-        let kernel = scope.spawn(|| kernel_run(&kernel_dir, &kernel_values, None));
-        let run = Command::new(python)
-            .args(["-m", &package, "--results"])
-            .arg(&package_results)
-            .arg("--values")
-            .arg(&package_values)
-            .env("PYTHONPATH", output.join("src"))
-            .env("MPLBACKEND", "Agg")
-            .current_dir(&package_dir)
-            .output();
+        let kernel = scope.spawn(|| runner.kernel("notebook", None));
+        let run = runner.package("package", &["--results", "--values"]);
         (kernel.join().expect("the kernel thread ends"), run)
     });
-    let kernel = kernel?;
+    let first = kernel?;
     let mut evidence = Evidence {
         verdict: Verdict::Equivalent,
-        package: package.clone(),
+        package: runner.package.clone(),
         stdout_diff: None,
         stdout_lines: 0,
         results_diff: None,
@@ -183,180 +164,326 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
         failed_cell: None,
         stale: Vec::new(),
     };
-    if let Some(error) = kernel["fingerprint_error"].as_str() {
+    if let Some(error) = first.report["fingerprint_error"].as_str() {
         return Err(format!(
             "fingerprinting the notebook's values failed: {}",
             last_line(error)
         ));
     }
-    if let Some(error) = kernel["error"].as_str() {
+    if let Some(error) = first.report["error"].as_str() {
         evidence.verdict = Verdict::NotebookFailed(last_line(error));
-        evidence.failed_cell = kernel["error_cell"]
+        evidence.failed_cell = first.report["error_cell"]
             .as_u64()
             .and_then(|c| u32::try_from(c).ok());
         return Ok(evidence);
     }
     if let Some((notebook, _)) = settings.analysed {
-        evidence.stale = stale::stale_outputs(notebook, &kernel["cell_stdout"]);
+        evidence.stale = stale::stale_outputs(notebook, &first.report["cell_stdout"]);
     }
-    let run = run.map_err(|e| format!("cannot run `{}`: {e}", python.display()))?;
-    if !run.status.success() {
-        evidence.verdict = Verdict::PackageFailed(last_line(&String::from_utf8_lossy(&run.stderr)));
+    let run = run?;
+    if !run.output.status.success() {
+        let error = last_line(&String::from_utf8_lossy(&run.output.stderr));
+        evidence.verdict = Verdict::PackageFailed(error);
         return Ok(evidence);
     }
 
-    let (expected, got) = (
-        without_ipython_notices(kernel["stdout"].as_str().unwrap_or_default()),
-        without_ipython_notices(&String::from_utf8_lossy(&run.stdout)),
-    );
-    evidence.stdout_lines = expected.lines().count();
-    evidence.stdout_diff = diff(&expected, &got, "stdout");
-    let shown = |results: &Value| comparable(results).join("\n");
-    let package_shown: Value = read_json(&package_results)?;
-    let (expected, got) = (shown(&kernel["results"]), shown(&package_shown));
-    evidence.results = comparable(&kernel["results"]).len();
-    evidence.results_diff = diff(&expected, &got, "shown values");
-    let (notebook_values, package_values) =
-        (read_json(&kernel_values)?, read_json(&package_values)?);
     // `--repeat N`: what differs between runs of the notebook itself is unstable, left out
     // of the verdict and listed.
-    let mut unstable_stdout = false;
-    for run in 1..settings.repeat.max(1) {
-        let again_dir = scratch.path().join(format!("notebook-{run}"));
-        copy_folder(&folder, &again_dir, &output)?;
-        let values = scratch.path().join(format!("notebook-values-{run}.json"));
-        let again = kernel_run(&again_dir, &values, None)?;
-        unstable_stdout |= again["stdout"] != kernel["stdout"];
-        let again = read_json(&values)?;
-        for (name, value) in notebook_values.as_object().into_iter().flatten() {
-            let other = again.get(name).unwrap_or(&Value::Null);
-            if let Some(first) = compare::differences(name, value, other, &settings.ignore)
-                .into_iter()
-                .next()
-                && !evidence.unstable.iter().any(|u| u.path == *name)
-            {
-                evidence.unstable.push(Difference {
-                    path: name.clone(),
-                    notebook: first.notebook,
-                    package: first.package,
-                });
-            }
-        }
+    let mut unstable = Instability::default();
+    for again in 1..settings.repeat.max(1) {
+        let again = runner.kernel(&format!("notebook-{again}"), None)?;
+        unstable.absorb(&first, &again, &runner.name, &settings.ignore);
     }
-    let unstable: BTreeSet<&str> = evidence.unstable.iter().map(|u| u.path.as_str()).collect();
-    let stable = |values: &Value| -> Value {
-        let mut values = values.clone();
-        if let Some(names) = values.as_object_mut() {
-            names.retain(|name, _| !unstable.contains(name.as_str()));
-        }
-        values
-    };
-    let compared = value_differences(
-        &stable(&notebook_values),
-        &stable(&package_values),
-        &settings.ignore,
-    );
-    evidence.values_compared =
-        notebook_values.as_object().map_or(0, |o| o.len()) - compared.not_kept.len();
-    evidence.values = compared.differences;
-    evidence.not_kept = compared.not_kept;
-    evidence.package_only = compared.package_only;
-    evidence.files = files::differences(&kernel_dir, &package_dir, name, &settings.ignore)?;
-    if !compared.differing.is_empty() {
-        // Both sides again, traced, in fresh copies: where does each differing name part?
-        let (kernel_dir, package_dir) = (
-            scratch.path().join("notebook-traced"),
-            scratch.path().join("package-traced"),
-        );
-        for copy in [&kernel_dir, &package_dir] {
-            copy_folder(&folder, copy, &output)?;
-        }
-        let (package_trace, plan, kernel_trace) = (
-            scratch.path().join("package-trace.json"),
-            scratch.path().join("trace-plan.json"),
-            scratch.path().join("notebook-trace.json"),
-        );
-        let traced = Command::new(python)
-            .args(["-m", &package, "--trace"])
-            .arg(&package_trace)
-            .env("PYTHONPATH", output.join("src"))
-            .env("MPLBACKEND", "Agg")
-            .current_dir(&package_dir)
-            .output()
-            .map_err(|e| format!("cannot run `{}`: {e}", python.display()))?;
-        let package_trace = partings::read(&package_trace);
-        if traced.status.success() {
-            let plan_json = partings::plan(&package_trace, &compared.differing);
-            fs::write(&plan, plan_json.to_string()).map_err(|e| e.to_string())?;
-            let values = scratch.path().join("notebook-values-traced.json");
-            let rerun = kernel_run(&kernel_dir, &values, Some((&plan, &kernel_trace)))?;
-            if rerun["error"].is_null() {
+    let mut compared = Comparison::of(&first, &run, &unstable, &runner.name, &settings.ignore);
+    if compared.differs() {
+        // Before saying so, run the notebook once more, traced where final values differ:
+        // what differs between its own two runs is unstable, not the package's doing, and
+        // the trace shows the first step where each remaining value parts.
+        let trace = if compared.values.differing.is_empty() {
+            None
+        } else {
+            let traced = runner.package("package-traced", &["--trace"])?;
+            traced.output.status.success().then_some(traced.trace)
+        };
+        let plan = trace
+            .as_ref()
+            .map(|trace| partings::plan(trace, &compared.values.differing));
+        let again = runner.kernel("notebook-again", plan.as_ref())?;
+        if again.report["error"].is_null() {
+            unstable.absorb(&first, &again, &runner.name, &settings.ignore);
+            compared = Comparison::of(&first, &run, &unstable, &runner.name, &settings.ignore);
+            if let Some(trace) = &trace {
                 evidence.partings = partings::partings(
-                    &package_trace,
-                    &partings::read(&kernel_trace),
-                    &compared.differing,
+                    trace,
+                    &again.trace,
+                    &compared.values.differing,
                     &settings.ignore,
                 );
             }
         }
     }
-    // Stdout that differs between runs of the notebook compares by its line count.
-    if unstable_stdout {
-        evidence.stdout_unstable = true;
-        let lines = |text: &str| without_ipython_notices(text).lines().count();
-        if lines(kernel["stdout"].as_str().unwrap_or_default())
-            == lines(&String::from_utf8_lossy(&run.stdout))
-        {
-            evidence.stdout_diff = None;
-        }
-    }
-    let differs = evidence.stdout_diff.is_some()
-        || evidence.results_diff.is_some()
-        || !evidence.values.is_empty()
-        || !evidence.files.is_empty();
-    if differs {
+    if compared.differs() {
         evidence.verdict = Verdict::Differs;
     }
+    evidence.stdout_lines = compared.stdout_lines;
+    evidence.stdout_diff = compared.stdout_diff;
+    evidence.results = compared.results;
+    evidence.results_diff = compared.results_diff;
+    evidence.values_compared = compared.values_compared;
+    evidence.values = compared.values.differences;
+    evidence.not_kept = compared.values.not_kept;
+    evidence.package_only = compared.values.package_only;
+    evidence.files = compared.files;
+    evidence.stdout_unstable = unstable.stdout;
+    evidence.unstable = unstable.values.into_values().collect();
     Ok(evidence)
 }
 
-/// One run of the notebook in a fresh kernel, in `folder`: its stdout, results and error, with
-/// its values written to `values`.
-fn run_kernel(
-    python: &Path,
-    driver: &Path,
-    notebook: &Path,
-    folder: &Path,
-    (support, values): (&Path, &Path),
-    trace: Option<(&Path, &Path)>,
-) -> Result<Value, String> {
-    let mut command = Command::new(python);
-    command
-        .arg(driver)
-        .arg(notebook)
-        .arg(folder)
-        .arg(support)
-        .arg(values);
-    if let Some((plan, trace)) = trace {
-        command.arg(plan).arg(trace);
+/// What the runs share: the notebook's folder, copied afresh for each run, the Python, the
+/// package and the scratch folder.
+struct Runner {
+    python: PathBuf,
+    driver: PathBuf,
+    support: PathBuf,
+    package: String,
+    output: PathBuf,
+    folder: PathBuf,
+    name: std::ffi::OsString,
+    scratch: PathBuf,
+}
+
+/// One run of the notebook in a fresh kernel: the driver's report, the final values, the
+/// folder it ran in and, when asked for, its trace.
+struct KernelRun {
+    report: Value,
+    values: Value,
+    dir: PathBuf,
+    trace: Value,
+}
+
+/// One run of the package: its output, the folder it ran in, and what it wrote.
+struct PackageRun {
+    output: std::process::Output,
+    dir: PathBuf,
+    results: Value,
+    values: Value,
+    trace: Value,
+}
+
+impl Runner {
+    /// Sets what both sides run with: a headless plotting backend, and one hash seed, so that
+    /// sets and dictionaries of strings iterate in the same order on both sides (Python's
+    /// hash randomisation is no part of what the notebook computes).
+    fn environment(&self, command: &mut Command) {
+        command.env("MPLBACKEND", "Agg");
+        if std::env::var_os("PYTHONHASHSEED").is_none() {
+            command.env("PYTHONHASHSEED", "0");
+        }
     }
-    let kernel = command
-        .env("MPLBACKEND", "Agg")
-        .output()
-        .map_err(|e| format!("cannot run `{}`: {e}", python.display()))?;
-    if kernel.status.code() == Some(2) {
-        return Err(format!(
-            "`{}` cannot run notebooks: {}",
-            python.display(),
-            String::from_utf8_lossy(&kernel.stderr).trim()
-        ));
+
+    /// The notebook in a fresh kernel, in a fresh copy of its folder named `label`;
+    /// with `plan`, the names to fingerprint after which cells.
+    fn kernel(&self, label: &str, plan: Option<&Value>) -> Result<KernelRun, String> {
+        let dir = self.scratch.join(label);
+        copy_folder(&self.folder, &dir, &self.output)?;
+        let values = self.scratch.join(format!("{label}-values.json"));
+        let trace = self.scratch.join(format!("{label}-trace.json"));
+        let mut command = Command::new(&self.python);
+        command
+            .arg(&self.driver)
+            .arg(dir.join(&self.name))
+            .arg(&dir)
+            .arg(&self.support)
+            .arg(&values);
+        if let Some(plan) = plan {
+            let plan_file = self.scratch.join(format!("{label}-plan.json"));
+            fs::write(&plan_file, plan.to_string()).map_err(|e| e.to_string())?;
+            command.arg(&plan_file).arg(&trace);
+        }
+        self.environment(&mut command);
+        let kernel = command
+            .output()
+            .map_err(|e| format!("cannot run `{}`: {e}", self.python.display()))?;
+        if kernel.status.code() == Some(2) {
+            return Err(format!(
+                "`{}` cannot run notebooks: {}",
+                self.python.display(),
+                String::from_utf8_lossy(&kernel.stderr).trim()
+            ));
+        }
+        let report: Value = serde_json::from_slice(&kernel.stdout).map_err(|_| {
+            format!(
+                "the kernel run failed: {}",
+                String::from_utf8_lossy(&kernel.stderr).trim()
+            )
+        })?;
+        // A notebook that failed wrote no values.
+        let values = if report["error"].is_null() && report["fingerprint_error"].is_null() {
+            read_json(&values)?
+        } else {
+            Value::Null
+        };
+        Ok(KernelRun {
+            report,
+            values,
+            dir,
+            trace: partings::read(&trace),
+        })
     }
-    serde_json::from_slice(&kernel.stdout).map_err(|_| {
-        format!(
-            "the kernel run failed: {}",
-            String::from_utf8_lossy(&kernel.stderr).trim()
-        )
-    })
+
+    /// `python -m PKG` in a fresh copy of the folder named `label`, with each of `flags`
+    /// (`--results`, `--values`, `--trace`) writing to a file of its own.
+    fn package(&self, label: &str, flags: &[&str]) -> Result<PackageRun, String> {
+        let dir = self.scratch.join(label);
+        copy_folder(&self.folder, &dir, &self.output)?;
+        let file = |flag: &str| self.scratch.join(format!("{label}-{}.json", &flag[2..]));
+        let mut command = Command::new(&self.python);
+        command.args(["-m", &self.package]);
+        for flag in flags {
+            command.arg(flag).arg(file(flag));
+        }
+        self.environment(&mut command);
+        let output = command
+            .env("PYTHONPATH", self.output.join("src"))
+            .current_dir(&dir)
+            .output()
+            .map_err(|e| format!("cannot run `{}`: {e}", self.python.display()))?;
+        let written = |flag: &str| {
+            if output.status.success() && flags.contains(&flag) {
+                read_json(&file(flag))
+            } else {
+                Ok(Value::Null)
+            }
+        };
+        Ok(PackageRun {
+            results: written("--results")?,
+            values: written("--values")?,
+            trace: partings::read(&file("--trace")),
+            output,
+            dir,
+        })
+    }
+}
+
+/// What differs between runs of the notebook itself: left out of the verdict, and listed.
+#[derive(Default)]
+struct Instability {
+    /// Each unstable name with the first difference seen (first run, then another).
+    values: BTreeMap<String, Difference>,
+    stdout: bool,
+    results: bool,
+    files: BTreeSet<PathBuf>,
+}
+
+impl Instability {
+    fn absorb(
+        &mut self,
+        first: &KernelRun,
+        other: &KernelRun,
+        name: &OsStr,
+        ignore: &compare::Ignore,
+    ) {
+        self.stdout |= first.report["stdout"] != other.report["stdout"];
+        self.results |=
+            comparable(&first.report["results"]) != comparable(&other.report["results"]);
+        self.files
+            .extend(files::by_file(&first.dir, &other.dir, name, ignore).into_keys());
+        for (name, value) in first.values.as_object().into_iter().flatten() {
+            let again = other.values.get(name).unwrap_or(&Value::Null);
+            if self.values.contains_key(name) {
+                continue;
+            }
+            if let Some(first) = compare::differences(name, value, again, ignore)
+                .into_iter()
+                .next()
+            {
+                self.values.insert(
+                    name.clone(),
+                    Difference {
+                        path: name.clone(),
+                        notebook: first.notebook,
+                        package: first.package,
+                    },
+                );
+            }
+        }
+    }
+}
+
+/// The package's run against the notebook's first run, leaving out what is unstable.
+struct Comparison {
+    stdout_lines: usize,
+    stdout_diff: Option<String>,
+    results: usize,
+    results_diff: Option<String>,
+    values: Compared,
+    values_compared: usize,
+    files: Vec<Difference>,
+}
+
+impl Comparison {
+    fn of(
+        kernel: &KernelRun,
+        run: &PackageRun,
+        unstable: &Instability,
+        name: &OsStr,
+        ignore: &compare::Ignore,
+    ) -> Comparison {
+        let (expected, got) = (
+            without_ipython_notices(kernel.report["stdout"].as_str().unwrap_or_default()),
+            without_ipython_notices(&String::from_utf8_lossy(&run.output.stdout)),
+        );
+        let stdout_lines = expected.lines().count();
+        // Output that differs between runs of the notebook compares by its length.
+        let stdout_diff = if unstable.stdout {
+            (expected.lines().count() != got.lines().count())
+                .then(|| diff(&expected, &got, "stdout"))
+                .flatten()
+        } else {
+            diff(&expected, &got, "stdout")
+        };
+        let (expected, got) = (
+            comparable(&kernel.report["results"]),
+            comparable(&run.results),
+        );
+        let results_diff = if unstable.results {
+            (expected.len() != got.len())
+                .then(|| diff(&expected.join("\n"), &got.join("\n"), "shown values"))
+                .flatten()
+        } else {
+            diff(&expected.join("\n"), &got.join("\n"), "shown values")
+        };
+        let stable = |values: &Value| -> Value {
+            let mut values = values.clone();
+            if let Some(names) = values.as_object_mut() {
+                names.retain(|name, _| !unstable.values.contains_key(name));
+            }
+            values
+        };
+        let values = value_differences(&stable(&kernel.values), &stable(&run.values), ignore);
+        let files = files::by_file(&kernel.dir, &run.dir, name, ignore)
+            .into_iter()
+            .filter(|(path, _)| !unstable.files.contains(path))
+            .flat_map(|(_, found)| found)
+            .collect();
+        Comparison {
+            stdout_lines,
+            stdout_diff,
+            results: expected.len(),
+            results_diff,
+            values_compared: kernel.values.as_object().map_or(0, |o| o.len())
+                - values.not_kept.len(),
+            values,
+            files,
+        }
+    }
+
+    fn differs(&self) -> bool {
+        self.stdout_diff.is_some()
+            || self.results_diff.is_some()
+            || !self.values.differences.is_empty()
+            || !self.files.is_empty()
+    }
 }
 
 /// The package under `OUT/src`: the folder holding `__main__.py` and `_nblift.py`.
