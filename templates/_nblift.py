@@ -304,6 +304,21 @@ class _Shell:
         return False
 
 
+# The inline backend, which a kernel picks unless `MPLBACKEND` names another.
+_INLINE = "module://matplotlib_inline.backend_inline"
+
+
+def close_figures(inline=False):
+    """What Jupyter's inline backend does after each cell: it shows the open figures and
+    closes them, so the next cell's plotting starts a new figure. `inline`: the notebook said
+    `%matplotlib inline`, which picks that backend whatever the environment says."""
+    if not inline and os.environ.get("MPLBACKEND", _INLINE) != _INLINE:
+        return
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close("all")
+
+
 def get_ipython():
     return _Shell()
 

@@ -10,6 +10,7 @@
 pub mod cell;
 pub mod definitions;
 pub mod dependencies;
+pub mod figures;
 pub mod imports;
 pub mod naming;
 pub mod saved;
@@ -177,6 +178,7 @@ pub fn plan(
         parameter_cell: &parameters,
         execution_counts: reads_name(analysis, "Out")
             .then(|| steps::fresh_execution_counts(notebook)),
+        figures: figures::figures(notebook, analysis),
     };
     let flow = steps::flow(&inputs, &grouped, options);
 

@@ -12,6 +12,7 @@ use crate::analysis::files::FileAccess;
 use crate::analysis::{Analysis, CodeCell, Name};
 use crate::diagnostic::CellId;
 use crate::lift::definitions::Lifted;
+use crate::lift::figures::Figures;
 use crate::lift::imports::Hoisting;
 use crate::lift::naming::{NameAllocator, identifier};
 use crate::lift::text::{CellLines, comment_block, indent_lines};
@@ -364,6 +365,8 @@ pub struct Inputs<'a> {
     /// The execution count each code cell gets in a fresh run, when the notebook reads
     /// IPython's `Out` history, which is keyed by it.
     pub execution_counts: Option<FxHashMap<CellId, u32>>,
+    /// What happens to open figures after each cell (see `figures.rs`).
+    pub figures: Figures,
 }
 
 /// The execution count of each code cell in "restart and run all": cells are counted in page
@@ -494,9 +497,9 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
             .collect();
         let returned: FxHashSet<&Name> = wiring.returns[index].iter().collect();
         let suppressions = lint_suppressions(facts, analysis, &returned, &state);
-        let (body, shows_values) =
+        let (body, uses_support) =
             step_body(inputs, group, facts, &parameter_statements, &suppressions);
-        if shows_values {
+        if uses_support {
             names_read.insert(SUPPORT_MODULE);
         }
         steps.push(Step {
@@ -764,7 +767,8 @@ fn step_body(
     } = *inputs;
     let kept: FxHashSet<StmtRef> = facts.statements.iter().copied().collect();
     let mut chunks: Vec<String> = Vec::new();
-    let mut shows_values = false;
+    // Whether the body calls the support module (`_nblift`).
+    let mut uses_support = false;
     for item in &group.items {
         match *item {
             GroupItem::Markdown(id) => {
@@ -778,7 +782,7 @@ fn step_body(
                 let cell = &analysis.cells[cell_index];
                 let source = &notebook.cell(cell.id).source;
                 let shown = shown_expression(cell, source, &kept, cell_index);
-                shows_values |= shown.is_some();
+                uses_support |= shown.is_some();
                 let python = match shown {
                     Some(range) => {
                         let count = inputs
@@ -838,12 +842,23 @@ fn step_body(
                     // which cell showed something.
                     let mut chunk = format!("    # cell {}\n", cell.id.0 + 1);
                     indent_lines(kept_lines[first..=last].iter().copied(), "    ", &mut chunk);
+                    let close = match inputs.figures {
+                        Figures::Kept => None,
+                        Figures::ClosedByDefault => Some(""),
+                        Figures::ClosedInline => Some("inline=True"),
+                    };
+                    if let Some(arguments) = close {
+                        chunk.push_str(&format!(
+                            "    {SUPPORT_MODULE}.close_figures({arguments})\n"
+                        ));
+                        uses_support = true;
+                    }
                     chunks.push(chunk);
                 }
             }
         }
     }
-    (chunks.join("\n"), shows_values)
+    (chunks.join("\n"), uses_support)
 }
 
 /// The expression Jupyter would show as the cell's `Out[n]`: the cell's last statement when it
