@@ -304,6 +304,17 @@ class _Shell:
         return False
 
 
+def as_in_a_kernel():
+    """Display defaults that a Jupyter kernel and a plain interpreter do not share: pandas
+    shows at most 20 columns of a frame in a kernel (wrapping a wide one at 80 characters),
+    where elsewhere it fits them to the terminal, leaving columns out."""
+    try:
+        import pandas
+    except ImportError:
+        return
+    pandas.set_option("display.max_columns", 20)
+
+
 # The inline backend, which a kernel picks unless `MPLBACKEND` names another.
 _INLINE = "module://matplotlib_inline.backend_inline"
 

@@ -33,11 +33,31 @@ fn verify_with(notebook: &Path, output: &Path, options: &[&str]) -> (i32, String
 
 /// A notebook of one code cell in `dir`, converted into `dir/out`: (notebook, package folder).
 fn one_cell_converted(dir: &Path, source: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    cell_converted(
+        dir,
+        serde_json::json!({"cell_type": "code", "metadata": {}, "outputs": [],
+                           "execution_count": null, "source": source}),
+    )
+}
+
+/// A notebook of one code cell that was saved after running, with `saved` as its stdout.
+fn saved_one_cell_converted(
+    dir: &Path,
+    source: &str,
+    saved: &str,
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    cell_converted(
+        dir,
+        serde_json::json!({"cell_type": "code", "metadata": {}, "execution_count": 1,
+                           "source": source, "outputs": [
+                               {"output_type": "stream", "name": "stdout", "text": saved}]}),
+    )
+}
+
+fn cell_converted(dir: &Path, cell: serde_json::Value) -> (std::path::PathBuf, std::path::PathBuf) {
     let notebook = dir.join("notebook.ipynb");
     let cells = serde_json::json!({
-        "nbformat": 4, "nbformat_minor": 5, "metadata": {},
-        "cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": null,
-                   "source": source}],
+        "nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [cell],
     });
     fs::write(&notebook, cells.to_string()).unwrap();
     let out = dir.join("out");
@@ -182,24 +202,6 @@ fn verify_finds_every_runnable_fixture_equivalent() {
         notebooks.len(),
         failures.join("\n")
     );
-}
-
-/// A notebook of one code cell that was saved after running, with `saved` as its stdout.
-fn saved_one_cell_converted(
-    dir: &Path,
-    source: &str,
-    saved: &str,
-) -> (std::path::PathBuf, std::path::PathBuf) {
-    let notebook = dir.join("notebook.ipynb");
-    let cells = serde_json::json!({
-        "nbformat": 4, "nbformat_minor": 5, "metadata": {},
-        "cells": [{"cell_type": "code", "metadata": {}, "execution_count": 1, "source": source,
-                   "outputs": [{"output_type": "stream", "name": "stdout", "text": saved}]}],
-    });
-    fs::write(&notebook, cells.to_string()).unwrap();
-    let out = dir.join("out");
-    convert(&notebook, &out, &[]).unwrap();
-    (notebook, out)
 }
 
 #[test]

@@ -114,7 +114,7 @@ pub fn run(inputs: &[PathBuf], json: bool, work: impl Fn(&Path) -> Rendered + Sy
     if !json && notebooks.len() > 1 {
         to_stderr(&summary(&notebooks, &reports, "with errors"));
     }
-    worst(&reports)
+    worst(reports.iter().map(Rendered::outcome))
 }
 
 /// `nblift convert` of several notebooks into OUT/<package>/ each.
@@ -182,7 +182,7 @@ pub fn convert_all(settings: &Settings) -> Outcome {
     if !json {
         to_stderr(&summary(&notebooks, &reports, "refused"));
     }
-    worst(&reports)
+    worst(reports.iter().map(Rendered::outcome))
 }
 
 /// Package names made unique in input order, so the same inputs give the same folders (and
@@ -270,24 +270,11 @@ pub fn verify_all(
             parts.join(", ")
         ));
     }
-    let worst = verified
-        .iter()
-        .map(|v| v.outcome)
-        .max()
-        .unwrap_or(Outcome::Success);
-    if interrupt::requested() {
-        Outcome::Interrupted
-    } else {
-        worst
-    }
+    worst(verified.iter().map(|v| v.outcome))
 }
 
-fn worst(reports: &[Rendered]) -> Outcome {
-    let worst = reports
-        .iter()
-        .map(Rendered::outcome)
-        .max()
-        .unwrap_or(Outcome::Success);
+fn worst(outcomes: impl Iterator<Item = Outcome>) -> Outcome {
+    let worst = outcomes.max().unwrap_or(Outcome::Success);
     if interrupt::requested() {
         Outcome::Interrupted
     } else {

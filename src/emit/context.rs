@@ -27,6 +27,8 @@ pub struct Context {
     run_signature: String,
     state_parameters: Vec<String>,
     uses_asyncio: bool,
+    /// `steps.py` sets a kernel's display defaults (see `Plan::kernel_display_defaults`).
+    kernel_display_defaults: bool,
     state_parameter_defaults: Vec<String>,
     mutable_defaults: Vec<OutputContext>,
     calls: Vec<String>,
@@ -318,6 +320,7 @@ pub fn build(plan: &Plan, source: &Source, engines: &[Engine]) -> Context {
         steps,
         run_signature,
         uses_asyncio: plan.steps.iter().any(|s| s.is_async),
+        kernel_display_defaults: plan.kernel_display_defaults,
         mutable_defaults: plan
             .parameters
             .iter()

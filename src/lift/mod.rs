@@ -88,6 +88,9 @@ pub struct Plan {
     pub kernel_builtins: Vec<String>,
     /// The notebook's saved stdout by step, for the generated tests.
     pub saved_stdout: saved::SavedStdout,
+    /// The notebook uses pandas, whose display defaults differ between a kernel and a
+    /// plain interpreter: `steps.py` sets the kernel's.
+    pub kernel_display_defaults: bool,
 }
 
 /// `lib.py`: the lifted definitions.
@@ -191,8 +194,12 @@ pub fn plan(
         alias: None,
         level: 1,
     };
+    // A kernel's display defaults are set where pandas is used (see `_nblift.as_in_a_kernel`).
+    let kernel_display_defaults = analysis
+        .statements()
+        .any(|(_, s)| s.modules.iter().any(|m| m == "pandas"));
     let mut own_imports = Vec::new();
-    if step_uses.contains(SUPPORT_MODULE) {
+    if step_uses.contains(SUPPORT_MODULE) || kernel_display_defaults {
         own_imports.push(relative("", SUPPORT_MODULE));
     }
     // The kernel's names the support module stands in for (itself imported above).
@@ -241,6 +248,7 @@ pub fn plan(
         files_read: flow.files_read,
         kernel_builtins,
         saved_stdout,
+        kernel_display_defaults,
     };
     (plan, diagnostics)
 }

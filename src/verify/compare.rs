@@ -409,7 +409,33 @@ fn frame(
             found,
         );
     }
-    let mut columns: Vec<String> = shared.iter().map(|c| column_pointer(c)).collect();
+    let columns = shared.iter().map(|c| column_pointer(c)).collect();
+    index_and_values(
+        path,
+        (notebook, package),
+        columns,
+        ignore,
+        found,
+        |a, b, found| {
+            for column in &shared {
+                let (x, y) = (&a["values"][column], &b["values"][column]);
+                compare(&at(column), x, y, ignore, found);
+            }
+        },
+    );
+}
+
+/// A frame's or series' index and values, their rows sorted first with `ignore.row_order`
+/// (`columns`: where each row's parts sit, as JSON pointers); what is found after sorting is
+/// marked so.
+fn index_and_values(
+    path: &str,
+    (notebook, package): (&Value, &Value),
+    mut columns: Vec<String>,
+    ignore: &Ignore,
+    found: &mut Vec<Difference>,
+    values: impl Fn(&Value, &Value, &mut Vec<Difference>),
+) {
     if !ignore.index {
         columns.push("/index".to_owned());
     }
@@ -429,10 +455,7 @@ fn frame(
             found,
         );
     }
-    for column in &shared {
-        let (a, b) = (&notebook["values"][column], &package["values"][column]);
-        compare(&at(column), a, b, ignore, found);
-    }
+    values(notebook, package, found);
     if sorted.is_some() {
         mark_sorted(&mut found[start..]);
     }
@@ -457,30 +480,17 @@ fn series(
         &package["dtype"],
         found,
     );
-    let mut columns = vec!["/values".to_owned()];
-    if !ignore.index {
-        columns.push("/index".to_owned());
-    }
-    let sorted = if ignore.row_order {
-        rows_sorted(notebook, package, &columns)
-    } else {
-        None
-    };
-    let (notebook, package) = sorted.as_ref().map_or((notebook, package), |(a, b)| (a, b));
-    let start = found.len();
-    if !ignore.index {
-        compare(
-            &format!("{path}.index"),
-            &notebook["index"],
-            &package["index"],
-            ignore,
-            found,
-        );
-    }
-    compare(path, &notebook["values"], &package["values"], ignore, found);
-    if sorted.is_some() {
-        mark_sorted(&mut found[start..]);
-    }
+    let columns = vec!["/values".to_owned()];
+    index_and_values(
+        path,
+        (notebook, package),
+        columns,
+        ignore,
+        found,
+        |a, b, found| {
+            compare(path, &a["values"], &b["values"], ignore, found);
+        },
+    );
 }
 
 /// Where a frame's column fingerprint sits, as a JSON pointer.
