@@ -383,6 +383,7 @@ fn the_json_evidence_names_python_and_the_versions_of_what_the_notebook_imports(
             "{package}: {report}"
         );
     }
+    assert_eq!(evidence["verdicts"]["frame"], "equal", "{report}");
 }
 
 #[test]

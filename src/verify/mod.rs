@@ -83,6 +83,22 @@ pub struct Evidence {
     /// Saved outputs that a fresh run of the notebook no longer prints (not a difference
     /// between the notebook and the package: the notebook's saved file is out of date).
     pub stale: Vec<stale::StaleOutput>,
+    /// Every final value's verdict, by name.
+    pub verdicts: BTreeMap<String, ValueVerdict>,
+}
+
+/// How one final value compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ValueVerdict {
+    Equal,
+    Differs,
+    /// It differs between runs of the notebook itself: not compared.
+    Unstable,
+    /// The package does not keep it: not compared.
+    NotKept,
+    /// Only the package defines it: not compared.
+    PackageOnly,
 }
 
 pub struct Settings<'a> {
@@ -163,6 +179,7 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
         packages,
         failed_cell: None,
         stale: Vec::new(),
+        verdicts: BTreeMap::new(),
     };
     if let Some(error) = first.report["fingerprint_error"].as_str() {
         return Err(format!(
@@ -230,6 +247,7 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
     evidence.results = compared.results;
     evidence.results_diff = compared.results_diff;
     evidence.values_compared = compared.values_compared;
+    evidence.verdicts = verdicts(&first.values, &compared.values, &unstable);
     evidence.values = compared.values.differences;
     evidence.not_kept = compared.values.not_kept;
     evidence.package_only = compared.values.package_only;
@@ -237,6 +255,36 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
     evidence.stdout_unstable = unstable.stdout;
     evidence.unstable = unstable.values.into_values().collect();
     Ok(evidence)
+}
+
+fn verdicts(
+    notebook: &Value,
+    compared: &Compared,
+    unstable: &Instability,
+) -> BTreeMap<String, ValueVerdict> {
+    let (differing, not_kept): (BTreeSet<&str>, BTreeSet<&str>) = (
+        compared.differing.iter().map(String::as_str).collect(),
+        compared.not_kept.iter().map(String::as_str).collect(),
+    );
+    let names = notebook.as_object().into_iter().flat_map(|o| o.keys());
+    let mut verdicts: BTreeMap<String, ValueVerdict> = names
+        .map(|name| {
+            let verdict = if unstable.values.contains_key(name) {
+                ValueVerdict::Unstable
+            } else if not_kept.contains(name.as_str()) {
+                ValueVerdict::NotKept
+            } else if differing.contains(name.as_str()) {
+                ValueVerdict::Differs
+            } else {
+                ValueVerdict::Equal
+            };
+            (name.clone(), verdict)
+        })
+        .collect();
+    for name in &compared.package_only {
+        verdicts.insert(name.clone(), ValueVerdict::PackageOnly);
+    }
+    verdicts
 }
 
 /// What the runs share: the notebook's folder, copied afresh for each run, the Python, the
