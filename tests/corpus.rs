@@ -2,7 +2,8 @@
 //! notebook of `index.tsv` is converted and classified; converted packages must compile,
 //! pass `ruff check --select F` and convert to the same bytes twice; the runnable subset runs
 //! as `python -m PKG --results FILE` in the corpus's layout and is compared with what the
-//! notebook printed and showed in a fresh kernel. The report goes to
+//! notebook printed and showed in a fresh kernel, and those that match are proved again with
+//! `nblift verify` (value by value, against the same package). The report goes to
 //! `target/corpus-report.md`; a one-line summary is printed; the thresholds of the
 //! conformance issue are asserted.
 
@@ -13,7 +14,7 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -120,6 +121,24 @@ fn files_of(folder: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
         .collect()
 }
 
+/// Lays out a runnable notebook's repository files as the corpus README says: `scratch/T`
+/// holds a copy of `data/<owner>__<repo>/`; returns the working directory
+/// `T/<dirname(source_path)>`, created when no data file lies there.
+fn lay_out(notebook: &Notebook, scratch: &Path) -> PathBuf {
+    let top = scratch.join("T");
+    fs::create_dir_all(&top).unwrap();
+    let data = corpus().join("data").join(notebook.repo.replace('/', "__"));
+    if data.is_dir() {
+        copy_tree(&data, &top);
+    }
+    let cwd = match Path::new(&notebook.source_path).parent() {
+        Some(parent) => top.join(parent),
+        None => top,
+    };
+    fs::create_dir_all(&cwd).unwrap();
+    cwd
+}
+
 /// Runs a converted runnable notebook as the corpus README lays it out; `Ok` when it prints
 /// and shows what the notebook did.
 fn run_runnable(
@@ -130,18 +149,8 @@ fn run_runnable(
 ) -> Result<(), String> {
     let corpus = corpus();
     let scratch = tempfile::tempdir().unwrap();
-    let top = scratch.path().join("T");
-    fs::create_dir_all(&top).unwrap();
+    let cwd = lay_out(notebook, scratch.path());
     let owner_repo = notebook.repo.replace('/', "__");
-    let data = corpus.join("data").join(&owner_repo);
-    if data.is_dir() {
-        copy_tree(&data, &top);
-    }
-    let cwd = match Path::new(&notebook.source_path).parent() {
-        Some(parent) => top.join(parent),
-        None => top.clone(),
-    };
-    fs::create_dir_all(&cwd).unwrap();
     let results_file = scratch.path().join("results.json");
     let result = support::output_with_timeout(
         Command::new(support::python())
@@ -226,6 +235,69 @@ fn run_runnable(
         ));
     }
     Ok(())
+}
+
+/// Runs `nblift verify` on a runnable notebook against the package the conversion pass wrote
+/// into `output`, the notebook sitting in its working directory of the corpus's layout (verify
+/// runs both sides in copies of the notebook's folder). A nondeterministic notebook runs twice
+/// (`--repeat 2`), so that what differs between its own runs is left out. `Err` holds verify's
+/// exit code and the first lines of its verdict.
+fn verify_runnable(notebook: &Notebook, runnable: &Runnable, output: &Path) -> Result<(), String> {
+    assert!(
+        output.join("src").is_dir(),
+        "the package converted from `{}` is still in {}",
+        notebook.path,
+        output.display()
+    );
+    let scratch = tempfile::tempdir().unwrap();
+    let cwd = lay_out(notebook, scratch.path());
+    let file_name = Path::new(&notebook.source_path)
+        .file_name()
+        .expect("a notebook's source path names a file");
+    let copy = cwd.join(file_name);
+    fs::copy(corpus().join(&notebook.path), &copy).unwrap();
+    let repeat = if runnable.deterministic { "1" } else { "2" };
+    let result = support::output_with_timeout(
+        support::nblift()
+            .arg("verify")
+            .arg(&copy)
+            .arg(output)
+            .arg("--python")
+            .arg(support::python())
+            .args(["--repeat", repeat]),
+        Duration::from_secs(600),
+    )
+    .ok_or("timed out after 600 s")?;
+    if result.status.success() {
+        return Ok(());
+    }
+    let (stdout, stderr) = support::text(&result);
+    // The report names the scratch copy: the corpus's own path is shown instead. Its verdict
+    // is what matters; the names left out of the comparison come before it.
+    let shown = copy.display().to_string();
+    let lines: Vec<String> = stdout
+        .lines()
+        .chain(stderr.lines())
+        .filter(|l| !l.trim().is_empty() && !l.starts_with(&shown))
+        .map(|l| l.replace(&shown, &notebook.source_path))
+        .collect();
+    let verdict = lines
+        .iter()
+        .position(|l| l == "differs:")
+        .unwrap_or_default();
+    Err(format!(
+        "exit {}: {}",
+        result
+            .status
+            .code()
+            .map_or_else(|| result.status.to_string(), |c| c.to_string()),
+        lines[verdict..]
+            .iter()
+            .take(8)
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(" ⏎ ")
+    ))
 }
 
 /// `ruff check --select F` over `paths`: (file, "CODE message") per finding, with line numbers
@@ -447,7 +519,30 @@ fn corpus_conformance() {
     let run_results: HashMap<usize, &Result<(), String>> =
         to_run.iter().copied().zip(&runs).collect();
 
-    // 4. The report.
+    // 4. `nblift verify` on every runnable notebook the run found equivalent, against the
+    // package the conversion pass wrote.
+    let to_verify: Vec<usize> = to_run
+        .iter()
+        .copied()
+        .filter(|i| run_results[i].is_ok())
+        .collect();
+    let started = Instant::now();
+    let verifications: Vec<Result<(), String>> = support::parallel_map(&to_verify, 2, |&i| {
+        verify_runnable(
+            &notebooks[i],
+            &runnable[&notebooks[i].path],
+            &work.path().join(format!("nb{i}")),
+        )
+    });
+    let verify_seconds = started.elapsed().as_secs();
+    let verify_failures: Vec<(&str, &str)> = to_verify
+        .iter()
+        .zip(&verifications)
+        .filter_map(|(&i, v)| Some((notebooks[i].path.as_str(), v.as_ref().err()?.as_str())))
+        .collect();
+    let verified = to_verify.len() - verify_failures.len();
+
+    // 5. The report.
     let total = notebooks.len();
     let count = |label: &str| conversions.iter().filter(|c| c.0.label() == label).count();
     let python3: Vec<usize> = indices
@@ -552,6 +647,19 @@ fn corpus_conformance() {
             row[0], row[1], row[2], row[3], row[4], row[5]
         );
     }
+    let _ = writeln!(
+        report,
+        "\n## nblift verify on the equivalent runnable notebooks\n\n{verified} of {} verify equivalent ({}); {} of them nondeterministic (run with `--repeat 2`); the pass took {verify_seconds} s.\n",
+        to_verify.len(),
+        percent(verified, to_verify.len()),
+        to_verify
+            .iter()
+            .filter(|&&i| !runnable[&notebooks[i].path].deterministic)
+            .count()
+    );
+    for (name, reason) in &verify_failures {
+        let _ = writeln!(report, "- `{name}`: {reason}");
+    }
     let _ = writeln!(report, "\n## Every failure\n");
     for &i in &indices {
         let name = &notebooks[i].path;
@@ -596,7 +704,7 @@ fn corpus_conformance() {
     fs::write(&report_path, &report).unwrap();
 
     let summary = format!(
-        "corpus: {total} notebooks: {} converted, {} refused, {} tool failures, {} crashes; python 3 converted {} ({}/{}); compile errors {}, ruff F {} ({} introduced), nondeterministic {}; runnable {passed}/{runnable_total} equivalent, deterministic {deterministic_passed}/{deterministic_total} ({}); report: {}",
+        "corpus: {total} notebooks: {} converted, {} refused, {} tool failures, {} crashes; python 3 converted {} ({}/{}); compile errors {}, ruff F {} ({} introduced), nondeterministic {}; runnable {passed}/{runnable_total} equivalent, deterministic {deterministic_passed}/{deterministic_total} ({}); verify {verified}/{} equivalent in {verify_seconds} s; report: {}",
         count("converted"),
         count("refused"),
         count("tool failure"),
@@ -609,6 +717,7 @@ fn corpus_conformance() {
         introduced.len(),
         nondeterministic.len(),
         percent(deterministic_passed, deterministic_total),
+        to_verify.len(),
         report_path.display()
     );
     println!("{summary}");
@@ -632,5 +741,16 @@ fn corpus_conformance() {
     assert!(
         deterministic_passed * 100 >= deterministic_total * 95,
         "{summary}"
+    );
+    // The verify issue: `nblift verify` reports equivalent on every runnable notebook the run
+    // above found equivalent.
+    assert!(
+        verified == to_verify.len(),
+        "{summary}\n{}",
+        verify_failures
+            .iter()
+            .map(|(name, reason)| format!("{name}: {reason}"))
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 }
