@@ -449,3 +449,20 @@ fn a_folder_is_verified_notebook_by_notebook_against_the_packages_convert_wrote(
         "{stderr}"
     );
 }
+
+#[test]
+fn a_notebook_that_fails_in_one_of_its_repeated_runs_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    // Each run adds a line to a file outside the copies verify makes: the notebook's first
+    // run and the package's (side by side, in either order) count 1 and 2, the notebook's
+    // second run 3, and fails.
+    let runs = dir.path().join("runs.log");
+    let source = format!(
+        "import pathlib\n\nruns = pathlib.Path({:?})\nwith runs.open(\"a\") as log:\n    log.write(\"run\\n\")\nassert len(runs.read_text().splitlines()) < 3",
+        runs.display().to_string()
+    );
+    let (notebook, out) = one_cell_converted(dir.path(), &source);
+    let (code, report) = verify_with(&notebook, &out, &["--repeat", "2"]);
+    assert_eq!(code, 4, "{report}");
+    assert!(report.contains("in its run 2 of 2"), "{report}");
+}

@@ -207,8 +207,22 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
     // `--repeat N`: what differs between runs of the notebook itself is unstable, left out
     // of the verdict and listed.
     let mut unstable = Instability::default();
-    for again in 1..settings.repeat.max(1) {
-        let again = runner.kernel(&format!("notebook-{again}"), None)?;
+    for run in 1..settings.repeat.max(1) {
+        let again = runner.kernel(&format!("notebook-{run}"), None)?;
+        // A notebook that fails in one of its runs fails: its values are not unstable.
+        if let Some(error) = again.report["error"].as_str() {
+            let error = format!(
+                "in its run {} of {}: {}",
+                run + 1,
+                settings.repeat,
+                last_line(error)
+            );
+            evidence.verdict = Verdict::NotebookFailed(error);
+            evidence.failed_cell = again.report["error_cell"]
+                .as_u64()
+                .and_then(|c| u32::try_from(c).ok());
+            return Ok(evidence);
+        }
         unstable.absorb(&first, &again, &runner.name, &settings.ignore);
     }
     let mut compared = Comparison::of(&first, &run, &unstable, &runner.name, &settings.ignore);
