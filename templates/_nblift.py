@@ -598,11 +598,11 @@ def _last_cell(function):
     """The index of the last cell a step holds, from its `# cell N` markers."""
     import inspect
 
-    cells = [
-        int(match.group(1)) - 1
-        for line in inspect.getsource(function).splitlines()
-        if (match := _CELL_MARKER.match(line))
-    ]
+    try:
+        lines = inspect.getsource(function).splitlines()
+    except (OSError, TypeError):
+        return None
+    cells = [int(match.group(1)) - 1 for line in lines if (match := _CELL_MARKER.match(line))]
     return max(cells, default=None)
 
 
@@ -650,8 +650,13 @@ def _traced(step, names, function):
 
 
 def trace_steps(run, steps):
-    """Wrap each step that `run` calls so that it records what it returns."""
-    for step, names in _step_calls(run).items():
+    """Wrap each step that `run` calls so that it records what it returns. Without the
+    package's source (an installed zip), nothing is traced."""
+    try:
+        calls = _step_calls(run)
+    except (OSError, TypeError):
+        return
+    for step, names in calls.items():
         function = getattr(steps, step, None)
         if callable(function):
             setattr(steps, step, _traced(step, names, function))
