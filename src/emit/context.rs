@@ -25,12 +25,15 @@ pub struct Context {
     import_groups: Vec<Vec<String>>,
     steps: Vec<StepContext>,
     run_signature: String,
-    state_parameters: Vec<String>,
     uses_asyncio: bool,
     /// `steps.py` sets a kernel's display defaults (see `Plan::kernel_display_defaults`).
     kernel_display_defaults: bool,
     state_parameter_defaults: Vec<String>,
-    mutable_defaults: Vec<OutputContext>,
+    /// What `run()` (and `flow.py`) set before the steps, for the `parameter_preamble`
+    /// partial. A partial is given this small object, not the whole context: handlebars
+    /// copies the context it renders a partial with, and the whole one is as large as the
+    /// notebook.
+    preamble: PreambleContext,
     calls: Vec<String>,
     outputs: Vec<OutputContext>,
     parameters: Vec<ParameterContext>,
@@ -58,6 +61,12 @@ pub struct Context {
     saved_note: Vec<String>,
     /// Why some saved lines compare with their numbers masked.
     loose_reasons: String,
+}
+
+#[derive(Serialize)]
+struct PreambleContext {
+    mutable_defaults: Vec<OutputContext>,
+    state_parameters: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -321,26 +330,28 @@ pub fn build(plan: &Plan, source: &Source, engines: &[Engine]) -> Context {
         run_signature,
         uses_asyncio: plan.steps.iter().any(|s| s.is_async),
         kernel_display_defaults: plan.kernel_display_defaults,
-        mutable_defaults: plan
-            .parameters
-            .iter()
-            .filter(|p| is_mutable_literal(&p.default))
-            .map(|p| OutputContext {
-                name: p.name.as_str().to_owned(),
-                expression: p.default.trim().to_owned(),
-            })
-            .collect(),
+        preamble: PreambleContext {
+            mutable_defaults: plan
+                .parameters
+                .iter()
+                .filter(|p| is_mutable_literal(&p.default))
+                .map(|p| OutputContext {
+                    name: p.name.as_str().to_owned(),
+                    expression: p.default.trim().to_owned(),
+                })
+                .collect(),
+            state_parameters: plan
+                .parameters
+                .iter()
+                .filter(|p| p.module_state)
+                .map(|p| p.name.as_str().to_owned())
+                .collect(),
+        },
         state_parameter_defaults: plan
             .parameters
             .iter()
             .filter(|p| p.module_state)
             .map(|p| format!("{} = {}", p.name, p.default.trim()))
-            .collect(),
-        state_parameters: plan
-            .parameters
-            .iter()
-            .filter(|p| p.module_state)
-            .map(|p| p.name.as_str().to_owned())
             .collect(),
         calls,
         outputs: plan
