@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+pub mod lift;
 pub mod runs;
 
 use std::collections::HashMap;
