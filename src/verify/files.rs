@@ -18,21 +18,9 @@ use walkdir::WalkDir;
 
 use super::compare::{Difference, Ignore, PER_VALUE, ROWS_SORTED, close, sort_key};
 
-/// Files the two runs left different (by content, or present on one side only), relative to
-/// the notebook's folder; the notebook itself and Python's and Jupyter's caches are left out.
-pub fn differences(
-    notebook_dir: &Path,
-    package_dir: &Path,
-    notebook_name: &OsStr,
-    ignore: &Ignore,
-) -> Result<Vec<Difference>, String> {
-    Ok(by_file(notebook_dir, package_dir, notebook_name, ignore)
-        .into_values()
-        .flatten()
-        .collect())
-}
-
-/// [`differences`], file by file.
+/// Files the two runs left different (by content, or present on one side only), by their
+/// path relative to the notebook's folder, each with its differences; the notebook itself and
+/// Python's and Jupyter's caches are left out.
 pub fn by_file(
     notebook_dir: &Path,
     package_dir: &Path,
@@ -355,7 +343,10 @@ mod tests {
             fs::write(folder.join("nb.ipynb"), folder.to_string_lossy().as_bytes())
                 .expect("a notebook");
         }
-        differences(&a, &b, OsStr::new("nb.ipynb"), &ignore).expect("compared")
+        by_file(&a, &b, OsStr::new("nb.ipynb"), &ignore)
+            .into_values()
+            .flatten()
+            .collect()
     }
 
     fn paths(found: &[Difference]) -> Vec<&str> {
