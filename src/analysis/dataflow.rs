@@ -58,8 +58,8 @@ mod tests {
                 python: (*s).to_owned(),
                 statements: parse_cell(CellId(i as u32), s).unwrap(),
                 parsed: true,
-                pip_packages: Vec::new(),
-                written_files: Vec::new(),
+                pip_packages: Default::default(),
+                written_files: Default::default(),
             })
             .collect()
     }

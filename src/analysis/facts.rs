@@ -63,6 +63,8 @@ pub struct Binding {
     pub range: TextRange,
     /// Bound only on some paths (inside `if`, `for`, `while`, `try`, `match`).
     pub conditional: bool,
+    /// This first binding is a plain `name = …` target (or `with … as name`, a walrus).
+    pub plain: bool,
 }
 
 /// One name bound by an import statement, keyed as DESIGN.md says: (module, name, alias,
@@ -94,10 +96,10 @@ impl ImportBinding {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StmtKind {
     /// `import …` / `from … import …` (not a star import) at the top level of the cell.
-    Import(Vec<ImportBinding>),
+    Import(ThinVec<ImportBinding>),
     /// `from module import *` at the top level of the cell.
     StarImport {
-        module: String,
+        module: Name,
         level: u32,
     },
     /// `def` / `async def` at the top level of the cell.
@@ -107,6 +109,11 @@ pub enum StmtKind {
 }
 
 /// Facts of one top-level statement. "Module level" means the notebook's global namespace.
+///
+/// A notebook keeps one of these per statement alive through lifting, so the layout is kept
+/// small: lists most statements have are fields (each an empty pointer when empty), the
+/// rest live in one box that most statements never allocate, and lists that would repeat
+/// names of other lists keep only what the others lack.
 #[derive(Clone, Debug)]
 pub struct StmtFacts {
     /// The statement's text, decorators included.
@@ -123,41 +130,57 @@ pub struct StmtFacts {
     /// Names whose object is changed in place (method call statement, item or attribute
     /// assignment, `del x[k]`).
     pub mutates: ThinVec<Occurrence>,
-    /// `del name` at module level.
-    pub deletes: ThinVec<Occurrence>,
-    /// Names declared `global` in a function it defines (or at the top level).
-    pub globals: ThinVec<Name>,
-    /// Changes where later imports resolve from (`sys.path`, `os.chdir`, written files).
-    pub import_barrier: bool,
-    /// Uses `await` at the top level (IPython's autoawait).
-    pub top_level_await: bool,
     /// Top-level modules imported anywhere inside the statement (for dependencies).
-    pub modules: ThinVec<String>,
-    /// `name = <literal>`: what a `parameters` cell is made of.
-    pub literal: Option<LiteralAssignment>,
+    pub modules: ThinVec<Name>,
     /// For an expression statement, the expression: Jupyter shows its value (`Out[n]`) when
     /// it ends the cell. `print(…)` and `display(…)` calls are left out: they return `None`,
     /// which Jupyter does not show.
     pub expression: Option<ShownExpression>,
-    /// Names among `reads` read only on some paths (in a branch, loop or handler body): a
-    /// fresh run may never read them.
+    /// Changes where later imports resolve from (`sys.path`, `os.chdir`, written files).
+    pub import_barrier: bool,
+    /// Uses `await` at the top level (IPython's autoawait).
+    pub top_level_await: bool,
+    /// Module-level names loaded that are in neither `reads` nor `late_reads`: loaded only
+    /// after the statement bound them. See [`StmtFacts::loaded`].
+    pub(super) loaded_after_binding: ThinVec<Name>,
+    /// Plain bindings of a name after its first binding. See [`StmtFacts::plain_bindings`].
+    pub(super) repeated_plain_bindings: ThinVec<Occurrence>,
+    pub(super) rare: Option<Box<RareFacts>>,
+}
+
+/// The facts few statements have.
+#[derive(Clone, Debug, Default)]
+pub(super) struct RareFacts {
+    pub deletes: ThinVec<Occurrence>,
+    pub globals: ThinVec<Name>,
+    pub literal: Option<LiteralAssignment>,
     pub conditional_reads: ThinVec<Name>,
-    /// Every module-level name the statement loads, now or late, each once.
-    pub loaded: ThinVec<Name>,
-    /// Every plain module-level binding (`name = …`, `with … as name`, walrus), repeats
-    /// included: where an unused local would be reported once the code is in a function.
-    pub plain_bindings: ThinVec<Occurrence>,
-    /// Module-level `except … as name:` clauses whose name the handler never reads; the
-    /// position is the `except` keyword. Inside a step function such a name is an unused local.
     pub unused_exception_names: ThinVec<TextRange>,
-    /// The first `await` outside an `async def` (and not at the cell's top level): a syntax
-    /// error for Python, though not for the parser.
     pub misplaced_await: Option<TextRange>,
-    /// Files read or written at the top level, named by a string literal, in order.
     pub files: ThinVec<FileAccess>,
-    /// Names among `reads` read in a `try` body whose handler catches `NameError`: the code
-    /// expects them to be missing, so a missing one is no finding.
     pub guarded_reads: ThinVec<Name>,
+}
+
+impl RareFacts {
+    fn is_empty(&self) -> bool {
+        self.deletes.is_empty()
+            && self.globals.is_empty()
+            && self.literal.is_none()
+            && self.conditional_reads.is_empty()
+            && self.unused_exception_names.is_empty()
+            && self.misplaced_await.is_none()
+            && self.files.is_empty()
+            && self.guarded_reads.is_empty()
+    }
+
+    fn shrink_to_fit(&mut self) {
+        self.deletes.shrink_to_fit();
+        self.globals.shrink_to_fit();
+        self.conditional_reads.shrink_to_fit();
+        self.unused_exception_names.shrink_to_fit();
+        self.files.shrink_to_fit();
+        self.guarded_reads.shrink_to_fit();
+    }
 }
 
 /// An expression whose value Jupyter may show.
@@ -197,43 +220,108 @@ impl StmtFacts {
             late_reads: ThinVec::new(),
             binds: ThinVec::new(),
             mutates: ThinVec::new(),
-            deletes: ThinVec::new(),
-            globals: ThinVec::new(),
+            modules: ThinVec::new(),
+            expression: None,
             import_barrier: false,
             top_level_await: false,
-            modules: ThinVec::new(),
-            literal: None,
-            expression: None,
-            unused_exception_names: ThinVec::new(),
-            loaded: ThinVec::new(),
-            plain_bindings: ThinVec::new(),
-            conditional_reads: ThinVec::new(),
-            misplaced_await: None,
-            files: ThinVec::new(),
-            guarded_reads: ThinVec::new(),
+            loaded_after_binding: ThinVec::new(),
+            repeated_plain_bindings: ThinVec::new(),
+            rare: None,
         }
     }
 
-    /// Gives back the room the walk left in each list: a notebook keeps one `StmtFacts` per
-    /// statement alive through lifting, and most lists hold a name or two.
+    /// The rare facts, to be filled in.
+    pub(super) fn rare_mut(&mut self) -> &mut RareFacts {
+        self.rare.get_or_insert_with(Default::default)
+    }
+
+    fn rare(&self) -> Option<&RareFacts> {
+        self.rare.as_deref()
+    }
+
+    /// Gives back the room the walk left in each list (most hold a name or two), and the
+    /// box of rare facts when nothing went into it.
     pub fn shrink_to_fit(&mut self) {
         self.reads.shrink_to_fit();
         self.late_reads.shrink_to_fit();
         self.binds.shrink_to_fit();
         self.mutates.shrink_to_fit();
-        self.deletes.shrink_to_fit();
-        self.globals.shrink_to_fit();
         self.modules.shrink_to_fit();
-        self.conditional_reads.shrink_to_fit();
-        self.loaded.shrink_to_fit();
-        self.plain_bindings.shrink_to_fit();
-        self.unused_exception_names.shrink_to_fit();
-        self.files.shrink_to_fit();
-        self.guarded_reads.shrink_to_fit();
+        self.loaded_after_binding.shrink_to_fit();
+        self.repeated_plain_bindings.shrink_to_fit();
+        match &mut self.rare {
+            Some(rare) if rare.is_empty() => self.rare = None,
+            Some(rare) => rare.shrink_to_fit(),
+            None => {}
+        }
     }
 
     /// Every module-level name the statement reads, now or later.
     pub fn all_reads(&self) -> impl Iterator<Item = &Occurrence> {
         self.reads.iter().chain(&self.late_reads)
+    }
+
+    /// Every module-level name the statement loads, now or late; a name read both now and
+    /// late comes twice.
+    pub fn loaded(&self) -> impl Iterator<Item = &Name> {
+        self.all_reads()
+            .map(|o| &o.name)
+            .chain(&self.loaded_after_binding)
+    }
+
+    /// Every plain module-level binding (`name = …`, `with … as name`, walrus), repeats
+    /// included: where an unused local would be reported once the code is in a function.
+    pub fn plain_bindings(&self) -> impl Iterator<Item = (&Name, TextRange)> {
+        let first = self.binds.iter().filter(|b| b.plain);
+        first.map(|b| (&b.name, b.range)).chain(
+            self.repeated_plain_bindings
+                .iter()
+                .map(|o| (&o.name, o.range)),
+        )
+    }
+
+    /// `del name` at module level.
+    pub fn deletes(&self) -> &[Occurrence] {
+        self.rare().map_or(&[], |r| &r.deletes)
+    }
+
+    /// Names declared `global` in a function it defines (or at the top level).
+    pub fn globals(&self) -> &[Name] {
+        self.rare().map_or(&[], |r| &r.globals)
+    }
+
+    /// `name = <literal>`: what a `parameters` cell is made of.
+    pub fn literal(&self) -> Option<&LiteralAssignment> {
+        self.rare().and_then(|r| r.literal.as_ref())
+    }
+
+    /// Names among `reads` read only on some paths (in a branch, loop or handler body): a
+    /// fresh run may never read them.
+    pub fn conditional_reads(&self) -> &[Name] {
+        self.rare().map_or(&[], |r| &r.conditional_reads)
+    }
+
+    /// Module-level `except … as name:` clauses whose name the handler never reads; the
+    /// position is the `except` keyword. Inside a step function such a name is an unused
+    /// local.
+    pub fn unused_exception_names(&self) -> &[TextRange] {
+        self.rare().map_or(&[], |r| &r.unused_exception_names)
+    }
+
+    /// The first `await` outside an `async def` (and not at the cell's top level): a syntax
+    /// error for Python, though not for the parser.
+    pub fn misplaced_await(&self) -> Option<TextRange> {
+        self.rare().and_then(|r| r.misplaced_await)
+    }
+
+    /// Files read or written at the top level, named by a string literal, in order.
+    pub fn files(&self) -> &[FileAccess] {
+        self.rare().map_or(&[], |r| &r.files)
+    }
+
+    /// Names among `reads` read in a `try` body whose handler catches `NameError`: the code
+    /// expects them to be missing, so a missing one is no finding.
+    pub fn guarded_reads(&self) -> &[Name] {
+        self.rare().map_or(&[], |r| &r.guarded_reads)
     }
 }

@@ -41,7 +41,7 @@ fn names(cells: &[CodeCell], diagnostics: &mut Vec<Diagnostic>) {
     let mut first_bindings: FxHashMap<&Name, [Option<(CellId, usize)>; 2]> = FxHashMap::default();
     for cell in cells {
         for (index, stmt) in cell.statements.iter().enumerate() {
-            for name in stmt.binds.iter().map(|b| &b.name).chain(&stmt.globals) {
+            for name in stmt.binds.iter().map(|b| &b.name).chain(stmt.globals()) {
                 let slots = first_bindings.entry(name).or_default();
                 let at = Some((cell.id, index));
                 match slots {
@@ -72,10 +72,11 @@ fn names(cells: &[CodeCell], diagnostics: &mut Vec<Diagnostic>) {
                     continue;
                 }
                 // `try: x` / `except NameError:` expects `x` may be missing.
-                if star_import_seen || stmt.guarded_reads.contains(name) || !reported.insert(name) {
+                if star_import_seen || stmt.guarded_reads().contains(name) || !reported.insert(name)
+                {
                     continue;
                 }
-                let on_some_paths = stmt.conditional_reads.contains(name);
+                let on_some_paths = stmt.conditional_reads().contains(name);
                 let diagnostic = if on_some_paths && !PYTHON2_BUILTINS.contains(&name.as_str()) {
                     // A branch or loop body a fresh run may never enter: the package keeps
                     // the same latent `NameError`, so this is a warning, not a refusal.
@@ -118,8 +119,8 @@ fn names(cells: &[CodeCell], diagnostics: &mut Vec<Diagnostic>) {
                 defined.insert(name);
                 deleted.remove(name);
             }
-            defined.extend(&stmt.globals);
-            for deletion in &stmt.deletes {
+            defined.extend(stmt.globals());
+            for deletion in stmt.deletes() {
                 if !stmt
                     .binds
                     .iter()
@@ -130,7 +131,7 @@ fn names(cells: &[CodeCell], diagnostics: &mut Vec<Diagnostic>) {
                 }
             }
             if let StmtKind::StarImport { module, .. } = &stmt.kind {
-                diagnostics.push(diagnostic::star_import(span(stmt.range), module));
+                diagnostics.push(diagnostic::star_import(span(stmt.range), module.as_str()));
                 star_import_seen = true;
             }
         }

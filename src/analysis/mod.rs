@@ -16,6 +16,7 @@ pub mod visitor;
 use crate::diagnostic::{CellId, Diagnostic};
 
 use rustc_hash::FxHashSet;
+use thin_vec::ThinVec;
 
 use crate::notebook::magics::{Translation, translate_cell, translate_cell_with};
 use crate::notebook::{CellKind, Notebook};
@@ -35,9 +36,9 @@ pub struct CodeCell {
     pub statements: Vec<StmtFacts>,
     pub parsed: bool,
     /// Packages named by `pip install` lines in the cell.
-    pub pip_packages: Vec<String>,
+    pub pip_packages: ThinVec<String>,
     /// Files the cell writes with `%%writefile`.
-    pub written_files: Vec<String>,
+    pub written_files: ThinVec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -99,7 +100,7 @@ pub fn analyze_with(
             s.binds
                 .iter()
                 .map(|b| b.name.as_str())
-                .chain(s.globals.iter().map(Name::as_str))
+                .chain(s.globals().iter().map(Name::as_str))
         })
         .collect();
     let retranslate: Vec<usize> = translated
@@ -132,8 +133,10 @@ pub fn analyze_with(
             python: translation.python,
             statements,
             parsed,
-            pip_packages: translation.pip_packages,
-            written_files: translation.written_files,
+            // A notebook keeps one `CodeCell` per cell: these lists, nearly always empty,
+            // take a pointer each, not three words.
+            pip_packages: translation.pip_packages.into_iter().collect(),
+            written_files: translation.written_files.into_iter().collect(),
         });
     }
     let graph = dataflow::build(&cells);

@@ -14,7 +14,7 @@ pub fn parse_cell(cell: CellId, python: &str) -> Result<Vec<StmtFacts>, Diagnost
     match parse(python, Mode::Module, "<cell>") {
         Ok(ast::Mod::Module(module)) => {
             let facts: Vec<StmtFacts> = module.body.iter().map(statement_facts).collect();
-            match facts.iter().find_map(|f| f.misplaced_await) {
+            match facts.iter().find_map(|f| f.misplaced_await()) {
                 Some(range) => Err(diagnostic::syntax_error(
                     Span::new(cell, TextRange::empty(range.start())),
                     "`await` outside an async function",

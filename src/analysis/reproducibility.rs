@@ -41,7 +41,7 @@ pub fn missing_files(cells: &[CodeCell], folder: &Path) -> Vec<Diagnostic> {
     for cell in cells {
         written.extend(cell.written_files.iter().map(String::as_str));
         for statement in &cell.statements {
-            for access in &statement.files {
+            for access in statement.files() {
                 let path = access.path.as_str();
                 if access.writes {
                     written.push(path);

@@ -36,20 +36,31 @@ const IMPORT_BARRIER_CALLS: &[&str] = &[
 pub fn statement_facts(stmt: &Stmt) -> StmtFacts {
     let mut walker = Walker::new(statement_range(stmt));
     walker.facts.kind = statement_kind(stmt);
-    walker.facts.literal = literal_assignment(stmt);
+    if let Some(literal) = literal_assignment(stmt) {
+        walker.facts.rare_mut().literal = Some(literal);
+    }
     if let Stmt::Expr(e) = stmt {
         walker.facts.expression = shown_expression(&e.value);
     }
     walker.stmt(stmt);
-    walker.facts.loaded = std::mem::take(&mut walker.loaded_order);
+    let facts = &mut walker.facts;
+    let read: FxHashSet<&Name> = facts.all_reads().map(|o| &o.name).collect();
+    facts.loaded_after_binding = walker
+        .loaded_order
+        .iter()
+        .filter(|name| !read.contains(name))
+        .cloned()
+        .collect();
     let always = &walker.read_unconditionally;
-    walker.facts.conditional_reads = walker
-        .facts
+    let conditional_reads: ThinVec<Name> = facts
         .reads
         .iter()
         .filter(|r| !always.contains(r.name.as_str()))
         .map(|r| r.name.clone())
         .collect();
+    if !conditional_reads.is_empty() {
+        facts.rare_mut().conditional_reads = conditional_reads;
+    }
     walker.facts.shrink_to_fit();
     walker.facts
 }
@@ -161,6 +172,7 @@ fn statement_kind(stmt: &Stmt) -> StmtKind {
                 .unwrap_or_default();
             let level = import.level.map_or(0, |l| l.to_u32());
             if import.names.iter().any(|a| a.name.as_str() == "*") {
+                let module = Name::new(&module);
                 return StmtKind::StarImport { module, level };
             }
             StmtKind::Import(
@@ -290,7 +302,7 @@ impl Walker {
             None => self.facts.top_level_await = true,
             Some(scope) if scope.kind == ScopeKind::Function && scope.is_async => {}
             Some(_) => {
-                self.facts.misplaced_await.get_or_insert(range);
+                self.facts.rare_mut().misplaced_await.get_or_insert(range);
             }
         }
     }
@@ -340,7 +352,7 @@ impl Walker {
                 self.facts.reads.push(occurrence());
                 // Only the first read decides: an unguarded one before it is reported.
                 if self.guarded > 0 {
-                    self.facts.guarded_reads.push(Name::new(name));
+                    self.facts.rare_mut().guarded_reads.push(Name::new(name));
                 }
             }
         }
@@ -348,25 +360,25 @@ impl Walker {
 
     fn module_bind(&mut self, name: &str, range: TextRange) {
         let plain = std::mem::take(&mut self.next_plain);
-        if plain {
-            self.facts.plain_bindings.push(Occurrence {
-                name: Name::new(name),
-                range,
-            });
-        }
         self.bound.insert(name.to_owned());
         if self.bind_seen.insert(name.to_owned()) {
             self.facts.binds.push(Binding {
                 name: Name::new(name),
                 range,
                 conditional: self.conditional > 0,
+                plain,
+            });
+        } else if plain {
+            self.facts.repeated_plain_bindings.push(Occurrence {
+                name: Name::new(name),
+                range,
             });
         }
     }
 
     fn declare_global(&mut self, name: &str) {
         if self.global_seen.insert(name.to_owned()) {
-            self.facts.globals.push(Name::new(name));
+            self.facts.rare_mut().globals.push(Name::new(name));
         }
     }
 
@@ -548,7 +560,7 @@ impl Walker {
             Stmt::Import(import) => {
                 for alias in &import.names {
                     let top = alias.name.as_str().split('.').next().unwrap_or_default();
-                    self.facts.modules.push(top.to_owned());
+                    self.facts.modules.push(Name::new(top));
                     let bound = match &alias.asname {
                         Some(asname) => asname.as_str(),
                         None => alias.name.as_str().split('.').next().unwrap_or_default(),
@@ -560,7 +572,7 @@ impl Walker {
                 if import.level.map_or(0, |l| l.to_u32()) == 0 {
                     if let Some(module) = &import.module {
                         let top = module.as_str().split('.').next().unwrap_or_default();
-                        self.facts.modules.push(top.to_owned());
+                        self.facts.modules.push(Name::new(top));
                     }
                 }
                 for alias in &import.names {
@@ -698,6 +710,7 @@ impl Walker {
                 let unread = self.module_loads.get(name.as_str()).copied().unwrap_or(0) == before;
                 if unread && self.at_module_level() {
                     self.facts
+                        .rare_mut()
                         .unused_exception_names
                         .push(TextRange::empty(handler.range.start()));
                 }
@@ -705,7 +718,7 @@ impl Walker {
             // `except E as e` unbinds `e` when the handler ends.
             if let Some(name) = &handler.name {
                 if self.at_module_level() {
-                    self.facts.deletes.push(Occurrence {
+                    self.facts.rare_mut().deletes.push(Occurrence {
                         name: Name::new(name),
                         range: handler.range,
                     });
@@ -779,7 +792,7 @@ impl Walker {
             Expr::Name(n) => {
                 if self.at_module_level() {
                     self.load(&n.id, n.range);
-                    self.facts.deletes.push(Occurrence {
+                    self.facts.rare_mut().deletes.push(Occurrence {
                         name: Name::new(n.id.as_str()),
                         range: n.range,
                     });
@@ -848,7 +861,9 @@ impl Walker {
                             self.facts.import_barrier = true;
                         }
                     }
-                    self.facts.files.extend(files::access(call));
+                    if let Some(access) = files::access(call) {
+                        self.facts.rare_mut().files.push(access);
+                    }
                 }
                 self.expr(&call.func);
                 self.exprs(&call.args);
@@ -1322,14 +1337,14 @@ mod tests {
                 );
                 push(
                     "deletes",
-                    s.deletes
+                    s.deletes()
                         .iter()
                         .map(|o| o.name.as_str().to_owned())
                         .collect(),
                 );
                 push(
                     "globals",
-                    s.globals.iter().map(|n| n.as_str().to_owned()).collect(),
+                    s.globals().iter().map(|n| n.as_str().to_owned()).collect(),
                 );
                 parts.join("; ")
             })

@@ -60,19 +60,20 @@ pub(crate) fn front_end(path: &Path) -> Result<Front, String> {
             });
         }
     };
-    let front = if is_percent_script(path) {
-        front_of(load_percent(&text))
+    let loaded = if is_percent_script(path) {
+        Ok(load_percent(&text))
     } else {
-        match load_notebook(&text) {
-            Ok(notebook) => front_of(notebook),
-            Err(diagnostic) => {
-                return Ok(Front {
-                    notebook: None,
-                    analysis: None,
-                    diagnostics: vec![diagnostic],
-                });
-            }
-        }
+        load_notebook(&text)
+    };
+    // The file's text is as large as the notebook, and the analysis needs it no more.
+    drop(text);
+    let front = match loaded {
+        Ok(notebook) => front_of(notebook),
+        Err(diagnostic) => Front {
+            notebook: None,
+            analysis: None,
+            diagnostics: vec![diagnostic],
+        },
     };
     Ok(with_missing_files(front, path))
 }
@@ -269,7 +270,7 @@ fn package_name(path: &Path, name: Option<&str>, analysis: &Analysis) -> Result<
     let name = identifier(&stem, "notebook", 48);
     let imported: BTreeSet<&str> = analysis
         .statements()
-        .flat_map(|(_, s)| s.modules.iter().map(String::as_str))
+        .flat_map(|(_, s)| s.modules.iter().map(crate::analysis::Name::as_str))
         .collect();
     if is_stdlib(&name) || imported.contains(name.as_str()) || name.ends_with('_') {
         Ok(format!("{}_pipeline", name.trim_end_matches('_')))

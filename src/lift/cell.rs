@@ -107,7 +107,7 @@ pub fn lift_cell(notebook: &Notebook, analysis: &Analysis, cell: CellId) -> Resu
         .iter()
         .flat_map(|at| {
             code.statements[at.index]
-                .deletes
+                .deletes()
                 .iter()
                 .map(|o| o.name.as_str())
         })
@@ -228,7 +228,7 @@ fn free_name(analysis: &Analysis, base: &str) -> String {
             s.binds
                 .iter()
                 .map(|b| b.name.as_str())
-                .chain(s.loaded.iter().map(|n| n.as_str()))
+                .chain(s.loaded().map(|n| n.as_str()))
         })
         .collect();
     (1..)

@@ -60,8 +60,8 @@ pub fn lift(analysis: &Analysis, layout: &StatementLayout, hoisting: &Hoisting) 
             .binds
             .iter()
             .map(|b| &b.name)
-            .chain(stmt.deletes.iter().map(|d| &d.name))
-            .chain(&stmt.globals)
+            .chain(stmt.deletes().iter().map(|d| &d.name))
+            .chain(stmt.globals())
         {
             *binders.entry(name).or_default() += 1;
         }
@@ -82,7 +82,7 @@ pub fn lift(analysis: &Analysis, layout: &StatementLayout, hoisting: &Hoisting) 
                 _ => continue,
             };
             if binders.get(name) == Some(&1)
-                && stmt.globals.is_empty()
+                && stmt.globals().is_empty()
                 && !stmt.top_level_await
                 && layout.standalone(at)
             {

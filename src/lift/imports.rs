@@ -76,8 +76,8 @@ pub fn hoist(
             }
             _ => rebound.extend(stmt.binds.iter().map(|b| &b.name)),
         }
-        rebound.extend(stmt.deletes.iter().map(|d| &d.name));
-        rebound.extend(&stmt.globals);
+        rebound.extend(stmt.deletes().iter().map(|d| &d.name));
+        rebound.extend(stmt.globals());
     }
     let barrier = statements.iter().position(|(_, s)| s.import_barrier);
 
@@ -91,8 +91,7 @@ pub fn hoist(
     };
     // First each import on its own; then, since a name is hoisted only if every import
     // that binds it is, an import kept in place keeps the others binding its names in place.
-    let mut candidates: Vec<(StmtRef, &Vec<ImportBinding>, &crate::analysis::StmtFacts)> =
-        Vec::new();
+    let mut candidates: Vec<(StmtRef, &[ImportBinding], &crate::analysis::StmtFacts)> = Vec::new();
     let mut kept_names: Vec<&Name> = Vec::new();
     for (position, (at, stmt)) in statements.iter().enumerate() {
         let span = Span::new(analysis.cells[at.cell].id, stmt.range);
@@ -146,8 +145,11 @@ pub fn hoist(
                 // A star import is only legal at module level, so it always moves there.
                 hoisting.hoisted.insert(*at);
                 hoisting.star_imports = true;
-                if !hoisting.star_modules.contains(&(module.clone(), *level)) {
-                    hoisting.star_modules.push((module.clone(), *level));
+                if !hoisting
+                    .star_modules
+                    .contains(&(module.to_string(), *level))
+                {
+                    hoisting.star_modules.push((module.to_string(), *level));
                 }
                 if barrier.is_some_and(|b| b <= position) {
                     diagnostics.push(diagnostic::import_not_hoisted(
@@ -439,11 +441,12 @@ pub fn dependencies(analysis: &Analysis, options: &Options) -> Vec<String> {
     let mut requirements: BTreeMap<String, String> = BTreeMap::new();
     for cell in &analysis.cells {
         for module in cell.statements.iter().flat_map(|s| &s.modules) {
+            let module = module.as_str();
             if module.is_empty()
                 || module == SUPPORT_MODULE
                 || is_stdlib(module)
                 || options.local_modules.contains(module)
-                || written_modules.contains(module.as_str())
+                || written_modules.contains(module)
             {
                 continue;
             }

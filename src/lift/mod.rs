@@ -197,7 +197,7 @@ pub fn plan(
     // A kernel's display defaults are set where pandas is used (see `_nblift.as_in_a_kernel`).
     let kernel_display_defaults = analysis
         .statements()
-        .any(|(_, s)| s.modules.iter().any(|m| m == "pandas"));
+        .any(|(_, s)| s.modules.iter().any(|m| m.as_str() == "pandas"));
     let mut own_imports = Vec::new();
     if step_uses.contains(SUPPORT_MODULE) || kernel_display_defaults {
         own_imports.push(relative("", SUPPORT_MODULE));

@@ -91,7 +91,7 @@ pub fn parameter_cell(
                 cell: cell_index,
                 index,
             };
-            let Some(literal) = &stmt.literal else {
+            let Some(literal) = stmt.literal() else {
                 continue;
             };
             if !layout.standalone(at)
@@ -305,14 +305,14 @@ impl StepFacts {
                 }
                 facts.live_at_end.insert(binding.name.clone());
             }
-            for deletion in &stmt.deletes {
+            for deletion in stmt.deletes() {
                 bound.remove(&deletion.name);
                 facts.live_at_end.remove(&deletion.name);
                 if delete_seen.insert(&deletion.name) {
                     facts.deletes.push(deletion.name.clone());
                 }
             }
-            for name in &stmt.globals {
+            for name in stmt.globals() {
                 if global_seen.insert(name) {
                     facts.globals.push(name.clone());
                 }
@@ -598,7 +598,7 @@ fn step_files<'a>(
     facts
         .statements
         .iter()
-        .flat_map(|at| &analysis.cells[at.cell].statements[at.index].files)
+        .flat_map(|at| analysis.cells[at.cell].statements[at.index].files())
 }
 
 struct Wiring {
@@ -942,7 +942,7 @@ fn lint_suppressions(
         .iter()
         .map(|at| (*at, &analysis.cells[at.cell].statements[at.index]))
         .collect();
-    let loaded: FxHashSet<&Name> = statements.iter().flat_map(|(_, s)| &s.loaded).collect();
+    let loaded: FxHashSet<&Name> = statements.iter().flat_map(|(_, s)| s.loaded()).collect();
     let mut lines: FxHashMap<usize, CellLines> = FxHashMap::default();
     let mut line_of = |cell: usize, offset| {
         lines
@@ -961,7 +961,7 @@ fn lint_suppressions(
             StmtKind::Function(_) | StmtKind::Class(_) | StmtKind::Import(_)
         );
         if !definition {
-            for name in &statement.loaded {
+            for name in statement.loaded() {
                 unused_definitions.remove(name);
             }
         }
@@ -981,13 +981,12 @@ fn lint_suppressions(
                 unused_definitions.remove(name);
             }
         }
-        for binding in &statement.plain_bindings {
-            let name = &binding.name;
+        for (name, range) in statement.plain_bindings() {
             if !loaded.contains(name) && !returned.contains(name) && !state.contains(name) {
-                suppressions.insert((at.cell, line_of(at.cell, binding.range.start())), "F841");
+                suppressions.insert((at.cell, line_of(at.cell, range.start())), "F841");
             }
         }
-        for handler in &statement.unused_exception_names {
+        for handler in statement.unused_exception_names() {
             suppressions.insert((at.cell, line_of(at.cell, handler.start())), "F841");
         }
     }

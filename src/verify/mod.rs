@@ -131,7 +131,7 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
         .analysed
         .iter()
         .flat_map(|(_, analysis)| analysis.statements())
-        .flat_map(|(_, s)| s.modules.iter().map(String::as_str))
+        .flat_map(|(_, s)| s.modules.iter().map(crate::analysis::Name::as_str))
         .chain(["nbclient", "ipykernel", "IPython"])
         .collect();
     let (version, packages) = python_versions(&python, &modules)?;
