@@ -272,6 +272,12 @@ fn a_template_folder_replaces_built_in_templates_and_adds_files() {
         "print([{{#each steps}}\"{{name}}\", {{/each}}])\n",
     )
     .unwrap();
+    // `outputs` is given to user templates only (the built-in ones use `returned`).
+    fs::write(
+        added.join("list_outputs.py.hbs"),
+        "print([{{#each outputs}}\"{{name}}\", {{/each}}])\n",
+    )
+    .unwrap();
     let out = tempfile::tempdir().unwrap();
     let package = out.path().join("pkg");
     let status = support::nblift()
@@ -303,6 +309,24 @@ fn a_template_folder_replaces_built_in_templates_and_adds_files() {
         .map(|rest| format!("'{}'", rest.split('(').next().unwrap()))
         .collect();
     assert_eq!(stdout.trim(), format!("[{}]", called.join(", ")));
+    // The added module lists the names `run()` returns.
+    let listed = std::process::Command::new(support::python())
+        .args(["-m", "sales_report.list_outputs"])
+        .env("PYTHONPATH", package.join("src"))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = support::text(&listed);
+    assert!(listed.status.success(), "{stderr}");
+    let returned: Vec<String> = pipeline
+        .split("return {")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .filter_map(|line| line.trim().split_once(": "))
+        .map(|(name, _)| name.replace('"', "'"))
+        .collect();
+    assert!(!returned.is_empty(), "{pipeline}");
+    assert_eq!(stdout.trim(), format!("[{}]", returned.join(", ")));
 }
 
 #[test]

@@ -35,7 +35,13 @@ pub struct Context {
     /// notebook.
     preamble: PreambleContext,
     calls: Vec<String>,
-    outputs: Vec<OutputContext>,
+    /// The entries of the dict `run()` returns, `"name": expression,` each.
+    returned: Vec<String>,
+    /// The same names as objects (`name`, `expression`), for user templates only. The
+    /// embedded ones use `returned`: a notebook may leave thousands of names defined, and
+    /// the template engine's copy of the context spends some 700 bytes on every object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outputs: Option<Vec<OutputContext>>,
     parameters: Vec<ParameterContext>,
     needs_literal_eval: bool,
     needs_flag: bool,
@@ -178,7 +184,21 @@ fn quoted(text: &str) -> String {
     serde_json::to_string(text).expect("strings always serialise")
 }
 
-pub fn build(plan: &Plan, source: &Source, engines: &[Engine]) -> Context {
+/// The context; `for_user_templates` adds what only user templates use.
+pub fn build(
+    plan: &Plan,
+    source: &Source,
+    engines: &[Engine],
+    for_user_templates: bool,
+) -> Context {
+    let outputs = plan.outputs.iter().map(|o| OutputContext {
+        name: o.name.as_str().to_owned(),
+        expression: if o.from_state {
+            format!("getattr(_steps, {}, None)", quoted(o.name.as_str()))
+        } else {
+            o.name.as_str().to_owned()
+        },
+    });
     let steps: Vec<StepContext> = plan
         .steps
         .iter()
@@ -354,18 +374,11 @@ pub fn build(plan: &Plan, source: &Source, engines: &[Engine]) -> Context {
             .map(|p| format!("{} = {}", p.name, p.default.trim()))
             .collect(),
         calls,
-        outputs: plan
-            .outputs
-            .iter()
-            .map(|o| OutputContext {
-                name: o.name.as_str().to_owned(),
-                expression: if o.from_state {
-                    format!("getattr(_steps, {}, None)", quoted(o.name.as_str()))
-                } else {
-                    o.name.as_str().to_owned()
-                },
-            })
+        returned: outputs
+            .clone()
+            .map(|o| format!("{}: {},", quoted(&o.name), o.expression))
             .collect(),
+        outputs: for_user_templates.then(|| outputs.collect()),
         needs_literal_eval: plan
             .parameters
             .iter()

@@ -106,7 +106,7 @@ pub fn render(
         Some(user) => &user.registry,
         None => registry(),
     };
-    let typed = context::build(&plan, source, engines);
+    let typed = context::build(&plan, source, engines, user.is_some());
     let package = PathBuf::from("src").join(&plan.package);
     let has_library = plan.library.is_some();
     drop(plan);
@@ -173,12 +173,53 @@ pub fn render(
     Ok(files)
 }
 
-/// Trailing spaces go, and every file ends with exactly one newline.
+/// Trailing spaces go, and every file ends with exactly one newline (an empty file stays
+/// empty). In place: a large notebook's `steps.py` is tens of megabytes, and a second copy
+/// of every file would set the conversion's peak memory.
 fn tidy(contents: &mut String) {
-    let mut out = String::with_capacity(contents.len());
-    for line in contents.trim_end().lines() {
-        out.push_str(line.trim_end());
-        out.push('\n');
+    let end = contents.trim_end().len();
+    let mut bytes = std::mem::take(contents).into_bytes();
+    let mut written = 0;
+    let mut start = 0;
+    while start < end {
+        let stop = bytes[start..end]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(end, |p| start + p);
+        // Lines end at a `\n`, a character boundary, so each is UTF-8 on its own.
+        let kept = std::str::from_utf8(&bytes[start..stop])
+            .map_or(stop - start, |line| line.trim_end().len());
+        bytes.copy_within(start..start + kept, written);
+        written += kept;
+        match bytes.get_mut(written) {
+            Some(byte) => *byte = b'\n',
+            None => bytes.push(b'\n'),
+        }
+        written += 1;
+        start = stop + 1;
     }
-    *contents = out;
+    bytes.truncate(written);
+    bytes.shrink_to_fit();
+    *contents = String::from_utf8(bytes)
+        .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tidy;
+
+    fn tidied(text: &str) -> String {
+        let mut text = text.to_owned();
+        tidy(&mut text);
+        text
+    }
+
+    #[test]
+    fn tidy_strips_line_ends_and_ends_with_one_newline() {
+        assert_eq!(tidied("a = 1  \n\n\tb = 2\t\r\n\n\n"), "a = 1\n\n\tb = 2\n");
+        assert_eq!(tidied("no newline"), "no newline\n");
+        assert_eq!(tidied("é  \nü"), "é\nü\n");
+        assert_eq!(tidied("  \n \n"), "");
+        assert_eq!(tidied(""), "");
+    }
 }
