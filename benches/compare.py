@@ -420,7 +420,7 @@ def measure_synthetic(
         scratch = Path(name)
         for code_cells in sizes:
             notebook = scratch / f"synthetic_{code_cells}.ipynb"
-            notebook.write_text(json.dumps(synthetic_notebook(code_cells), indent=1))
+            write_synthetic_notebook(code_cells, notebook)
             for split in SYNTHETIC_SPLITS:
                 progress(f"synthetic: {code_cells} code cells, --split {split}")
                 convert = [str(nblift), "convert", str(notebook), "--split", split]
@@ -434,11 +434,27 @@ def measure_synthetic(
     return results
 
 
+def write_synthetic_notebook(code_cells: int, path: Path) -> None:
+    """Writes the notebook from a child Python process. A child started with vfork, as
+    subprocess starts nblift, reports the parent's high-water RSS as its own peak (Linux
+    keeps the larger of the two across the exec), and a 100,000-cell notebook built in
+    this process would raise that mark to some 250 MiB, hiding nblift's own figure."""
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import compare, json, pathlib; "
+        "notebook = compare.synthetic_notebook(int(sys.argv[2])); "
+        "pathlib.Path(sys.argv[3]).write_text(json.dumps(notebook, indent=1))"
+    )
+    directory = str(Path(__file__).resolve().parent)
+    command = [sys.executable, "-c", code, directory, str(code_cells), str(path)]
+    subprocess.run(command, check=True)
+
+
 def measure_peak(command: list[str]) -> Measurement:
     # os.wait4 gives the rusage of this one child, where resource.getrusage would
     # report the largest of every child the script has waited for. Its peak counts the
     # child's life before the exec too, when it is still a copy of this Python process
-    # (some 20 MiB): below that, the figure is this script's size, not nblift's.
+    # (some 20 MiB, see write_synthetic_notebook): below that, the figure is this
+    # script's size, not nblift's.
     start = time.perf_counter()
     child = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

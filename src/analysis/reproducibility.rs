@@ -103,6 +103,10 @@ fn code_lines(python: &str) -> impl Iterator<Item = (usize, &str)> {
 }
 
 fn seeds(python: &str) -> bool {
+    // The line scan finds where a call is; most cells have none of these words at all.
+    if !python.contains("seed(") {
+        return false;
+    }
     code_lines(python).any(|(_, code)| {
         ["seed(", "manual_seed(", "set_seed("]
             .iter()
@@ -162,6 +166,14 @@ fn unseeded_call(python: &str, seeding: Seeding) -> Option<(usize, String)> {
         "poisson(",
         "random_sample(",
     ];
+    // The line scan finds where a call is; most cells have none of these words at all.
+    let mentions_draws = ["default_rng()", "RandomState()", "train_test_split("]
+        .iter()
+        .any(|word| python.contains(word))
+        || (!seeded && python.contains("random."));
+    if !mentions_draws {
+        return None;
+    }
     for (start, code) in code_lines(python) {
         // Local generators: unseeded whatever the global seed.
         for local in ["default_rng()", "RandomState()"] {
@@ -205,6 +217,13 @@ fn unseeded_call(python: &str, seeding: Seeding) -> Option<(usize, String)> {
 
 /// The first string literal that is an absolute path on someone's machine.
 fn absolute_path(python: &str) -> Option<(usize, String)> {
+    // A drive letter (`C:\`, `C:/`) or a home folder; most cells have neither.
+    if !["/Users/", "/home/", ":\\", ":/"]
+        .iter()
+        .any(|word| python.contains(word))
+    {
+        return None;
+    }
     for (start, code) in code_lines(python) {
         for (at, quote) in code.match_indices(['"', '\'']) {
             let literal = &code[at + quote.len()..];

@@ -44,11 +44,11 @@ pub fn statement_facts(stmt: &Stmt) -> StmtFacts {
     }
     walker.stmt(stmt);
     let facts = &mut walker.facts;
-    let read: FxHashSet<&Name> = facts.all_reads().map(|o| &o.name).collect();
+    let (read, late) = (&walker.read_seen, &walker.late_seen);
     facts.loaded_after_binding = walker
         .loaded_order
         .iter()
-        .filter(|name| !read.contains(name))
+        .filter(|name| !read.contains(name.as_str()) && !late.contains(name.as_str()))
         .cloned()
         .collect();
     let always = &walker.read_unconditionally;
@@ -228,31 +228,31 @@ struct FunctionParts<'a> {
     is_async: bool,
 }
 
-struct Scope {
+struct Scope<'a> {
     kind: ScopeKind,
-    locals: FxHashSet<String>,
-    globals: FxHashSet<String>,
+    locals: FxHashSet<&'a str>,
+    globals: FxHashSet<&'a str>,
     /// An `async def`: `await` is allowed directly in it.
     is_async: bool,
 }
 
-struct Walker {
+struct Walker<'a> {
     facts: StmtFacts,
-    scopes: Vec<Scope>,
+    scopes: Vec<Scope<'a>>,
     /// Module-level names this statement has bound so far.
-    bound: FxHashSet<String>,
-    read_seen: FxHashSet<String>,
-    late_seen: FxHashSet<String>,
-    bind_seen: FxHashSet<String>,
-    global_seen: FxHashSet<String>,
+    bound: FxHashSet<&'a str>,
+    read_seen: FxHashSet<&'a str>,
+    late_seen: FxHashSet<&'a str>,
+    bind_seen: FxHashSet<&'a str>,
+    global_seen: FxHashSet<&'a str>,
     /// How often each module-level name has been loaded so far, counting repeats.
-    module_loads: FxHashMap<String, u32>,
+    module_loads: FxHashMap<&'a str, u32>,
     /// Module-level names loaded, in order of first load.
     loaded_order: ThinVec<Name>,
     /// The next module-level binding is a plain `name = …` target.
     next_plain: bool,
     /// Module-level names read outside any branch, loop or handler body.
-    read_unconditionally: FxHashSet<String>,
+    read_unconditionally: FxHashSet<&'a str>,
     /// Depth of branch, loop, handler and case bodies around the current code.
     branch: u32,
     /// Depth of `if` / loops / `try` / `match` around the current module-level code.
@@ -261,7 +261,7 @@ struct Walker {
     guarded: u32,
 }
 
-impl Walker {
+impl<'a> Walker<'a> {
     fn new(range: TextRange) -> Self {
         Walker {
             facts: StmtFacts::new(range),
@@ -309,7 +309,7 @@ impl Walker {
 
     // --- names -------------------------------------------------------------------------
 
-    fn load(&mut self, name: &str, range: TextRange) {
+    fn load(&mut self, name: &'a str, range: TextRange) {
         let innermost = self.scopes.len();
         let mut late = false;
         for (depth, scope) in self.scopes.iter().enumerate().rev() {
@@ -330,8 +330,8 @@ impl Walker {
         self.module_read(name, range, late);
     }
 
-    fn module_read(&mut self, name: &str, range: TextRange, late: bool) {
-        let loads = self.module_loads.entry(name.to_owned()).or_default();
+    fn module_read(&mut self, name: &'a str, range: TextRange, late: bool) {
+        let loads = self.module_loads.entry(name).or_default();
         if *loads == 0 {
             self.loaded_order.push(Name::new(name));
         }
@@ -341,14 +341,14 @@ impl Walker {
             range,
         };
         if late {
-            if self.late_seen.insert(name.to_owned()) {
+            if self.late_seen.insert(name) {
                 self.facts.late_reads.push(occurrence());
             }
         } else if !self.bound.contains(name) {
             if self.branch == 0 {
-                self.read_unconditionally.insert(name.to_owned());
+                self.read_unconditionally.insert(name);
             }
-            if self.read_seen.insert(name.to_owned()) {
+            if self.read_seen.insert(name) {
                 self.facts.reads.push(occurrence());
                 // Only the first read decides: an unguarded one before it is reported.
                 if self.guarded > 0 {
@@ -358,10 +358,10 @@ impl Walker {
         }
     }
 
-    fn module_bind(&mut self, name: &str, range: TextRange) {
+    fn module_bind(&mut self, name: &'a str, range: TextRange) {
         let plain = std::mem::take(&mut self.next_plain);
-        self.bound.insert(name.to_owned());
-        if self.bind_seen.insert(name.to_owned()) {
+        self.bound.insert(name);
+        if self.bind_seen.insert(name) {
             self.facts.binds.push(Binding {
                 name: Name::new(name),
                 range,
@@ -376,14 +376,14 @@ impl Walker {
         }
     }
 
-    fn declare_global(&mut self, name: &str) {
-        if self.global_seen.insert(name.to_owned()) {
+    fn declare_global(&mut self, name: &'a str) {
+        if self.global_seen.insert(name) {
             self.facts.rare_mut().globals.push(Name::new(name));
         }
     }
 
     /// A name bound by an assignment-like statement in the current scope.
-    fn store(&mut self, name: &str, range: TextRange) {
+    fn store(&mut self, name: &'a str, range: TextRange) {
         match self.scopes.last() {
             None => self.module_bind(name, range),
             Some(scope) if scope.globals.contains(name) => self.declare_global(name),
@@ -392,7 +392,7 @@ impl Walker {
     }
 
     /// A walrus target: binds in the nearest scope that is not a comprehension.
-    fn store_walrus(&mut self, name: &str, range: TextRange) {
+    fn store_walrus(&mut self, name: &'a str, range: TextRange) {
         self.next_plain = true;
         match self
             .scopes
@@ -407,7 +407,7 @@ impl Walker {
         self.next_plain = false;
     }
 
-    fn mutate_root(&mut self, expr: &Expr) {
+    fn mutate_root(&mut self, expr: &'a Expr) {
         if let Some(root) = root_name(expr) {
             if self.at_module_level() {
                 self.facts.mutates.push(Occurrence {
@@ -420,13 +420,13 @@ impl Walker {
 
     // --- statements --------------------------------------------------------------------
 
-    fn body(&mut self, body: &[Stmt]) {
+    fn body(&mut self, body: &'a [Stmt]) {
         for stmt in body {
             self.stmt(stmt);
         }
     }
 
-    fn conditional_body(&mut self, body: &[Stmt]) {
+    fn conditional_body(&mut self, body: &'a [Stmt]) {
         self.enter_branch();
         self.body(body);
         self.leave_branch();
@@ -443,7 +443,7 @@ impl Walker {
         self.branch -= 1;
     }
 
-    fn stmt(&mut self, stmt: &Stmt) {
+    fn stmt(&mut self, stmt: &'a Stmt) {
         match stmt {
             Stmt::FunctionDef(f) => self.function_def(function_parts!(f, false)),
             Stmt::AsyncFunctionDef(f) => self.function_def(function_parts!(f, true)),
@@ -600,7 +600,7 @@ impl Walker {
         }
     }
 
-    fn function_def(&mut self, def: FunctionParts<'_>) {
+    fn function_def(&mut self, def: FunctionParts<'a>) {
         let FunctionParts {
             name,
             range,
@@ -628,7 +628,7 @@ impl Walker {
     }
 
     /// Defaults and annotations are evaluated where the function is defined.
-    fn arguments_defaults(&mut self, args: &ast::Arguments) {
+    fn arguments_defaults(&mut self, args: &'a ast::Arguments) {
         for arg in args
             .posonlyargs
             .iter()
@@ -643,7 +643,7 @@ impl Walker {
         }
     }
 
-    fn for_loop(&mut self, target: &Expr, iter: &Expr, body: &[Stmt], orelse: &[Stmt]) {
+    fn for_loop(&mut self, target: &'a Expr, iter: &'a Expr, body: &'a [Stmt], orelse: &'a [Stmt]) {
         self.expr(iter);
         self.enter_branch();
         self.target(target);
@@ -652,7 +652,7 @@ impl Walker {
         self.leave_branch();
     }
 
-    fn with(&mut self, items: &[ast::WithItem], body: &[Stmt]) {
+    fn with(&mut self, items: &'a [ast::WithItem], body: &'a [Stmt]) {
         for item in items {
             self.expr(&item.context_expr);
             if let Some(vars) = &item.optional_vars {
@@ -664,7 +664,7 @@ impl Walker {
 
     /// An assignment target whose names are plain bindings (a name, or names unpacked from
     /// a tuple or list), as opposed to loop targets.
-    fn plain_target(&mut self, target: &Expr) {
+    fn plain_target(&mut self, target: &'a Expr) {
         match target {
             Expr::Name(_) => {
                 self.next_plain = true;
@@ -680,10 +680,10 @@ impl Walker {
 
     fn try_block(
         &mut self,
-        body: &[Stmt],
-        handlers: &[ast::ExceptHandler],
-        orelse: &[Stmt],
-        finalbody: &[Stmt],
+        body: &'a [Stmt],
+        handlers: &'a [ast::ExceptHandler],
+        orelse: &'a [Stmt],
+        finalbody: &'a [Stmt],
     ) {
         // The body runs until something raises: its bindings may not happen, its reads do.
         // A handler for `NameError` means the body expects names that may be missing.
@@ -731,7 +731,7 @@ impl Walker {
         self.body(finalbody);
     }
 
-    fn pattern(&mut self, pattern: &ast::Pattern) {
+    fn pattern(&mut self, pattern: &'a ast::Pattern) {
         match pattern {
             ast::Pattern::MatchValue(p) => self.expr(&p.value),
             ast::Pattern::MatchSingleton(_) => {}
@@ -768,7 +768,7 @@ impl Walker {
     }
 
     /// An assignment target: names are bound, anything else is read and mutated.
-    fn target(&mut self, target: &Expr) {
+    fn target(&mut self, target: &'a Expr) {
         match target {
             Expr::Name(n) => self.store(&n.id, n.range),
             Expr::Tuple(t) => t.elts.iter().for_each(|e| self.target(e)),
@@ -787,7 +787,7 @@ impl Walker {
         }
     }
 
-    fn delete_target(&mut self, target: &Expr) {
+    fn delete_target(&mut self, target: &'a Expr) {
         match target {
             Expr::Name(n) => {
                 if self.at_module_level() {
@@ -816,19 +816,19 @@ impl Walker {
 
     // --- expressions -------------------------------------------------------------------
 
-    fn exprs(&mut self, exprs: &[Expr]) {
+    fn exprs(&mut self, exprs: &'a [Expr]) {
         for expr in exprs {
             self.expr(expr);
         }
     }
 
-    fn opt_expr(&mut self, expr: Option<&Expr>) {
+    fn opt_expr(&mut self, expr: Option<&'a Expr>) {
         if let Some(expr) = expr {
             self.expr(expr);
         }
     }
 
-    fn expr(&mut self, expr: &Expr) {
+    fn expr(&mut self, expr: &'a Expr) {
         match expr {
             Expr::Name(n) => self.load(&n.id, n.range),
             Expr::NamedExpr(n) => {
@@ -923,7 +923,7 @@ impl Walker {
 
     /// The first iterable is evaluated in the enclosing scope, the rest in the
     /// comprehension's own scope, where its targets are bound.
-    fn comprehension(&mut self, generators: &[ast::Comprehension], elements: &[&Expr]) {
+    fn comprehension(&mut self, generators: &'a [ast::Comprehension], elements: &[&'a Expr]) {
         let Some((first, _)) = generators.split_first() else {
             return;
         };
@@ -957,25 +957,25 @@ impl Walker {
 
 // --- collecting a scope's bindings ahead of walking it ------------------------------------
 
-fn argument_names(args: &ast::Arguments) -> FxHashSet<String> {
-    let mut names: FxHashSet<String> = args
+fn argument_names(args: &ast::Arguments) -> FxHashSet<&str> {
+    let mut names: FxHashSet<&str> = args
         .posonlyargs
         .iter()
         .chain(&args.args)
         .chain(&args.kwonlyargs)
-        .map(|a| a.def.arg.to_string())
+        .map(|a| a.def.arg.as_str())
         .collect();
     names.extend(
         args.vararg
             .iter()
             .chain(&args.kwarg)
-            .map(|a| a.arg.to_string()),
+            .map(|a| a.arg.as_str()),
     );
     names
 }
 
 /// Every name a function or class body binds in its own scope, and its `global` names.
-fn collect_bindings(body: &[Stmt], scope: &mut Scope) {
+fn collect_bindings<'a>(body: &'a [Stmt], scope: &mut Scope<'a>) {
     for stmt in body {
         collect_stmt(stmt, scope);
     }
@@ -984,7 +984,7 @@ fn collect_bindings(body: &[Stmt], scope: &mut Scope) {
     }
 }
 
-fn collect_stmt(stmt: &Stmt, scope: &mut Scope) {
+fn collect_stmt<'a>(stmt: &'a Stmt, scope: &mut Scope<'a>) {
     match stmt {
         // A definition binds its name; a walrus in a decorator binds in this scope too.
         Stmt::FunctionDef(ast::StmtFunctionDef {
@@ -1002,7 +1002,7 @@ fn collect_stmt(stmt: &Stmt, scope: &mut Scope) {
             decorator_list,
             ..
         }) => {
-            scope.locals.insert(name.to_string());
+            scope.locals.insert(name.as_str());
             decorator_list
                 .iter()
                 .for_each(|e| collect_expr_walrus(e, &mut scope.locals));
@@ -1021,7 +1021,7 @@ fn collect_stmt(stmt: &Stmt, scope: &mut Scope) {
             if a.value.is_some() {
                 collect_target_names(&a.target, &mut scope.locals);
             } else if let Expr::Name(n) = a.target.as_ref() {
-                scope.locals.insert(n.id.to_string());
+                scope.locals.insert(n.id.as_str());
             }
         }
         Stmt::TypeAlias(t) => collect_target_names(&t.name, &mut scope.locals),
@@ -1054,14 +1054,8 @@ fn collect_stmt(stmt: &Stmt, scope: &mut Scope) {
         Stmt::Import(import) => {
             for alias in &import.names {
                 let bound = match &alias.asname {
-                    Some(asname) => asname.to_string(),
-                    None => alias
-                        .name
-                        .as_str()
-                        .split('.')
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned(),
+                    Some(asname) => asname.as_str(),
+                    None => alias.name.as_str().split('.').next().unwrap_or_default(),
                 };
                 scope.locals.insert(bound);
             }
@@ -1070,10 +1064,10 @@ fn collect_stmt(stmt: &Stmt, scope: &mut Scope) {
             for alias in &import.names {
                 scope
                     .locals
-                    .insert(alias.asname.as_ref().unwrap_or(&alias.name).to_string());
+                    .insert(alias.asname.as_ref().unwrap_or(&alias.name).as_str());
             }
         }
-        Stmt::Global(g) => scope.globals.extend(g.names.iter().map(|n| n.to_string())),
+        Stmt::Global(g) => scope.globals.extend(g.names.iter().map(|n| n.as_str())),
         // `nonlocal` names belong to an enclosing function, which binds them itself.
         Stmt::Nonlocal(n) => {
             for name in &n.names {
@@ -1094,7 +1088,13 @@ fn collect_stmt(stmt: &Stmt, scope: &mut Scope) {
     }
 }
 
-fn collect_for(target: &Expr, iter: &Expr, body: &[Stmt], orelse: &[Stmt], scope: &mut Scope) {
+fn collect_for<'a>(
+    target: &'a Expr,
+    iter: &'a Expr,
+    body: &'a [Stmt],
+    orelse: &'a [Stmt],
+    scope: &mut Scope<'a>,
+) {
     collect_target_names(target, &mut scope.locals);
     collect_expr_walrus(iter, &mut scope.locals);
     body.iter()
@@ -1102,7 +1102,7 @@ fn collect_for(target: &Expr, iter: &Expr, body: &[Stmt], orelse: &[Stmt], scope
         .for_each(|s| collect_stmt(s, scope));
 }
 
-fn collect_with(items: &[ast::WithItem], body: &[Stmt], scope: &mut Scope) {
+fn collect_with<'a>(items: &'a [ast::WithItem], body: &'a [Stmt], scope: &mut Scope<'a>) {
     for item in items {
         collect_expr_walrus(&item.context_expr, &mut scope.locals);
         if let Some(vars) = &item.optional_vars {
@@ -1112,12 +1112,12 @@ fn collect_with(items: &[ast::WithItem], body: &[Stmt], scope: &mut Scope) {
     body.iter().for_each(|s| collect_stmt(s, scope));
 }
 
-fn collect_try(
-    body: &[Stmt],
-    handlers: &[ast::ExceptHandler],
-    orelse: &[Stmt],
-    finalbody: &[Stmt],
-    scope: &mut Scope,
+fn collect_try<'a>(
+    body: &'a [Stmt],
+    handlers: &'a [ast::ExceptHandler],
+    orelse: &'a [Stmt],
+    finalbody: &'a [Stmt],
+    scope: &mut Scope<'a>,
 ) {
     body.iter()
         .chain(orelse)
@@ -1125,16 +1125,16 @@ fn collect_try(
         .for_each(|s| collect_stmt(s, scope));
     for ast::ExceptHandler::ExceptHandler(handler) in handlers {
         if let Some(name) = &handler.name {
-            scope.locals.insert(name.to_string());
+            scope.locals.insert(name.as_str());
         }
         handler.body.iter().for_each(|s| collect_stmt(s, scope));
     }
 }
 
-fn collect_target_names(target: &Expr, names: &mut FxHashSet<String>) {
+fn collect_target_names<'a>(target: &'a Expr, names: &mut FxHashSet<&'a str>) {
     match target {
         Expr::Name(n) => {
-            names.insert(n.id.to_string());
+            names.insert(n.id.as_str());
         }
         Expr::Tuple(t) => t.elts.iter().for_each(|e| collect_target_names(e, names)),
         Expr::List(l) => l.elts.iter().for_each(|e| collect_target_names(e, names)),
@@ -1143,11 +1143,11 @@ fn collect_target_names(target: &Expr, names: &mut FxHashSet<String>) {
     }
 }
 
-fn collect_pattern_names(pattern: &ast::Pattern, names: &mut FxHashSet<String>) {
+fn collect_pattern_names<'a>(pattern: &'a ast::Pattern, names: &mut FxHashSet<&'a str>) {
     match pattern {
         ast::Pattern::MatchAs(p) => {
             if let Some(name) = &p.name {
-                names.insert(name.to_string());
+                names.insert(name.as_str());
             }
             if let Some(inner) = &p.pattern {
                 collect_pattern_names(inner, names);
@@ -1155,7 +1155,7 @@ fn collect_pattern_names(pattern: &ast::Pattern, names: &mut FxHashSet<String>) 
         }
         ast::Pattern::MatchStar(p) => {
             if let Some(name) = &p.name {
-                names.insert(name.to_string());
+                names.insert(name.as_str());
             }
         }
         ast::Pattern::MatchMapping(p) => {
@@ -1163,7 +1163,7 @@ fn collect_pattern_names(pattern: &ast::Pattern, names: &mut FxHashSet<String>) 
                 .iter()
                 .for_each(|p| collect_pattern_names(p, names));
             if let Some(rest) = &p.rest {
-                names.insert(rest.to_string());
+                names.insert(rest.as_str());
             }
         }
         ast::Pattern::MatchSequence(p) => p
@@ -1186,7 +1186,7 @@ fn collect_pattern_names(pattern: &ast::Pattern, names: &mut FxHashSet<String>) 
 
 /// Walrus targets in an expression bind in the enclosing function, even from inside a
 /// comprehension; lambdas are scopes of their own and are not entered.
-fn collect_expr_walrus(expr: &Expr, names: &mut FxHashSet<String>) {
+fn collect_expr_walrus<'a>(expr: &'a Expr, names: &mut FxHashSet<&'a str>) {
     match expr {
         Expr::NamedExpr(n) => {
             collect_target_names(&n.target, names);

@@ -182,13 +182,8 @@ fn tidy(contents: &mut String) {
     let mut written = 0;
     let mut start = 0;
     while start < end {
-        let stop = bytes[start..end]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(end, |p| start + p);
-        // Lines end at a `\n`, a character boundary, so each is UTF-8 on its own.
-        let kept = std::str::from_utf8(&bytes[start..stop])
-            .map_or(stop - start, |line| line.trim_end().len());
+        let stop = memchr::memchr(b'\n', &bytes[start..end]).map_or(end, |p| start + p);
+        let kept = trimmed_len(&bytes[start..stop]);
         bytes.copy_within(start..start + kept, written);
         written += kept;
         match bytes.get_mut(written) {
@@ -202,6 +197,22 @@ fn tidy(contents: &mut String) {
     bytes.shrink_to_fit();
     *contents = String::from_utf8(bytes)
         .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned());
+}
+
+/// The length of `line` without its trailing whitespace (as `str::trim_end` counts it),
+/// looking at the bytes: only a line ending in a non-ASCII character is decoded.
+fn trimmed_len(line: &[u8]) -> usize {
+    let mut len = line.len();
+    loop {
+        match line[..len].last() {
+            Some(b' ' | b'\t' | b'\r' | 0x0b | 0x0c) => len -= 1,
+            // Lines end at a `\n`, a character boundary, so each is UTF-8 on its own.
+            Some(byte) if !byte.is_ascii() => {
+                return std::str::from_utf8(&line[..len]).map_or(len, |text| text.trim_end().len());
+            }
+            _ => return len,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -219,6 +230,7 @@ mod tests {
         assert_eq!(tidied("a = 1  \n\n\tb = 2\t\r\n\n\n"), "a = 1\n\n\tb = 2\n");
         assert_eq!(tidied("no newline"), "no newline\n");
         assert_eq!(tidied("é  \nü"), "é\nü\n");
+        assert_eq!(tidied("x = 1\u{a0}\u{3000} \ny\x0b"), "x = 1\ny\n");
         assert_eq!(tidied("  \n \n"), "");
         assert_eq!(tidied(""), "");
     }

@@ -143,17 +143,24 @@ pub fn library(
     ordered.sort();
     let mut used = FxHashSet::default();
     let mut blocks = Vec::new();
+    // The statements are in page order: each cell's lines are split once, for all of its
+    // lifted statements.
+    let mut cell_lines: Option<(usize, CellLines)> = None;
     for at in ordered {
         let cell = &analysis.cells[at.cell];
         let stmt = &cell.statements[at.index];
         used.extend(stmt.all_reads().map(|r| r.name.as_str()));
-        let lines = CellLines::new(&cell.python);
+        let lines = match cell_lines.take() {
+            Some((index, lines)) if index == at.cell => lines,
+            _ => CellLines::new(&cell.python),
+        };
         let (first, last) = lifted.lines_with_comments(at, layout, &lines);
         let block: Vec<&str> = lines.lines[first..=last]
             .iter()
             .map(|l| l.trim_end())
             .collect();
         blocks.push(block.join("\n"));
+        cell_lines = Some((at.cell, lines));
     }
     let library = Library {
         imports: render_for(hoisting, &used, None, &[]),

@@ -15,7 +15,7 @@ use crate::lift::definitions::Lifted;
 use crate::lift::figures::Figures;
 use crate::lift::imports::Hoisting;
 use crate::lift::naming::{NameAllocator, identifier};
-use crate::lift::text::{CellLines, comment_block, indent_lines};
+use crate::lift::text::{CellLines, LineIndex, comment_block, indent_lines};
 use crate::lift::{FileEdge, Options, Output, Parameter, Split, Step, StepEdge};
 use crate::notebook::magics::SUPPORT_MODULE;
 use crate::notebook::{CellKind, Notebook};
@@ -40,7 +40,7 @@ impl StatementLayout {
             .cells
             .iter()
             .map(|cell| {
-                let lines = CellLines::new(&cell.python);
+                let lines = LineIndex::new(&cell.python);
                 let raw: Vec<(usize, usize)> = cell
                     .statements
                     .iter()
@@ -943,11 +943,11 @@ fn lint_suppressions(
         .map(|at| (*at, &analysis.cells[at.cell].statements[at.index]))
         .collect();
     let loaded: FxHashSet<&Name> = statements.iter().flat_map(|(_, s)| s.loaded()).collect();
-    let mut lines: FxHashMap<usize, CellLines> = FxHashMap::default();
+    let mut lines: FxHashMap<usize, LineIndex> = FxHashMap::default();
     let mut line_of = |cell: usize, offset| {
         lines
             .entry(cell)
-            .or_insert_with(|| CellLines::new(&analysis.cells[cell].python))
+            .or_insert_with(|| LineIndex::new(&analysis.cells[cell].python))
             .line_of(offset)
     };
     // Names whose binding in this step is a def, class or import nothing has used yet.

@@ -8,31 +8,16 @@ use rustpython_parser::text_size::{TextRange, TextSize};
 pub use crate::notebook::lines::indent_lines;
 use crate::notebook::lines::scan_lines;
 
-/// A cell's text split into lines, with what the line scanner knows about each.
-pub struct CellLines<'a> {
-    pub lines: Vec<&'a str>,
+/// Where each line of a text starts (lines split on `\n`), to find the line of an offset.
+pub struct LineIndex {
     starts: Vec<usize>,
-    pub in_string: Vec<bool>,
 }
 
-impl<'a> CellLines<'a> {
-    pub fn new(text: &'a str) -> Self {
-        let lines: Vec<&str> = text
-            .split('\n')
-            .map(|l| l.strip_suffix('\r').unwrap_or(l))
-            .collect();
-        let mut starts = Vec::with_capacity(lines.len());
-        let mut offset = 0;
-        for line in text.split('\n') {
-            starts.push(offset);
-            offset += line.len() + 1;
-        }
-        let in_string = scan_lines(text).into_iter().map(|s| s.in_string).collect();
-        CellLines {
-            lines,
-            starts,
-            in_string,
-        }
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|at| at + 1));
+        LineIndex { starts }
     }
 
     /// The zero-based line holding byte `offset` (binary search over line starts).
@@ -52,6 +37,23 @@ impl<'a> CellLines<'a> {
             range.end() - TextSize::from(1)
         };
         (self.line_of(range.start()), self.line_of(end))
+    }
+}
+
+/// A cell's text split into lines, with what the line scanner knows about each.
+pub struct CellLines<'a> {
+    pub lines: Vec<&'a str>,
+    pub in_string: Vec<bool>,
+}
+
+impl<'a> CellLines<'a> {
+    pub fn new(text: &'a str) -> Self {
+        let lines = text
+            .split('\n')
+            .map(|l| l.strip_suffix('\r').unwrap_or(l))
+            .collect();
+        let in_string = scan_lines(text).iter().map(|s| s.in_string).collect();
+        CellLines { lines, in_string }
     }
 }
 
@@ -145,7 +147,7 @@ mod tests {
 
     #[test]
     fn lines_are_found_by_binary_search() {
-        let cell = CellLines::new("a = 1\nb = 2\n\nc = 3");
+        let cell = LineIndex::new("a = 1\nb = 2\n\nc = 3");
         assert_eq!(cell.line_of(TextSize::from(0)), 0);
         assert_eq!(cell.line_of(TextSize::from(6)), 1);
         assert_eq!(cell.line_of(TextSize::from(14)), 3);

@@ -4,28 +4,81 @@
 //! megabytes of base64) are skipped by the JSON reader without being built. Failures are
 //! sorted, as ruff does, into invalid JSON, not a notebook, and unsupported format.
 
+use std::fmt;
+
 use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, SeqAccess, Visitor};
 
 use crate::diagnostic::{self, CellId, Diagnostic};
 use crate::notebook::model::{Cell, CellKind, Notebook};
 
-/// A cell's `source`: nbformat allows one string or a list of strings.
-#[derive(Deserialize, Default)]
-#[serde(untagged)]
-enum Source {
-    #[default]
-    Missing,
-    Text(String),
-    Lines(Vec<String>),
-}
+/// A cell's `source`: nbformat allows one string or a list of strings, joined here as the
+/// JSON is read. (An untagged enum would copy the value first, then try each form in turn,
+/// building an error for each form that does not fit.) `None` when missing or `null`.
+#[derive(Default)]
+struct Source(Option<String>);
 
 impl Source {
     fn into_text(self) -> String {
-        match self {
-            Source::Missing => String::new(),
-            Source::Text(text) => text,
-            Source::Lines(lines) => lines.concat(),
-        }
+        self.0.unwrap_or_default()
+    }
+}
+
+impl<'de> Deserialize<'de> for Source {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(SourceVisitor)
+    }
+}
+
+struct SourceVisitor;
+
+impl<'de> Visitor<'de> for SourceVisitor {
+    type Value = Source;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string or a list of strings")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Source, E> {
+        Ok(Source(Some(text.to_owned())))
+    }
+
+    fn visit_string<E: de::Error>(self, text: String) -> Result<Source, E> {
+        Ok(Source(Some(text)))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Source, E> {
+        Ok(Source(None))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut lines: A) -> Result<Source, A::Error> {
+        let mut text = String::new();
+        while lines.next_element_seed(AppendLine(&mut text))?.is_some() {}
+        Ok(Source(Some(text)))
+    }
+}
+
+/// One line of a list source, appended to the text read so far.
+struct AppendLine<'a>(&'a mut String);
+
+impl<'de> DeserializeSeed<'de> for AppendLine<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for AppendLine<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: de::Error>(self, line: &str) -> Result<(), E> {
+        self.0.push_str(line);
+        Ok(())
     }
 }
 
@@ -203,8 +256,8 @@ fn convert_cell(id: CellId, raw: RawCell) -> Cell {
     let (kind, source) = match raw.cell_type.as_str() {
         "code" => {
             let source = match raw.source {
-                Source::Missing => raw.input.into_text(),
-                other => other.into_text(),
+                Source(None) => raw.input.into_text(),
+                present => present.into_text(),
             };
             (CellKind::Code, source)
         }

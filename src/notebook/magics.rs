@@ -6,6 +6,8 @@
 //! calls the small `_nblift` support module that every generated package ships; the analysis
 //! treats `_nblift` as provided, like a builtin.
 
+use std::borrow::Cow;
+
 use crate::diagnostic::{self, CellId, Diagnostic, Span};
 use crate::notebook::lines::{LineState, code_end, indent_lines, scan_lines};
 use rustpython_parser::text_size::{TextRange, TextSize};
@@ -99,17 +101,26 @@ pub fn translate_cell_with(
         line: 0,
         expands,
     };
-    let cleaned = clean_input(source);
-    let lines: Vec<&str> = cleaned.iter().map(String::as_str).collect();
+    // Most cells need no clean-up: their text is translated as it is, borrowed.
+    let cleaned: Cow<str> = match clean_input(source) {
+        Some(lines) => Cow::Owned(lines.join("\n")),
+        None => Cow::Borrowed(source),
+    };
+    let lines: Vec<&str> = cleaned.split('\n').collect();
     let first_code = lines.iter().position(|l| !l.trim().is_empty());
-    let translated = match first_code {
+    let translated: Vec<Cow<str>> = match first_code {
         Some(first) if lines[first].starts_with("%%") => {
-            let mut out: Vec<String> = lines[..first].iter().map(|l| (*l).to_owned()).collect();
+            let mut out: Vec<Cow<str>> = lines[..first].iter().map(|l| Cow::Borrowed(*l)).collect();
             translator.line = first;
-            out.extend(translator.cell_magic(&lines[first..]));
+            out.extend(
+                translator
+                    .cell_magic(&lines[first..])
+                    .into_iter()
+                    .map(Cow::Owned),
+            );
             out
         }
-        _ => translator.line_magics(&lines, 0),
+        _ => translator.line_magics(&cleaned, &lines, 0),
     };
     let mut out = translator.out;
     out.python = translated.join("\n");
@@ -119,26 +130,24 @@ pub fn translate_cell_with(
 
 /// IPython's clean-up before anything else: a cell whose first line is indented is dedented
 /// by that indentation, and `>>> ` / `... ` or `In [1]: ` prompts are stripped, when the
-/// cell starts with one. Lines are kept one for one.
-fn clean_input(source: &str) -> Vec<String> {
-    let lines: Vec<&str> = source.split('\n').collect();
-    let Some(first) = lines.iter().find(|l| !l.trim().is_empty()) else {
-        return lines.iter().map(|l| (*l).to_owned()).collect();
-    };
+/// cell starts with one. Lines are kept one for one; `None` when nothing changes.
+fn clean_input(source: &str) -> Option<Vec<String>> {
+    let first = source.split('\n').find(|l| !l.trim().is_empty())?;
+    let lines = source.split('\n');
     let indent = &first[..first.len() - first.trim_start().len()];
     if !indent.is_empty() && !first.trim_start().starts_with('#') {
-        return lines
-            .iter()
-            .map(|l| l.strip_prefix(indent).unwrap_or(l.trim_start()).to_owned())
-            .collect();
+        return Some(
+            lines
+                .map(|l| l.strip_prefix(indent).unwrap_or(l.trim_start()).to_owned())
+                .collect(),
+        );
     }
     let classic = first.starts_with(">>>");
     let ipython = first.starts_with("In [") && first.contains("]:");
     if !(classic || ipython) {
-        return lines.iter().map(|l| (*l).to_owned()).collect();
+        return None;
     }
-    lines
-        .iter()
+    let cleaned = lines
         .map(|line| {
             if classic {
                 for prompt in [">>> ", "... ", ">>>", "..."] {
@@ -151,24 +160,25 @@ fn clean_input(source: &str) -> Vec<String> {
             } else if let Some(rest) = line.trim_start().strip_prefix("...: ") {
                 return rest.to_owned();
             }
-            (*line).to_owned()
+            line.to_owned()
         })
-        .collect()
+        .collect();
+    Some(cleaned)
 }
 
 /// Diagnostics are made with the line index as a placeholder range; they point at the
 /// translated line, which is the text the rest of nblift sees.
-fn locate_on_output_lines(diagnostics: &mut [Diagnostic], lines: &[String]) {
+fn locate_on_output_lines(diagnostics: &mut [Diagnostic], lines: &[impl AsRef<str>]) {
     let mut starts = Vec::with_capacity(lines.len());
     let mut offset = 0usize;
     for line in lines {
         starts.push(offset);
-        offset += line.len() + 1;
+        offset += line.as_ref().len() + 1;
     }
     for diagnostic in diagnostics {
         if let crate::diagnostic::Location::Cell(span) = &mut diagnostic.location {
             let line = usize::from(span.range.start()).min(lines.len().saturating_sub(1));
-            let text = lines.get(line).map_or("", |l| l.as_str());
+            let text = lines.get(line).map_or("", |l| l.as_ref());
             let indent = text.len() - text.trim_start().len();
             let start = TextSize::from((starts.get(line).copied().unwrap_or(0) + indent) as u32);
             span.range = TextRange::at(start, TextSize::of(text.trim()));
@@ -204,9 +214,14 @@ impl Translator<'_> {
 
     /// Translates every line that starts a statement; `first_line` is the index of
     /// `lines[0]` in the cell.
-    fn line_magics(&mut self, lines: &[&str], first_line: usize) -> Vec<String> {
-        let text = lines.join("\n");
-        let states = scan_lines(&text);
+    /// Each line translated; `text` is the lines joined, for the line scanner.
+    fn line_magics<'t>(
+        &mut self,
+        text: &str,
+        lines: &[&'t str],
+        first_line: usize,
+    ) -> Vec<Cow<'t, str>> {
+        let states = scan_lines(text);
         let mut out = Vec::with_capacity(lines.len());
         for (index, (line, state)) in lines.iter().zip(states).enumerate() {
             self.line = first_line + index;
@@ -215,25 +230,35 @@ impl Translator<'_> {
         out
     }
 
-    fn line(&mut self, line: &str, state: LineState) -> String {
+    /// [`Translator::line_magics`] of a cell magic's body lines, owned.
+    fn owned_line_magics(&mut self, lines: &[&str], first_line: usize) -> Vec<String> {
+        let text = lines.join("\n");
+        let translated = self.line_magics(&text, lines, first_line);
+        translated.into_iter().map(Cow::into_owned).collect()
+    }
+
+    fn line<'t>(&mut self, line: &'t str, state: LineState) -> Cow<'t, str> {
         if !state.starts_statement() {
-            return line.to_owned();
+            return Cow::Borrowed(line);
         }
         let body = line.trim_start();
         let indent = &line[..line.len() - body.len()];
         let code = body[..code_end(body)].trim_end();
         if let Some(command) = code.strip_prefix('!') {
-            return format!("{indent}{}", self.shell_line(line, command.trim(), None));
+            return Cow::Owned(format!(
+                "{indent}{}",
+                self.shell_line(line, command.trim(), None)
+            ));
         }
         if let Some(magic) = code.strip_prefix('%') {
-            return format!("{indent}{}", self.line_magic(line, magic, None));
+            return Cow::Owned(format!("{indent}{}", self.line_magic(line, magic, None)));
         }
         if let Some((target, value)) = split_magic_assignment(code) {
             let replacement = match value.strip_prefix('!') {
                 Some(command) => self.shell_line(line, command.trim(), Some(target)),
                 None => self.line_magic(line, &value[1..], Some(target)),
             };
-            return format!("{indent}{replacement}");
+            return Cow::Owned(format!("{indent}{replacement}"));
         }
         if code.starts_with('?') || code.ends_with('?') {
             self.diagnose(diagnostic::magic_removed(
@@ -241,9 +266,9 @@ impl Translator<'_> {
                 code,
                 "help syntax only shows documentation",
             ));
-            return format!("{indent}{}", removed(indent, body));
+            return Cow::Owned(format!("{indent}{}", removed(indent, body)));
         }
-        line.to_owned()
+        Cow::Borrowed(line)
     }
 
     /// `!cmd` and `target = !cmd`.
@@ -384,7 +409,7 @@ impl Translator<'_> {
                 setup => format!("{setup}  # %%{name}"),
             };
             let mut out = vec![header_line];
-            out.extend(self.line_magics(body, body_offset));
+            out.extend(self.owned_line_magics(body, body_offset));
             return out;
         }
         if let Some((_, class)) = DISPLAY_ONLY_CELL_MAGICS.iter().find(|(m, _)| *m == name) {
@@ -404,7 +429,7 @@ impl Translator<'_> {
                     "the cell body with its output captured",
                 ));
                 let target = args.split_whitespace().find(|a| !a.starts_with('-'));
-                let mut translated = self.line_magics(body, body_offset);
+                let mut translated = self.owned_line_magics(body, body_offset);
                 // IPython compiles the body as a cell of its own, where a future import is
                 // legal; inside the `with` block it would not compile.
                 for line in &mut translated {
