@@ -295,13 +295,7 @@ fn a_template_folder_replaces_built_in_templates_and_adds_files() {
         "# Sales report, our way\n"
     );
     // The added module runs, and lists the steps the plain pipeline calls.
-    let listed = std::process::Command::new(support::python())
-        .args(["-m", "sales_report.list_steps"])
-        .env("PYTHONPATH", package.join("src"))
-        .output()
-        .unwrap();
-    let (stdout, stderr) = support::text(&listed);
-    assert!(listed.status.success(), "{stderr}");
+    let stdout = run_module(&package, "sales_report.list_steps");
     let pipeline = fs::read_to_string(package.join("src/sales_report/pipeline.py")).unwrap();
     let called: Vec<String> = pipeline
         .split("_steps.")
@@ -310,13 +304,7 @@ fn a_template_folder_replaces_built_in_templates_and_adds_files() {
         .collect();
     assert_eq!(stdout.trim(), format!("[{}]", called.join(", ")));
     // The added module lists the names `run()` returns.
-    let listed = std::process::Command::new(support::python())
-        .args(["-m", "sales_report.list_outputs"])
-        .env("PYTHONPATH", package.join("src"))
-        .output()
-        .unwrap();
-    let (stdout, stderr) = support::text(&listed);
-    assert!(listed.status.success(), "{stderr}");
+    let stdout = run_module(&package, "sales_report.list_outputs");
     let returned: Vec<String> = pipeline
         .split("return {")
         .nth(1)
@@ -327,6 +315,18 @@ fn a_template_folder_replaces_built_in_templates_and_adds_files() {
         .collect();
     assert!(!returned.is_empty(), "{pipeline}");
     assert_eq!(stdout.trim(), format!("[{}]", returned.join(", ")));
+}
+
+/// The stdout of `python -m module` with the package's `src` on the path; it must succeed.
+fn run_module(package: &std::path::Path, module: &str) -> String {
+    let run = std::process::Command::new(support::python())
+        .args(["-m", module])
+        .env("PYTHONPATH", package.join("src"))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = support::text(&run);
+    assert!(run.status.success(), "{stderr}");
+    stdout
 }
 
 #[test]

@@ -17,10 +17,11 @@ pub struct DataflowGraph {
 pub fn build(cells: &[CodeCell]) -> DataflowGraph {
     let mut graph = DiGraph::new();
     let mut last_definition: FxHashMap<&Name, NodeIndex> = FxHashMap::default();
-    let mut edges: FxHashSet<(NodeIndex, NodeIndex, &Name)> = FxHashSet::default();
     for cell in cells {
         let node = graph.add_node(cell.id);
         let mut bound_here: FxHashSet<&Name> = FxHashSet::default();
+        // The definitions do not change within a cell, so an edge is told by its name alone.
+        let mut linked: FxHashSet<&Name> = FxHashSet::default();
         for stmt in &cell.statements {
             let reads = stmt.reads.iter().chain(&stmt.mutates).map(|o| &o.name);
             for name in reads {
@@ -28,7 +29,7 @@ pub fn build(cells: &[CodeCell]) -> DataflowGraph {
                     continue;
                 }
                 if let Some(&from) = last_definition.get(name) {
-                    if edges.insert((from, node, name)) {
+                    if linked.insert(name) {
                         graph.add_edge(from, node, name.clone());
                     }
                 }

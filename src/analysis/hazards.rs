@@ -38,9 +38,11 @@ fn names(cells: &[CodeCell], diagnostics: &mut Vec<Diagnostic>) {
     // The first two statements (cell, index) that bind each name, to tell "defined later"
     // from "never defined": `x += 1` on a never-bound `x` reads before its own binding, so
     // the binding that counts is the next one.
-    let mut first_bindings: FxHashMap<&Name, [Option<(CellId, usize)>; 2]> = FxHashMap::default();
+    // (A statement is (cell, index as u32): a notebook may bind 300,000 names, and the map
+    // holds two places for each.)
+    let mut first_bindings: FxHashMap<&Name, [Option<(CellId, u32)>; 2]> = FxHashMap::default();
     for cell in cells {
-        for (index, stmt) in cell.statements.iter().enumerate() {
+        for (index, stmt) in (0u32..).zip(&cell.statements) {
             for name in stmt.binds.iter().map(|b| &b.name).chain(stmt.globals()) {
                 let slots = first_bindings.entry(name).or_default();
                 let at = Some((cell.id, index));
@@ -61,7 +63,7 @@ fn names(cells: &[CodeCell], diagnostics: &mut Vec<Diagnostic>) {
     let mut late_reads = Vec::new();
 
     for cell in cells {
-        for (index, stmt) in cell.statements.iter().enumerate() {
+        for (index, stmt) in (0u32..).zip(&cell.statements) {
             let span = |range| Span::new(cell.id, range);
             for read in &stmt.reads {
                 let name = &read.name;

@@ -87,15 +87,25 @@ pub fn analyze_with(
         .iter()
         .filter(|c| c.kind == CellKind::Code)
         .collect();
-    let mut translated: Vec<ParsedCell> = code_cells.iter().map(|cell| parse_cell(cell)).collect();
+    // Each cell becomes its `CodeCell` at once; only the few cells with diagnostics or `$name`
+    // arguments keep anything else, so a large notebook is never held twice.
+    let mut cells = Vec::with_capacity(code_cells.len());
+    let mut pending: Vec<Pending> = Vec::new();
+    for (index, cell) in code_cells.iter().enumerate() {
+        let (code_cell, rest) = code_cell(cell, parse_cell(cell));
+        cells.push(code_cell);
+        if let Some(rest) = rest {
+            pending.push(Pending { index, ..rest });
+        }
+    }
 
     // `$name` in a shell command is a Python variable only if the notebook binds it (else the
     // shell expands it, like `$HOME`), which is known once every cell is parsed.
-    // Interned names outlive `translated`, which is rewritten below.
-    let bound: FxHashSet<&'static str> = translated
+    let mentions_dollar_names = pending.iter().any(|rest| !rest.dollar_names.is_empty());
+    let bound: FxHashSet<&'static str> = cells
         .iter()
-        .filter_map(|(_, parsed)| parsed.as_ref().ok())
-        .flatten()
+        .filter(|_| mentions_dollar_names)
+        .flat_map(|c| &c.statements)
         .flat_map(|s| {
             s.binds
                 .iter()
@@ -103,44 +113,65 @@ pub fn analyze_with(
                 .chain(s.globals().iter().map(Name::as_str))
         })
         .collect();
-    let retranslate: Vec<usize> = translated
-        .iter()
-        .enumerate()
-        .filter(|(_, (t, _))| t.dollar_names.iter().any(|n| !bound.contains(n.as_str())))
-        .map(|(i, _)| i)
-        .collect();
-    for index in retranslate {
-        let cell = code_cells[index];
+    for rest in &mut pending {
+        if rest.dollar_names.iter().all(|n| bound.contains(n.as_str())) {
+            continue;
+        }
+        let cell = code_cells[rest.index];
         let translation = translate_cell_with(cell.id, &cell.source, &|name| bound.contains(name));
         let parsed = parse::parse_cell(cell.id, &translation.python);
-        translated[index] = (translation, parsed);
+        let (code_cell, again) = code_cell(cell, (translation, parsed));
+        cells[rest.index] = code_cell;
+        rest.diagnostics = again.map(|again| again.diagnostics).unwrap_or_default();
     }
 
-    let mut diagnostics = Vec::new();
-    let mut cells = Vec::with_capacity(code_cells.len());
-    for (cell, (translation, parsed)) in code_cells.iter().zip(translated) {
-        diagnostics.extend(translation.diagnostics);
-        let (statements, parsed) = match parsed {
-            Ok(statements) => (statements, true),
-            Err(error) => {
-                diagnostics.push(error);
-                (Vec::new(), false)
-            }
-        };
-        cells.push(CodeCell {
-            id: cell.id,
-            first_line: cell.first_line,
-            python: translation.python,
-            statements,
-            parsed,
-            // A notebook keeps one `CodeCell` per cell: these lists, nearly always empty,
-            // take a pointer each, not three words.
-            pip_packages: translation.pip_packages.into_iter().collect(),
-            written_files: translation.written_files.into_iter().collect(),
-        });
-    }
+    let mut diagnostics: Vec<Diagnostic> = pending
+        .into_iter()
+        .flat_map(|rest| rest.diagnostics)
+        .collect();
     let graph = dataflow::build(&cells);
     diagnostics.extend(hazards::find(notebook, &cells));
     diagnostics.extend(reproducibility::find(notebook, &cells));
     (Analysis { cells, graph }, diagnostics)
+}
+
+/// What a cell's translation and parse leave besides its [`CodeCell`]: its diagnostics and
+/// its `$name` arguments.
+#[derive(Default)]
+struct Pending {
+    index: usize,
+    dollar_names: Vec<String>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+fn code_cell(
+    cell: &crate::notebook::Cell,
+    (translation, parsed): ParsedCell,
+) -> (CodeCell, Option<Pending>) {
+    let mut diagnostics = translation.diagnostics;
+    let (statements, parsed) = match parsed {
+        Ok(statements) => (statements, true),
+        Err(error) => {
+            diagnostics.push(error);
+            (Vec::new(), false)
+        }
+    };
+    let code_cell = CodeCell {
+        id: cell.id,
+        first_line: cell.first_line,
+        python: translation.python,
+        statements,
+        parsed,
+        // A notebook keeps one `CodeCell` per cell: these lists, nearly always empty,
+        // take a pointer each, not three words.
+        pip_packages: translation.pip_packages.into_iter().collect(),
+        written_files: translation.written_files.into_iter().collect(),
+    };
+    let dollar_names = translation.dollar_names;
+    let rest = (!diagnostics.is_empty() || !dollar_names.is_empty()).then_some(Pending {
+        index: 0,
+        dollar_names,
+        diagnostics,
+    });
+    (code_cell, rest)
 }

@@ -54,6 +54,8 @@ impl<'de> Visitor<'de> for SourceVisitor {
     fn visit_seq<A: SeqAccess<'de>>(self, mut lines: A) -> Result<Source, A::Error> {
         let mut text = String::new();
         while lines.next_element_seed(AppendLine(&mut text))?.is_some() {}
+        // A notebook keeps every cell's text: no room left from growing it.
+        text.shrink_to_fit();
         Ok(Source(Some(text)))
     }
 }
