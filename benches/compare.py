@@ -742,9 +742,23 @@ def targets_section(
         keys = [(code_cells, split) for split in SYNTHETIC_SPLITS]
         return [synthetic[key] for key in keys if key in synthetic]
 
+    def peak_megabytes(split: str) -> float | None:
+        measured = synthetic.get((100_000, split))
+        return None if measured is None else measured.peak_kib * 1024 / 1e6
+
     growths = [per_cell_growth(synthetic, split) for split in SYNTHETIC_SPLITS]
     batch_best = min((run.seconds for run in batch if ran(run)), default=None)
-    # (target, measured value or None, limit, format); the worst split counts.
+    # (target, measured value or None, limit, format); the worst split counts, except for
+    # memory, shown per split. The limit is 200 MB (10^6 bytes), some 191 MiB.
+    memory = [
+        (
+            f"peak RSS at 100,000 cells < 200 MB, `--split {split}`",
+            peak_megabytes(split),
+            200.0,
+            "{:.0f} MB",
+        )
+        for split in SYNTHETIC_SPLITS
+    ]
     targets = [
         ("whole corpus in one batch < 3 s", batch_best, 3.0, "{:.2f} s"),
         (
@@ -753,12 +767,7 @@ def targets_section(
             0.5,
             "{:.3f} s",
         ),
-        (
-            "peak RSS at 100,000 cells < 200 MiB",
-            worst([m.peak_kib / 1024 for m in at(100_000)]),
-            200.0,
-            "{:.1f} MiB",
-        ),
+        *memory,
         (
             "per-cell time at 10k cells within 1.5× of 1k",
             worst([growth for growth in growths if growth is not None]),
@@ -772,7 +781,7 @@ def targets_section(
         else [name, shape.format(value), "yes" if value < limit else "no"]
         for name, value, limit, shape in targets
     ]
-    header = ["target", "measured (worst split)", "met"]
+    header = ["target", "measured (worst split, unless named)", "met"]
     return ["", "## Targets", "", *markdown_table(header, rows)]
 
 

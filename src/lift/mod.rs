@@ -19,6 +19,7 @@ pub mod steps;
 pub mod text;
 
 use std::collections::BTreeSet;
+use thin_vec::ThinVec;
 
 use crate::analysis::builtins::{KERNEL_NAMES, LAST_RESULTS};
 use crate::analysis::facts::{ImportBinding, LiteralKind};
@@ -106,14 +107,16 @@ pub struct Step {
     pub name: String,
     pub title: Option<String>,
     pub doc: Option<String>,
-    pub cells: Vec<CellId>,
+    // The lists are `ThinVec`s (a pointer each, no allocation when empty): with `--split
+    // cells` a large notebook has as many steps as cells.
+    pub cells: ThinVec<CellId>,
     /// The statements the body runs, in page order; the other statements of its cells were
     /// hoisted (imports), lifted into `lib.py` or made pipeline parameters.
-    pub statements: Vec<steps::StmtRef>,
-    pub params: Vec<Name>,
-    pub returns: Vec<Name>,
+    pub statements: ThinVec<steps::StmtRef>,
+    pub params: ThinVec<Name>,
+    pub returns: ThinVec<Name>,
     /// Module-state names the step binds or deletes (`global` declarations).
-    pub globals: Vec<Name>,
+    pub globals: ThinVec<Name>,
     /// The body, indented for the function, ending with a newline.
     pub body: String,
     /// The step awaits at its top level (IPython's autoawait), so it is a coroutine the

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use rustc_hash::{FxHashMap, FxHashSet};
+use thin_vec::ThinVec;
 
 use rustpython_parser::text_size::TextSize;
 
@@ -262,7 +263,8 @@ struct StepFacts {
     /// Names bound, in order, with "every binding is conditional".
     binds: Vec<(Name, bool)>,
     deletes: Vec<Name>,
-    live_at_end: FxHashSet<Name>,
+    /// Names whose last use in the step is `del` (a set only steps that delete allocate).
+    dead_at_end: FxHashSet<Name>,
     globals: Vec<Name>,
     awaits: bool,
 }
@@ -303,11 +305,11 @@ impl StepFacts {
                             .push((binding.name.clone(), binding.conditional));
                     }
                 }
-                facts.live_at_end.insert(binding.name.clone());
+                facts.dead_at_end.remove(&binding.name);
             }
             for deletion in stmt.deletes() {
                 bound.remove(&deletion.name);
-                facts.live_at_end.remove(&deletion.name);
+                facts.dead_at_end.insert(deletion.name.clone());
                 if delete_seen.insert(&deletion.name) {
                     facts.deletes.push(deletion.name.clone());
                 }
@@ -461,7 +463,7 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
     // A step that reads a name before binding it, with no earlier provider, reads the
     // builtin or module value at module level; as a function it would fail, so such names
     // become module state too. Adding one changes earlier decisions, so iterate.
-    let wiring = loop {
+    let mut wiring = loop {
         let wiring = wire(&all_facts, &parameters, &state);
         if wiring.new_state.is_empty() {
             break wiring;
@@ -479,7 +481,11 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
     taken.extend(["_nblift", "_steps", "run", "main"]);
     let mut allocator = NameAllocator::new(taken);
     let mut steps = Vec::with_capacity(kept_groups.len());
-    for (index, (group, facts)) in kept_groups.iter().zip(&all_facts).enumerate() {
+    // Each step's facts and wiring move into the step, so a notebook of many steps is not
+    // held twice.
+    let file_edges = file_edges(&all_facts, analysis);
+    let files_read = files_read(&all_facts, analysis);
+    for (index, (group, facts)) in kept_groups.iter().zip(all_facts).enumerate() {
         let base = match (options.split, &group.title) {
             (Split::Single, _) => "run_notebook".to_owned(),
             (_, Some(title)) => identifier(title, "step", 40),
@@ -487,7 +493,7 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
         };
         let name = allocator.allocate(&base, "step");
         let mut declared: FxHashSet<&Name> = FxHashSet::default();
-        let globals: Vec<Name> = facts
+        let globals: ThinVec<Name> = facts
             .binds
             .iter()
             .map(|(n, _)| n)
@@ -495,10 +501,11 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
             .filter(|n| state.contains(*n) && declared.insert(n))
             .cloned()
             .collect();
-        let returned: FxHashSet<&Name> = wiring.returns[index].iter().collect();
-        let suppressions = lint_suppressions(facts, analysis, &returned, &state);
+        let returns = std::mem::take(&mut wiring.returns[index]);
+        let returned: FxHashSet<&Name> = returns.iter().collect();
+        let suppressions = lint_suppressions(&facts, analysis, &returned, &state);
         let (body, uses_support) =
-            step_body(inputs, group, facts, &parameter_statements, &suppressions);
+            step_body(inputs, group, &facts, &parameter_statements, &suppressions);
         if uses_support {
             names_read.insert(SUPPORT_MODULE);
         }
@@ -514,9 +521,9 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
                     GroupItem::Markdown(_) => None,
                 })
                 .collect(),
-            statements: facts.statements.clone(),
-            params: wiring.params[index].clone(),
-            returns: wiring.returns[index].clone(),
+            statements: facts.statements.into(),
+            params: std::mem::take(&mut wiring.params[index]),
+            returns,
             globals,
             body,
             is_async: facts.awaits,
@@ -545,8 +552,8 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
         module_state,
         outputs,
         edges: wiring.edges,
-        file_edges: file_edges(&all_facts, analysis),
-        files_read: files_read(&all_facts, analysis),
+        file_edges,
+        files_read,
         bound_anywhere,
         names_read,
     }
@@ -602,8 +609,8 @@ fn step_files<'a>(
 }
 
 struct Wiring {
-    params: Vec<Vec<Name>>,
-    returns: Vec<Vec<Name>>,
+    params: Vec<ThinVec<Name>>,
+    returns: Vec<ThinVec<Name>>,
     finals: Vec<Name>,
     edges: Vec<StepEdge>,
     new_state: FxHashSet<Name>,
@@ -669,14 +676,14 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &FxHashSet<Nam
                 .or_default()
                 .push((*name).clone());
         }
-        params.push(taken.into_iter().cloned().collect::<Vec<Name>>());
+        params.push(taken.into_iter().cloned().collect::<ThinVec<Name>>());
         for name in &facts.deletes {
-            if !facts.live_at_end.contains(name) {
+            if facts.dead_at_end.contains(name) {
                 provider.remove(name);
             }
         }
         for (name, _) in &facts.binds {
-            if facts.live_at_end.contains(name) && !state.contains(name) {
+            if !facts.dead_at_end.contains(name) && !state.contains(name) {
                 provider.insert(name, Provider::Step(index));
             }
         }
