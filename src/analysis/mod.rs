@@ -92,27 +92,28 @@ pub fn analyze_with(
     let mut cells = Vec::with_capacity(code_cells.len());
     let mut pending: Vec<Pending> = Vec::new();
     for (index, cell) in code_cells.iter().enumerate() {
-        let (code_cell, rest) = code_cell(cell, parse_cell(cell));
+        let (code_cell, rest) = code_cell(index, cell, parse_cell(cell));
         cells.push(code_cell);
-        if let Some(rest) = rest {
-            pending.push(Pending { index, ..rest });
-        }
+        pending.extend(rest);
     }
 
     // `$name` in a shell command is a Python variable only if the notebook binds it (else the
     // shell expands it, like `$HOME`), which is known once every cell is parsed.
-    let mentions_dollar_names = pending.iter().any(|rest| !rest.dollar_names.is_empty());
-    let bound: FxHashSet<&'static str> = cells
-        .iter()
-        .filter(|_| mentions_dollar_names)
-        .flat_map(|c| &c.statements)
-        .flat_map(|s| {
-            s.binds
-                .iter()
-                .map(|b| b.name.as_str())
-                .chain(s.globals().iter().map(Name::as_str))
-        })
-        .collect();
+    let bound: FxHashSet<&'static str> = if pending.iter().any(|rest| !rest.dollar_names.is_empty())
+    {
+        cells
+            .iter()
+            .flat_map(|c| &c.statements)
+            .flat_map(|s| {
+                s.binds
+                    .iter()
+                    .map(|b| b.name.as_str())
+                    .chain(s.globals().iter().map(Name::as_str))
+            })
+            .collect()
+    } else {
+        FxHashSet::default()
+    };
     for rest in &mut pending {
         if rest.dollar_names.iter().all(|n| bound.contains(n.as_str())) {
             continue;
@@ -120,7 +121,7 @@ pub fn analyze_with(
         let cell = code_cells[rest.index];
         let translation = translate_cell_with(cell.id, &cell.source, &|name| bound.contains(name));
         let parsed = parse::parse_cell(cell.id, &translation.python);
-        let (code_cell, again) = code_cell(cell, (translation, parsed));
+        let (code_cell, again) = code_cell(rest.index, cell, (translation, parsed));
         cells[rest.index] = code_cell;
         rest.diagnostics = again.map(|again| again.diagnostics).unwrap_or_default();
     }
@@ -136,8 +137,7 @@ pub fn analyze_with(
 }
 
 /// What a cell's translation and parse leave besides its [`CodeCell`]: its diagnostics and
-/// its `$name` arguments.
-#[derive(Default)]
+/// its `$name` arguments. `index` is the cell's among the code cells.
 struct Pending {
     index: usize,
     dollar_names: Vec<String>,
@@ -145,6 +145,7 @@ struct Pending {
 }
 
 fn code_cell(
+    index: usize,
     cell: &crate::notebook::Cell,
     (translation, parsed): ParsedCell,
 ) -> (CodeCell, Option<Pending>) {
@@ -169,7 +170,7 @@ fn code_cell(
     };
     let dollar_names = translation.dollar_names;
     let rest = (!diagnostics.is_empty() || !dollar_names.is_empty()).then_some(Pending {
-        index: 0,
+        index,
         dollar_names,
         diagnostics,
     });

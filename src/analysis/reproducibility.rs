@@ -145,6 +145,10 @@ pub fn draws_unseeded(python: &str, seeding: Seeding) -> bool {
     unseeded_call(python, seeding).is_some()
 }
 
+/// Generators made without a seed: unseeded whatever the global seed.
+const LOCAL_GENERATORS: &[&str] = &["default_rng()", "RandomState()"];
+const TRAIN_TEST_SPLIT: &str = "train_test_split(";
+
 fn unseeded_call(python: &str, seeding: Seeding) -> Option<(usize, String)> {
     let Seeding {
         seeded,
@@ -167,8 +171,9 @@ fn unseeded_call(python: &str, seeding: Seeding) -> Option<(usize, String)> {
         "random_sample(",
     ];
     // The line scan finds where a call is; most cells have none of these words at all.
-    let mentions_draws = ["default_rng()", "RandomState()", "train_test_split("]
+    let mentions_draws = LOCAL_GENERATORS
         .iter()
+        .chain(&[TRAIN_TEST_SPLIT])
         .any(|word| python.contains(word))
         || (!seeded && python.contains("random."));
     if !mentions_draws {
@@ -176,12 +181,12 @@ fn unseeded_call(python: &str, seeding: Seeding) -> Option<(usize, String)> {
     }
     for (start, code) in code_lines(python) {
         // Local generators: unseeded whatever the global seed.
-        for local in ["default_rng()", "RandomState()"] {
+        for &local in LOCAL_GENERATORS {
             if let Some(at) = code.find(local) {
                 return Some((start + at, local.to_owned()));
             }
         }
-        if let Some(at) = code.find("train_test_split(")
+        if let Some(at) = code.find(TRAIN_TEST_SPLIT)
             && !python[start + at..]
                 .split_once("\n\n")
                 .map_or(&python[start + at..], |(a, _)| a)

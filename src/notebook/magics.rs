@@ -120,7 +120,7 @@ pub fn translate_cell_with(
             );
             out
         }
-        _ => translator.line_magics(&cleaned, &lines, 0),
+        _ => translator.line_magics(&cleaned, 0),
     };
     let mut out = translator.out;
     out.python = translated.join("\n");
@@ -214,16 +214,11 @@ impl Translator<'_> {
 
     /// Translates every line that starts a statement; `first_line` is the index of
     /// `lines[0]` in the cell.
-    /// Each line translated; `text` is the lines joined, for the line scanner.
-    fn line_magics<'t>(
-        &mut self,
-        text: &str,
-        lines: &[&'t str],
-        first_line: usize,
-    ) -> Vec<Cow<'t, str>> {
+    /// Each line of `text` translated.
+    fn line_magics<'t>(&mut self, text: &'t str, first_line: usize) -> Vec<Cow<'t, str>> {
         let states = scan_lines(text);
-        let mut out = Vec::with_capacity(lines.len());
-        for (index, (line, state)) in lines.iter().zip(states).enumerate() {
+        let mut out = Vec::with_capacity(states.len());
+        for (index, (line, state)) in text.split('\n').zip(states).enumerate() {
             self.line = first_line + index;
             out.push(self.line(line, state));
         }
@@ -233,7 +228,7 @@ impl Translator<'_> {
     /// [`Translator::line_magics`] of a cell magic's body lines, owned.
     fn owned_line_magics(&mut self, lines: &[&str], first_line: usize) -> Vec<String> {
         let text = lines.join("\n");
-        let translated = self.line_magics(&text, lines, first_line);
+        let translated = self.line_magics(&text, first_line);
         translated.into_iter().map(Cow::into_owned).collect()
     }
 
