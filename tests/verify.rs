@@ -229,6 +229,17 @@ fn a_value_that_differs_is_traced_to_the_first_step_where_it_parts() {
         report.contains("`totals` first parts in step `load`"),
         "{report}"
     );
+    // Changed so that what it prints changes too: the traced run of the notebook keeps the
+    // stdout of the cells it traces, so stdout is not taken for unstable and its difference
+    // is shown line by line.
+    fs::write(&steps, original.replacen("[1, 2, 3]", "[1, 2, 3, 0]", 1)).unwrap();
+    let (code, report) = verify(&notebook, out.path());
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        report.contains("-count 4") && report.contains("+count 5"),
+        "{report}"
+    );
+    assert!(!report.contains("between runs of the notebook"), "{report}");
 }
 
 #[test]

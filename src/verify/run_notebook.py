@@ -69,6 +69,9 @@ class TracingClient(nbclient.NotebookClient):
             executed = self.code_cells_executed
             ours = nbformat.v4.new_code_cell(code)
             await super().async_execute_cell(ours, cell_index, store_history=False)
+            # nbclient stores the cell it ran at its index: the notebook's cell, with the
+            # outputs read from it below, goes back in its place.
+            self.nb.cells[cell_index] = cell
             self.code_cells_executed = executed
             if any(output.get("output_type") == "error" for output in ours.outputs):
                 raise RuntimeError("tracing failed: " + ANSI.sub("", str(ours.outputs)))
