@@ -477,3 +477,34 @@ fn a_notebook_that_fails_in_one_of_its_repeated_runs_fails() {
     assert_eq!(code, 4, "{report}");
     assert!(report.contains("in its run 2 of 2"), "{report}");
 }
+
+#[test]
+fn a_package_run_is_checked_again_between_runs_of_the_notebook_before_it_differs() {
+    // A world that changes with time, as a clock does: a log outside the notebook's folder
+    // that every run reads and then grows. The first package run overlaps the notebook's
+    // first, so one of them sees the log empty and the other does not; the notebook's second
+    // run sees it grown. The package's run between the notebook's two sees what both saw or
+    // what differs between them, never a difference of its own.
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("world.log");
+    let (notebook, out) = one_cell_converted(
+        dir.path(),
+        "import os\n\nwith open(os.environ['NBLIFT_TEST_WORLD'], 'a+') as log:\n    log.seek(0)\n    earlier = log.read().count('run')\n    log.write('run\\n')\nprint('the world is new' if earlier == 0 else 'the world has changed')",
+    );
+    let result = support::nblift()
+        .arg("verify")
+        .arg(&notebook)
+        .arg(&out)
+        .arg("--python")
+        .arg(support::python())
+        .env("NBLIFT_TEST_WORLD", &world)
+        .output()
+        .expect("nblift runs");
+    let (stdout, stderr) = support::text(&result);
+    assert_eq!(result.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("equivalent"), "{stdout}");
+    // The world was read: by the notebook's two runs and the package's (two, and a traced
+    // one, since `earlier` differs too).
+    let runs = fs::read_to_string(&world).unwrap();
+    assert!(runs.lines().count() >= 4, "{runs}");
+}

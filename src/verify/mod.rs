@@ -198,8 +198,7 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
         evidence.stale = stale::stale_outputs(notebook, &first.report["cell_stdout"]);
     }
     let run = run?;
-    if !run.output.status.success() {
-        let error = last_line(&String::from_utf8_lossy(&run.output.stderr));
+    if let Some(error) = run.failure() {
         evidence.verdict = Verdict::PackageFailed(error);
         return Ok(evidence);
     }
@@ -236,13 +235,24 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
             let traced = runner.package("package-traced", &["--trace"])?;
             traced.output.status.success().then_some(traced.trace)
         };
+        // The first package run overlapped the notebook's, so what each read from a world
+        // that changes with time (the clock to the minute, a file that grows) can differ
+        // though the notebook's two runs agree: the package ran before a minute turned, the
+        // notebook after. The package runs again between the notebook's runs, after the
+        // first has ended: a value that only grows with time, and is the same in both of
+        // the notebook's runs, is then the same in this one.
+        let between = runner.package("package-again", &["--results", "--values"])?;
+        if let Some(error) = between.failure() {
+            evidence.verdict = Verdict::PackageFailed(format!("in its second run: {error}"));
+            return Ok(evidence);
+        }
         let plan = trace
             .as_ref()
             .map(|trace| partings::plan(trace, &compared.values.differing));
         let again = runner.kernel("notebook-again", plan.as_ref())?;
         if again.report["error"].is_null() {
             unstable.absorb(&first, &again, &runner.name, &settings.ignore);
-            compared = Comparison::of(&first, &run, &unstable, &runner.name, &settings.ignore);
+            compared = Comparison::of(&first, &between, &unstable, &runner.name, &settings.ignore);
             if let Some(trace) = &trace {
                 evidence.partings = partings::partings(
                     trace,
@@ -330,6 +340,14 @@ struct PackageRun {
     results: Value,
     values: Value,
     trace: Value,
+}
+
+impl PackageRun {
+    /// The last line of what a failed run printed on stderr: its exception.
+    fn failure(&self) -> Option<String> {
+        (!self.output.status.success())
+            .then(|| last_line(&String::from_utf8_lossy(&self.output.stderr)))
+    }
 }
 
 impl Runner {
