@@ -632,7 +632,10 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &FxHashSet<Nam
         }
     }
     let mut params = Vec::with_capacity(all_facts.len());
-    let mut returned: Vec<FxHashSet<&Name>> = vec![FxHashSet::default(); all_facts.len()];
+    // (step, name) pairs in one set each, not a set per step: with `--split cells` a large
+    // notebook has as many steps as cells, and an empty-or-small set per step costs more
+    // than its entries.
+    let mut returned: FxHashSet<(usize, &Name)> = FxHashSet::default();
     let mut edges: BTreeMap<(Option<usize>, usize), Vec<Name>> = BTreeMap::new();
     let mut new_state = FxHashSet::default();
 
@@ -666,7 +669,7 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &FxHashSet<Nam
             let from = match provider[name] {
                 Provider::Parameter | Provider::MainModule => None,
                 Provider::Step(step) => {
-                    returned[step].insert(name);
+                    returned.insert((step, name));
                     demanded.insert((step, name));
                     Some(step)
                 }
@@ -694,7 +697,7 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &FxHashSet<Nam
             let from = match earlier {
                 Provider::Parameter | Provider::MainModule => None,
                 Provider::Step(step) => {
-                    returned[step].insert(name);
+                    returned.insert((step, name));
                     Some(step)
                 }
             };
@@ -702,15 +705,20 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &FxHashSet<Nam
         }
     }
 
-    let received: Vec<FxHashSet<&Name>> = params.iter().map(|p| p.iter().collect()).collect();
-    let maybe_only: Vec<FxHashSet<&Name>> = all_facts
+    let received: FxHashSet<(usize, &Name)> = params
         .iter()
-        .map(|f| {
-            f.binds
+        .enumerate()
+        .flat_map(|(step, names)| names.iter().map(move |name| (step, name)))
+        .collect();
+    let maybe_only: FxHashSet<(usize, &Name)> = all_facts
+        .iter()
+        .enumerate()
+        .flat_map(|(step, facts)| {
+            facts
+                .binds
                 .iter()
                 .filter(|(_, conditional)| *conditional)
-                .map(|(n, _)| n)
-                .collect()
+                .map(move |(name, _)| (step, name))
         })
         .collect();
     let mut finals: Vec<Name> = Vec::new();
@@ -718,12 +726,12 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &FxHashSet<Nam
         if *source == Provider::MainModule {
             continue;
         }
-        if let Provider::Step(step) = source {
-            let only_maybe = maybe_only[*step].contains(name);
-            if only_maybe && !received[*step].contains(name) && !returned[*step].contains(name) {
+        if let Provider::Step(step) = *source {
+            let at = (step, *name);
+            if maybe_only.contains(&at) && !received.contains(&at) && !returned.contains(&at) {
                 continue;
             }
-            returned[*step].insert(name);
+            returned.insert(at);
         }
         finals.push((*name).clone());
     }
@@ -732,13 +740,13 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &FxHashSet<Nam
     // Returns follow the order in which the step binds them.
     let returns = all_facts
         .iter()
-        .zip(&returned)
-        .map(|(facts, names)| {
+        .enumerate()
+        .map(|(step, facts)| {
             facts
                 .binds
                 .iter()
                 .map(|(n, _)| n)
-                .filter(|n| names.contains(n))
+                .filter(|&n| returned.contains(&(step, n)))
                 .cloned()
                 .collect()
         })
