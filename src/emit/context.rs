@@ -6,10 +6,10 @@ use crate::analysis::facts::LiteralKind;
 use crate::emit::engines::Engine;
 use crate::emit::literal::json_value;
 use crate::emit::{Source, graph};
-use crate::lift::Plan;
 use crate::lift::saved::SavedStdout;
 use crate::lift::steps::MODULE_NAME;
 use crate::lift::text::docstring;
+use crate::lift::{Plan, Step};
 
 #[derive(Serialize)]
 pub struct Context {
@@ -23,7 +23,6 @@ pub struct Context {
     split: &'static str,
     future_imports: Vec<String>,
     import_groups: Vec<Vec<String>>,
-    steps: Vec<StepContext>,
     run_signature: String,
     uses_asyncio: bool,
     /// `steps.py` sets a kernel's display defaults (see `Plan::kernel_display_defaults`).
@@ -185,6 +184,37 @@ fn quoted(text: &str) -> String {
 }
 
 /// The context; `for_user_templates` adds what only user templates use.
+/// The steps as the templates see them (`steps`), consuming the plan's: each becomes its
+/// JSON value at once, so a notebook of many steps is not held as typed objects, as JSON
+/// and in the plan at the same time.
+pub fn steps(steps: Vec<Step>) -> serde_json::Result<serde_json::Value> {
+    steps
+        .into_iter()
+        .map(|step| {
+            let mut body = step.body;
+            body.truncate(body.trim_end().len());
+            serde_json::to_value(StepContext {
+                signature: names_list(&step.params),
+                docstring: step
+                    .doc
+                    .as_deref()
+                    .and_then(|d| docstring(d, "    "))
+                    .unwrap_or_default(),
+                globals: names_list(&step.globals),
+                returns: names_list(&step.returns),
+                reads: code_list(&step.params),
+                writes: code_list(&step.returns),
+                name: step.name,
+                is_async: step.is_async,
+                title: step.title,
+                body,
+            })
+        })
+        .collect::<serde_json::Result<_>>()
+        .map(serde_json::Value::Array)
+}
+
+/// Everything the templates see but `steps` (see [`steps`]).
 pub fn build(
     plan: &Plan,
     source: &Source,
@@ -199,27 +229,6 @@ pub fn build(
             o.name.as_str().to_owned()
         },
     });
-    let steps: Vec<StepContext> = plan
-        .steps
-        .iter()
-        .map(|step| StepContext {
-            name: step.name.clone(),
-            is_async: step.is_async,
-            title: step.title.clone(),
-            signature: names_list(&step.params),
-            docstring: step
-                .doc
-                .as_deref()
-                .and_then(|d| docstring(d, "    "))
-                .unwrap_or_default(),
-            globals: names_list(&step.globals),
-            body: step.body.trim_end().to_owned(),
-            returns: names_list(&step.returns),
-            reads: code_list(&step.params),
-            writes: code_list(&step.returns),
-        })
-        .collect();
-
     let calls = plan
         .steps
         .iter()
@@ -346,7 +355,6 @@ pub fn build(
         future_imports: plan.future_imports.clone(),
         import_groups: plan.step_imports.clone(),
 
-        steps,
         run_signature,
         uses_asyncio: plan.steps.iter().any(|s| s.is_async),
         kernel_display_defaults: plan.kernel_display_defaults,

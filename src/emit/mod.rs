@@ -93,11 +93,11 @@ fn new_registry() -> Handlebars<'static> {
     handlebars
 }
 
-/// The package's files. The plan is consumed: its text is copied into the template context,
-/// and dropping it before the context is serialised keeps two copies of a large notebook's
-/// code in memory at a time, not three.
+/// The package's files. The plan is consumed: its steps move into the template context one
+/// at a time, and the rest is dropped before the context is serialised, so that a large
+/// notebook's code is not held by the plan and the context at once.
 pub fn render(
-    plan: Plan,
+    mut plan: Plan,
     source: &Source,
     engines: &[Engine],
     user: Option<&UserTemplates>,
@@ -107,11 +107,15 @@ pub fn render(
         None => registry(),
     };
     let typed = context::build(&plan, source, engines, user.is_some());
+    let json = handlebars::RenderErrorReason::SerdeError;
+    let steps = context::steps(std::mem::take(&mut plan.steps)).map_err(json)?;
     let package = PathBuf::from("src").join(&plan.package);
     let has_library = plan.library.is_some();
     drop(plan);
     // Serialised once for all the templates, not once per template.
-    let context = handlebars::Context::wraps(typed)?;
+    let mut context = serde_json::to_value(typed).map_err(json)?;
+    context["steps"] = steps;
+    let context = handlebars::Context::from(context);
     // (template, path) of every rendered file; `lib.py` only when definitions were lifted.
     let mut rendered: Vec<(&str, PathBuf)> = vec![
         ("pyproject", "pyproject.toml".into()),
