@@ -194,19 +194,9 @@ fn run_runnable(
     );
     if runnable.deterministic {
         if stdout != expected_stdout {
-            let line = stdout
-                .lines()
-                .zip(expected_stdout.lines())
-                .position(|(a, b)| a != b);
+            let (line, got, expected) = support::first_differing_line(&stdout, &expected_stdout);
             return Err(format!(
-                "stdout differs (line {}: got {:?}, expected {:?})",
-                line.map_or(
-                    stdout.lines().count().min(expected_stdout.lines().count()),
-                    |l| l
-                ) + 1,
-                line.and_then(|l| stdout.lines().nth(l)).unwrap_or("<end>"),
-                line.and_then(|l| expected_stdout.lines().nth(l))
-                    .unwrap_or("<end>")
+                "stdout differs (line {line}: got {got:?}, expected {expected:?})"
             ));
         }
         if expected != got {

@@ -161,14 +161,9 @@ pub fn differences(pairs: &[Pair]) -> Vec<String> {
 pub fn compare(name: &str, before: &Run, after: &Run) -> Option<String> {
     let (before_out, after_out) = (normalise(&before.stdout), normalise(&after.stdout));
     if before_out != after_out {
-        let line = before_out
-            .lines()
-            .zip(after_out.lines())
-            .position(|(a, b)| a != b);
+        let (line, before, after) = super::first_differing_line(&before_out, &after_out);
         return Some(format!(
-            "{name}: stdout differs at line {line:?}: {:?} vs {:?} (lifted)",
-            line.and_then(|l| before_out.lines().nth(l)),
-            line.and_then(|l| after_out.lines().nth(l))
+            "{name}: stdout differs at line {line}: {before:?} vs {after:?} (lifted)"
         ));
     }
     (before.results != after.results).then(|| {

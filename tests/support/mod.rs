@@ -311,3 +311,16 @@ pub fn comparable_results(results: &serde_json::Value) -> Vec<(i64, String)> {
 pub fn without_ipython_notices(stdout: &str) -> String {
     nblift::verify::without_ipython_notices(stdout)
 }
+
+/// Where two texts first differ: the 1-based line number and that line of each, `<end>`
+/// for the one that ends first.
+pub fn first_differing_line<'a>(a: &'a str, b: &'a str) -> (usize, &'a str, &'a str) {
+    let (mut a, mut b) = (a.lines(), b.lines());
+    let mut number = 1;
+    loop {
+        match (a.next(), b.next()) {
+            (Some(x), Some(y)) if x == y => number += 1,
+            (x, y) => return (number, x.unwrap_or("<end>"), y.unwrap_or("<end>")),
+        }
+    }
+}
