@@ -1,8 +1,6 @@
 //! Steps: grouping cells, computing each step's parameters, returns and module state from
 //! the dataflow, and cutting each step's body out of the cell text.
 
-use std::collections::BTreeMap;
-
 use rustc_hash::{FxHashMap, FxHashSet};
 use thin_vec::ThinVec;
 
@@ -256,21 +254,23 @@ pub fn title_and_description(notebook: &Notebook) -> (String, String) {
 
 /// What one group's kept statements do, taken together.
 #[derive(Default)]
+///
+/// The lists are `ThinVec`s: with `--split cells` there is one per cell.
 struct StepFacts {
-    statements: Vec<StmtRef>,
-    reads: Vec<Name>,
-    late_reads: Vec<Name>,
+    statements: ThinVec<StmtRef>,
+    reads: ThinVec<Name>,
+    late_reads: ThinVec<Name>,
     /// Names bound, in order, with "every binding is conditional".
-    binds: Vec<(Name, bool)>,
-    deletes: Vec<Name>,
+    binds: ThinVec<(Name, bool)>,
+    deletes: ThinVec<Name>,
     /// Names whose last use in the step is `del` (a set only steps that delete allocate).
     dead_at_end: FxHashSet<Name>,
-    globals: Vec<Name>,
+    globals: ThinVec<Name>,
     awaits: bool,
 }
 
 impl StepFacts {
-    fn collect(statements: Vec<StmtRef>, analysis: &Analysis) -> Self {
+    fn collect(statements: ThinVec<StmtRef>, analysis: &Analysis) -> Self {
         let mut facts = StepFacts {
             statements,
             ..StepFacts::default()
@@ -405,7 +405,7 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
     let mut kept_groups = Vec::with_capacity(groups.len());
     let mut all_facts = Vec::with_capacity(groups.len());
     for group in groups {
-        let statements: Vec<StmtRef> = group
+        let statements: ThinVec<StmtRef> = group
             .items
             .iter()
             .filter_map(|item| match item {
@@ -521,7 +521,7 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
                     GroupItem::Markdown(_) => None,
                 })
                 .collect(),
-            statements: facts.statements.into(),
+            statements: facts.statements,
             params: std::mem::take(&mut wiring.params[index]),
             returns,
             globals,
@@ -636,7 +636,8 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &FxHashSet<Nam
     // notebook has as many steps as cells, and an empty-or-small set per step costs more
     // than its entries.
     let mut returned: FxHashSet<(usize, &Name)> = FxHashSet::default();
-    let mut edges: BTreeMap<(Option<usize>, usize), Vec<Name>> = BTreeMap::new();
+    // (from, to, name) in the order the names are taken, grouped into edges at the end.
+    let mut edges: Vec<(Option<usize>, usize, Name)> = Vec::new();
     let mut new_state = FxHashSet::default();
 
     // A step that binds a name only on some paths (a loop, a branch) keeps the earlier value
@@ -674,10 +675,7 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &FxHashSet<Nam
                     Some(step)
                 }
             };
-            edges
-                .entry((from, index))
-                .or_default()
-                .push((*name).clone());
+            edges.push((from, index, (*name).clone()));
         }
         params.push(taken.into_iter().cloned().collect::<ThinVec<Name>>());
         for name in &facts.deletes {
@@ -701,7 +699,7 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &FxHashSet<Nam
                     Some(step)
                 }
             };
-            edges.entry((from, index)).or_default().push(name.clone());
+            edges.push((from, index, name.clone()));
         }
     }
 
@@ -751,15 +749,24 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &FxHashSet<Nam
                 .collect()
         })
         .collect();
-    let edges = edges
-        .into_iter()
-        .map(|((from, to), names)| StepEdge { from, to, names })
-        .collect();
+    // A stable sort: each edge lists its names in the order they were taken.
+    edges.sort_by_key(|&(from, to, _)| (from, to));
+    let mut grouped: Vec<StepEdge> = Vec::new();
+    for (from, to, name) in edges {
+        match grouped.last_mut() {
+            Some(edge) if edge.from == from && edge.to == to => edge.names.push(name),
+            _ => grouped.push(StepEdge {
+                from,
+                to,
+                names: vec![name],
+            }),
+        }
+    }
     Wiring {
         params,
         returns,
         finals,
-        edges,
+        edges: grouped,
         new_state,
     }
 }
