@@ -15,13 +15,8 @@ fn verify(notebook: &Path, output: &Path) -> (i32, String) {
 }
 
 fn verify_with(notebook: &Path, output: &Path, options: &[&str]) -> (i32, String) {
-    let result = support::nblift()
-        .arg("verify")
-        .arg(notebook)
-        .arg(output)
+    let result = verify_command(notebook, output)
         .args(options)
-        .arg("--python")
-        .arg(support::python())
         .output()
         .expect("nblift runs");
     let (stdout, stderr) = support::text(&result);
@@ -29,6 +24,18 @@ fn verify_with(notebook: &Path, output: &Path, options: &[&str]) -> (i32, String
         result.status.code().unwrap_or(-1),
         format!("{stdout}{stderr}"),
     )
+}
+
+/// `nblift verify NOTEBOOK OUTPUT` with the test venv's Python.
+fn verify_command(notebook: &Path, output: &Path) -> std::process::Command {
+    let mut command = support::nblift();
+    command
+        .arg("verify")
+        .arg(notebook)
+        .arg(output)
+        .arg("--python")
+        .arg(support::python());
+    command
 }
 
 /// A notebook of one code cell in `dir`, converted into `dir/out`: (notebook, package folder).
@@ -437,14 +444,7 @@ fn a_folder_is_verified_notebook_by_notebook_against_the_packages_convert_wrote(
     let original = fs::read_to_string(&steps).unwrap();
     fs::write(&steps, original.replacen("[1, 2]", "[1, 3]", 1)).unwrap();
 
-    let result = support::nblift()
-        .arg("verify")
-        .arg(&notebooks)
-        .arg(&out)
-        .arg("--python")
-        .arg(support::python())
-        .output()
-        .unwrap();
+    let result = verify_command(&notebooks, &out).output().unwrap();
     let (stdout, stderr) = support::text(&result);
     assert_eq!(result.status.code(), Some(2), "{stdout}{stderr}");
     let alpha = stdout.find("alpha.ipynb against").expect(&stdout);
@@ -491,12 +491,7 @@ fn a_package_run_is_checked_again_between_runs_of_the_notebook_before_it_differs
         dir.path(),
         "import os\n\nwith open(os.environ['NBLIFT_TEST_WORLD'], 'a+') as log:\n    log.seek(0)\n    earlier = log.read().count('run')\n    log.write('run\\n')\nprint('the world is new' if earlier == 0 else 'the world has changed')",
     );
-    let result = support::nblift()
-        .arg("verify")
-        .arg(&notebook)
-        .arg(&out)
-        .arg("--python")
-        .arg(support::python())
+    let result = verify_command(&notebook, &out)
         .env("NBLIFT_TEST_WORLD", &world)
         .output()
         .expect("nblift runs");
