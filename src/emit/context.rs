@@ -183,7 +183,6 @@ fn quoted(text: &str) -> String {
     serde_json::to_string(text).expect("strings always serialise")
 }
 
-/// The context; `for_user_templates` adds what only user templates use.
 /// The steps as the templates see them (`steps`), consuming the plan's: each becomes its
 /// JSON value at once, so a notebook of many steps is not held as typed objects, as JSON
 /// and in the plan at the same time.
@@ -214,7 +213,8 @@ pub fn steps(steps: Vec<Step>) -> serde_json::Result<serde_json::Value> {
         .map(serde_json::Value::Array)
 }
 
-/// Everything the templates see but `steps` (see [`steps`]).
+/// Everything the templates see but `steps` (see [`steps`]); `for_user_templates` adds what
+/// only user templates use.
 pub fn build(
     plan: &Plan,
     source: &Source,

@@ -253,9 +253,9 @@ pub fn title_and_description(notebook: &Notebook) -> (String, String) {
 }
 
 /// What one group's kept statements do, taken together.
-#[derive(Default)]
 ///
 /// The lists are `ThinVec`s: with `--split cells` there is one per cell.
+#[derive(Default)]
 struct StepFacts {
     statements: ThinVec<StmtRef>,
     reads: ThinVec<Name>,
