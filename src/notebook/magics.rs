@@ -576,13 +576,19 @@ fn string_argument_call(call: &str, body: &[&str], extra: &str) -> Vec<String> {
         return out;
     }
     let mut out = vec![format!("{call}, \"\"\"\\")];
-    let last = body.len() - 1;
+    // IPython hands a cell magic its body with exactly one newline at the end: a cell that
+    // ends in a newline has an empty last line, which adds none. That line stays, empty, so
+    // that the cell keeps its line count.
+    let mut last = body.len() - 1;
+    if last > 0 && body[last].trim_end_matches('\r').is_empty() {
+        last -= 1;
+    }
     for (i, line) in body.iter().enumerate() {
         let escaped = escape_in_triple_quotes(line.trim_end_matches('\r'));
-        if i == last {
-            out.push(format!("{escaped}\\n\"\"\"{extra})"));
-        } else {
-            out.push(escaped);
+        match i.cmp(&last) {
+            std::cmp::Ordering::Less => out.push(escaped),
+            std::cmp::Ordering::Equal => out.push(format!("{escaped}\\n\"\"\"{extra})")),
+            std::cmp::Ordering::Greater => out.push(String::new()),
         }
     }
     out
@@ -989,6 +995,12 @@ mod tests {
         check(
             "%%writefile -a notes.txt\nmore",
             "_nblift.writefile(\"notes.txt\", \"\"\"\\\nmore\\n\"\"\", append=True)",
+            &[Code::MagicTranslated],
+        );
+        // A cell that ends in a newline: IPython writes one newline at the end, not two.
+        check(
+            "%%writefile notes.txt\nmore\n",
+            "_nblift.writefile(\"notes.txt\", \"\"\"\\\nmore\\n\"\"\")\n",
             &[Code::MagicTranslated],
         );
         assert!(translate_cell(CellId(0), "%%writefile a.txt\nx").changes_import_resolution);
