@@ -1,7 +1,8 @@
 //! Equivalence: every runnable fixture notebook is run top to bottom in a real Jupyter kernel
 //! and, converted by nblift, as `python -m PKG`; their stdout must be identical. The same
-//! conversions are checked to compile, to pass `ruff check` (default rules), and to be
-//! byte-identical when converted twice.
+//! conversions are checked to compile, to have no `ruff check` finding (default rules) that
+//! the notebook's own code lacks (`support::lint`), and to be byte-identical when converted
+//! twice.
 
 mod support;
 
@@ -127,20 +128,39 @@ fn every_fixture_converts_cleanly_and_runs_the_same_as_its_package() {
     if !compile.status.success() {
         failures.push(format!("compileall failed:\n{}", support::text(&compile).0));
     }
-    let ruff = Command::new(support::venv_tool("ruff"))
-        .args([
-            // Not `--isolated`: a package's own `[tool.ruff]` (the builtins its support
-            // module provides) applies.
-            "check",
-            "--no-cache",
-            "--output-format",
-            "concise",
-        ])
-        .args(&outputs)
-        .output()
-        .unwrap();
-    if !ruff.status.success() {
-        failures.push(format!("ruff check failed:\n{}", support::text(&ruff).0));
+    // ruff's default rules find nothing in a package that the notebook's own code, linted
+    // as the script IPython runs, does not have.
+    let scripts = tempfile::tempdir().unwrap();
+    let script_of = |case: usize| scripts.path().join(format!("notebook{case}.py"));
+    let jobs: Vec<(PathBuf, PathBuf)> = cases
+        .iter()
+        .enumerate()
+        .map(|(index, case)| (case.notebook.clone(), script_of(index)))
+        .collect();
+    support::lint::write_notebook_scripts(&jobs, scripts.path());
+    let mut inherited: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
+    for (file, key) in support::lint::ruff_findings(&[scripts.path()], None) {
+        inherited.entry(PathBuf::from(file)).or_default().push(key);
+    }
+    let findings = support::lint::ruff_findings(
+        &outputs.iter().map(|p| p.as_path()).collect::<Vec<_>>(),
+        None,
+    );
+    for conversion in &conversions {
+        let own: Vec<(String, String)> = findings
+            .iter()
+            .filter(|(file, _)| Path::new(file).starts_with(&conversion.output))
+            .cloned()
+            .collect();
+        let notebook = inherited
+            .get(&script_of(conversion.case))
+            .map_or(&[][..], Vec::as_slice);
+        for (file, key) in support::lint::introduced(&own, notebook) {
+            failures.push(format!(
+                "{} {:?}: ruff finds what the notebook does not have: {file}: {key}",
+                cases[conversion.case].relative, conversion.flags
+            ));
+        }
     }
 
     // The notebooks, each in a fresh kernel and a scratch copy of its folder.

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod lift;
+pub mod lint;
 pub mod runs;
 
 use std::collections::HashMap;

@@ -1,0 +1,79 @@
+//! Lint findings of generated packages that the notebook's own code does not have. The
+//! notebook is linted as the script IPython runs (`notebook_script.py`); a finding of the
+//! package with the same code and message as one of the notebook's is the notebook's (an
+//! unused variable inside its function, a display expression), the rest the conversion's.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+/// `ruff check` (default rules, or `select`) over `paths`: (file, "CODE message") per
+/// finding, with line numbers taken out of messages so that findings compare across files.
+pub fn ruff_findings(paths: &[&Path], select: Option<&str>) -> Vec<(String, String)> {
+    let mut command = Command::new(super::venv_tool("ruff"));
+    // Not `--isolated`: a package's own `[tool.ruff]` (the builtins its support module
+    // provides) applies.
+    command.args([
+        "check",
+        "--no-cache",
+        "--output-format",
+        "json",
+        "--exit-zero",
+    ]);
+    if let Some(select) = select {
+        command.args(["--select", select]);
+    }
+    let output = command.args(paths).output().unwrap();
+    let findings: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    findings
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|finding| {
+            let message = finding["message"].as_str().unwrap_or_default();
+            let message = match message.find(" from line ") {
+                Some(at) => &message[..at],
+                None => message,
+            };
+            (
+                finding["filename"].as_str().unwrap_or_default().to_owned(),
+                format!("{} {message}", finding["code"].as_str().unwrap_or_default()),
+            )
+        })
+        .collect()
+}
+
+/// Writes each notebook of `jobs` as the script IPython runs, at the path beside it.
+pub fn write_notebook_scripts(jobs: &[(PathBuf, PathBuf)], scratch: &Path) {
+    let jobs_file = scratch.join("jobs.json");
+    fs::write(&jobs_file, serde_json::to_string(jobs).unwrap()).unwrap();
+    let status = Command::new(super::python())
+        .arg(super::root().join("tests/support/notebook_script.py"))
+        .arg(&jobs_file)
+        .status()
+        .unwrap();
+    assert!(status.success(), "notebook_script.py failed");
+}
+
+/// The findings of `package` (file, key) that `inherited` (the notebook's keys) does not
+/// account for, each inherited finding accounting for one.
+pub fn introduced(package: &[(String, String)], inherited: &[String]) -> Vec<(String, String)> {
+    let mut left: HashMap<&str, usize> = HashMap::new();
+    for key in inherited {
+        *left.entry(key.as_str()).or_default() += 1;
+    }
+    package
+        .iter()
+        .filter(|(_, key)| match left.get_mut(key.as_str()) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                false
+            }
+            _ => true,
+        })
+        .cloned()
+        .collect()
+}
