@@ -68,3 +68,11 @@ fn magics_shell_and_writefile() {
         "writefile_python_module",
     );
 }
+
+#[test]
+fn headingless_notebook_becomes_named_steps() {
+    check(
+        "split/headingless_notebook_named_steps.ipynb",
+        "headingless_notebook_named_steps",
+    );
+}

@@ -25,7 +25,7 @@ pub struct Context {
     import_groups: Vec<Vec<String>>,
     run_signature: String,
     uses_asyncio: bool,
-    /// `steps.py` sets a kernel's display defaults (see `Plan::kernel_display_defaults`).
+    /// `run()` sets a kernel's display defaults (see `Plan::kernel_display_defaults`).
     kernel_display_defaults: bool,
     state_parameter_defaults: Vec<String>,
     /// What `run()` (and `flow.py`) set before the steps, for the `parameter_preamble`
@@ -34,13 +34,19 @@ pub struct Context {
     /// notebook.
     preamble: PreambleContext,
     calls: Vec<String>,
-    /// The entries of the dict `run()` returns, `"name": expression,` each.
+    /// The entries of the small dict `run()` returns, `"name": name,` each.
     returned: Vec<String>,
-    /// The same names as objects (`name`, `expression`), for user templates only. The
-    /// embedded ones use `returned`: a notebook may leave thousands of names defined, and
-    /// the template engine's copy of the context spends some 700 bytes on every object.
+    /// The same names as objects (`name`, `expression`), for user templates only.
     #[serde(skip_serializing_if = "Option::is_none")]
     outputs: Option<Vec<OutputContext>>,
+    /// The names the notebook leaves defined, as string literals, whose final values
+    /// `--values` fingerprints: kept from the steps' frames, or (`state_names`) read from
+    /// `steps.py`'s globals.
+    final_names: Vec<String>,
+    state_names: Vec<String>,
+    /// The cells (0-based) whose last expression `--results` records, for the harness: a
+    /// Python tuple.
+    shown_cells: String,
     parameters: Vec<ParameterContext>,
     needs_literal_eval: bool,
     needs_flag: bool,
@@ -70,6 +76,8 @@ pub struct Context {
 
 #[derive(Serialize)]
 struct PreambleContext {
+    /// See `Plan::kernel_display_defaults`: set by `run()`, not by importing the steps.
+    kernel_display_defaults: bool,
     mutable_defaults: Vec<OutputContext>,
     state_parameters: Vec<String>,
 }
@@ -171,7 +179,11 @@ fn code_list(names: &[crate::analysis::Name]) -> String {
 
 /// The contents of a Python tuple of strings: `"a", "b"`, `"a",` or nothing.
 fn tuple_items<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
-    let items: Vec<String> = names.into_iter().map(quoted).collect();
+    tuple_of(names.into_iter().map(quoted).collect())
+}
+
+/// What goes between a Python tuple's parentheses: `a,` for one item, `a, b` for more.
+fn tuple_of(items: Vec<String>) -> String {
     match items.len() {
         1 => format!("{},", items[0]),
         _ => items.join(", "),
@@ -221,14 +233,15 @@ pub fn build(
     engines: &[Engine],
     for_user_templates: bool,
 ) -> Context {
-    let outputs = plan.outputs.iter().map(|o| OutputContext {
-        name: o.name.as_str().to_owned(),
-        expression: if o.from_state {
-            format!("getattr(_steps, {}, None)", quoted(o.name.as_str()))
-        } else {
-            o.name.as_str().to_owned()
-        },
+    let outputs = plan.result.iter().map(|name| OutputContext {
+        name: name.as_str().to_owned(),
+        expression: name.as_str().to_owned(),
     });
+    let (state_outputs, final_outputs): (Vec<_>, Vec<_>) =
+        plan.outputs.iter().partition(|o| o.from_state);
+    let names_of = |outputs: Vec<&crate::lift::Output>| -> Vec<String> {
+        outputs.iter().map(|o| quoted(o.name.as_str())).collect()
+    };
     let calls = plan
         .steps
         .iter()
@@ -359,6 +372,7 @@ pub fn build(
         uses_asyncio: plan.steps.iter().any(|s| s.is_async),
         kernel_display_defaults: plan.kernel_display_defaults,
         preamble: PreambleContext {
+            kernel_display_defaults: plan.kernel_display_defaults,
             mutable_defaults: plan
                 .parameters
                 .iter()
@@ -387,6 +401,12 @@ pub fn build(
             .map(|o| format!("{}: {},", quoted(&o.name), o.expression))
             .collect(),
         outputs: for_user_templates.then(|| outputs.collect()),
+        final_names: names_of(final_outputs),
+        shown_cells: format!(
+            "({})",
+            tuple_of(plan.shown_cells.iter().map(|c| c.0.to_string()).collect())
+        ),
+        state_names: names_of(state_outputs),
         needs_literal_eval: plan
             .parameters
             .iter()

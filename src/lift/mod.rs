@@ -8,6 +8,7 @@
 //! returns it.
 
 pub mod cell;
+pub mod cuts;
 pub mod definitions;
 pub mod dependencies;
 pub mod figures;
@@ -31,7 +32,8 @@ use crate::notebook::magics::SUPPORT_MODULE;
 /// How code cells are grouped into steps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Split {
-    /// A new step at each markdown heading.
+    /// A new step at each heading of the notebook's section level; a long section, or a
+    /// notebook without headings, is cut by its dataflow (see `cuts.rs`).
     #[default]
     Sections,
     /// One step per code cell.
@@ -45,7 +47,7 @@ pub enum Split {
 impl Split {
     pub fn describe(self) -> &'static str {
         match self {
-            Split::Sections => "markdown section",
+            Split::Sections => "section (cut at headings, and by the dataflow where long)",
             Split::Cells => "code cell",
             Split::Tags => "`step:` tag",
             Split::Single => "notebook",
@@ -77,7 +79,13 @@ pub struct Plan {
     pub steps: Vec<Step>,
     pub parameters: Vec<Parameter>,
     pub module_state: Vec<Name>,
+    /// The names the notebook leaves defined, whose final values `--values` fingerprints.
+    /// No step returns a name for this: the harness keeps them from the steps' frames.
     pub outputs: Vec<Output>,
+    /// What `run()` returns (see [`steps::Flow::result`]).
+    pub result: Vec<Name>,
+    /// See [`steps::Flow::shown_cells`].
+    pub shown_cells: Vec<CellId>,
     pub dependencies: Vec<String>,
     pub edges: Vec<StepEdge>,
     /// A step reading a file an earlier step writes: an order no name carries.
@@ -90,7 +98,7 @@ pub struct Plan {
     /// The notebook's saved stdout by step, for the generated tests.
     pub saved_stdout: saved::SavedStdout,
     /// The notebook uses pandas, whose display defaults differ between a kernel and a
-    /// plain interpreter: `steps.py` sets the kernel's.
+    /// plain interpreter: `run()` (and the engines' `parameter_values`) set the kernel's.
     pub kernel_display_defaults: bool,
 }
 
@@ -174,7 +182,7 @@ pub fn plan(
     let hoisting = imports::hoist(analysis, &layout, &mut diagnostics);
     let lifted = definitions::lift(analysis, &layout, &hoisting);
     let parameters = steps::parameter_cell(notebook, analysis, &layout);
-    let grouped = steps::group(notebook, analysis, options.split);
+    let mut grouped = steps::group(notebook, analysis, options.split);
     let inputs = steps::Inputs {
         notebook,
         analysis,
@@ -184,8 +192,22 @@ pub fn plan(
         parameter_cell: &parameters,
         execution_counts: reads_name(analysis, "Out")
             .then(|| steps::fresh_execution_counts(notebook)),
+        explicit_shows: ["Out"]
+            .iter()
+            .chain(LAST_RESULTS)
+            .any(|name| reads_name(analysis, name)),
         figures: figures::figures(notebook, analysis),
+        drawing_cells: figures::drawing_cells(analysis, &options.local_modules),
     };
+    if options.split == Split::Sections {
+        let weights = cuts::CellWeights::new(
+            analysis,
+            &layout,
+            |at| inputs.moved(at),
+            &inputs.module_names(),
+        );
+        grouped = cuts::cut_long_groups(grouped, notebook, &weights);
+    }
     let flow = steps::flow(&inputs, &grouped, options);
 
     let (library, lib_uses) = definitions::library(analysis, &layout, &lifted, &hoisting);
@@ -202,7 +224,7 @@ pub fn plan(
         .statements()
         .any(|(_, s)| s.modules.iter().any(|m| m.as_str() == "pandas"));
     let mut own_imports = Vec::new();
-    if step_uses.contains(SUPPORT_MODULE) || kernel_display_defaults {
+    if step_uses.contains(SUPPORT_MODULE) {
         own_imports.push(relative("", SUPPORT_MODULE));
     }
     // The kernel's names the support module stands in for (itself imported above).
@@ -245,6 +267,8 @@ pub fn plan(
         parameters: flow.parameters,
         module_state: flow.module_state,
         outputs: flow.outputs,
+        result: flow.result,
+        shown_cells: flow.shown_cells,
         dependencies: imports::dependencies(analysis, options),
         edges: flow.edges,
         file_edges: flow.file_edges,

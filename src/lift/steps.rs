@@ -13,7 +13,7 @@ use crate::diagnostic::CellId;
 use crate::lift::definitions::Lifted;
 use crate::lift::figures::Figures;
 use crate::lift::imports::Hoisting;
-use crate::lift::naming::{NameAllocator, identifier};
+use crate::lift::naming::{self, NameAllocator, identifier};
 use crate::lift::text::{CellLines, LineIndex, comment_block, indent_lines};
 use crate::lift::{FileEdge, Options, Output, Parameter, Split, Step, StepEdge};
 use crate::notebook::magics::SUPPORT_MODULE;
@@ -119,6 +119,8 @@ pub fn parameter_cell(
 #[derive(Debug, Default)]
 pub struct Group {
     pub title: Option<String>,
+    /// The heading the title's section sits under, which qualifies a repeated title.
+    pub parent: Option<String>,
     pub doc: Option<String>,
     pub items: Vec<GroupItem>,
 }
@@ -131,13 +133,43 @@ pub enum GroupItem {
     Markdown(CellId),
 }
 
-fn heading_of(markdown: &str) -> Option<String> {
+/// A markdown cell's first heading: its level (the number of `#`) and its text.
+pub fn heading_of(markdown: &str) -> Option<(usize, String)> {
     markdown.lines().find_map(|line| {
         let line = line.trim();
         let text = line.trim_start_matches('#');
-        (line.starts_with('#') && text.starts_with(' '))
-            .then(|| text.trim().trim_end_matches('#').trim().to_owned())
+        let level = line.len() - text.len();
+        (level > 0 && text.starts_with(' '))
+            .then(|| (level, text.trim().trim_end_matches('#').trim().to_owned()))
     })
+}
+
+fn heading_text(markdown: &str) -> Option<String> {
+    heading_of(markdown).map(|(_, text)| text)
+}
+
+/// The heading level that cuts a notebook into sections: the shallowest level used more than
+/// once (a single `#` title over `##` sections cuts at `##`), else, when each level is used
+/// once, the deepest. Deeper headings stay inside their section.
+pub fn section_level(notebook: &Notebook) -> Option<usize> {
+    let mut counts = [0usize; 7];
+    for cell in &notebook.cells {
+        if cell.kind == CellKind::Markdown {
+            if let Some((level, _)) = heading_of(&cell.source) {
+                counts[level.min(6)] += 1;
+            }
+        }
+    }
+    (1..=6)
+        .find(|&level| counts[level] > 1)
+        .or_else(|| (1..=6).rev().find(|&level| counts[level] > 0))
+}
+
+/// The tag that starts a new step under `--split tags`: `step:NAME`, or Kale's `block:NAME`.
+fn step_tag(tags: &[String]) -> Option<String> {
+    tags.iter()
+        .find_map(|t| t.strip_prefix("step:").or_else(|| t.strip_prefix("block:")))
+        .map(str::to_owned)
 }
 
 pub fn group(notebook: &Notebook, analysis: &Analysis, split: Split) -> Vec<Group> {
@@ -147,6 +179,9 @@ pub fn group(notebook: &Notebook, analysis: &Analysis, split: Split) -> Vec<Grou
         .enumerate()
         .map(|(i, c)| (c.id, i))
         .collect();
+    let level = section_level(notebook);
+    // The nearest heading at each level above the current one, for a section's parent.
+    let mut outline: Vec<(usize, String)> = Vec::new();
     let mut groups: Vec<Group> = vec![Group::default()];
     // Markdown seen since the last code cell, for `--split cells`.
     let mut pending: Vec<CellId> = Vec::new();
@@ -158,9 +193,19 @@ pub fn group(notebook: &Notebook, analysis: &Analysis, split: Split) -> Vec<Grou
                     continue;
                 }
                 let heading = heading_of(&cell.source);
+                let parent = heading.as_ref().and_then(|(depth, _)| {
+                    outline.retain(|(d, _)| d < depth);
+                    outline.last().map(|(_, text)| text.clone())
+                });
+                if let Some(heading) = &heading {
+                    outline.push(heading.clone());
+                }
+                let starts_section =
+                    matches!((&heading, level), (Some((depth, _)), Some(level)) if *depth <= level);
                 match split {
-                    Split::Sections if heading.is_some() => groups.push(Group {
-                        title: heading,
+                    Split::Sections if starts_section => groups.push(Group {
+                        title: heading.map(|(_, text)| text),
+                        parent,
                         doc: Some(cell.source.clone()),
                         items: Vec::new(),
                     }),
@@ -184,11 +229,6 @@ pub fn group(notebook: &Notebook, analysis: &Analysis, split: Split) -> Vec<Grou
                 let Some(&index) = code_index.get(&cell.id) else {
                     continue;
                 };
-                let tag = cell
-                    .tags
-                    .iter()
-                    .find_map(|t| t.strip_prefix("step:"))
-                    .map(str::to_owned);
                 match split {
                     Split::Cells => {
                         let docs: Vec<&str> = pending
@@ -197,16 +237,20 @@ pub fn group(notebook: &Notebook, analysis: &Analysis, split: Split) -> Vec<Grou
                             .collect();
                         let doc = docs.join("\n\n");
                         groups.push(Group {
-                            title: heading_of(&doc),
+                            title: heading_text(&doc),
+                            parent: None,
                             doc: (!doc.trim().is_empty()).then_some(doc),
                             items: Vec::new(),
                         });
                     }
-                    Split::Tags if tag.is_some() => groups.push(Group {
-                        title: tag,
-                        doc: None,
-                        items: Vec::new(),
-                    }),
+                    Split::Tags => {
+                        if let Some(tag) = step_tag(&cell.tags) {
+                            groups.push(Group {
+                                title: Some(tag),
+                                ..Group::default()
+                            });
+                        }
+                    }
                     _ => {}
                 }
                 groups
@@ -230,7 +274,7 @@ pub fn title_and_description(notebook: &Notebook) -> (String, String) {
             CellKind::Markdown => {
                 for line in cell.source.lines() {
                     if title.is_none() && line.trim_start().starts_with('#') {
-                        title = heading_of(line);
+                        title = heading_text(line);
                     } else {
                         prose.push(line);
                     }
@@ -246,7 +290,7 @@ pub fn title_and_description(notebook: &Notebook) -> (String, String) {
                 .cells
                 .iter()
                 .filter(|c| c.kind == CellKind::Markdown)
-                .find_map(|c| heading_of(&c.source))
+                .find_map(|c| heading_text(&c.source))
         })
         .unwrap_or_else(|| "Notebook".to_owned());
     (title, prose.join("\n").trim().to_owned())
@@ -324,6 +368,9 @@ impl StepFacts {
     }
 }
 
+/// `run()` returns at most this many names.
+pub const RESULT_NAMES: usize = 5;
+
 /// The module attribute whose value differs between the notebook and the steps module.
 pub const MODULE_NAME: &str = "__name__";
 
@@ -341,6 +388,12 @@ pub struct Flow {
     pub parameters: Vec<Parameter>,
     pub module_state: Vec<Name>,
     pub outputs: Vec<Output>,
+    /// What `run()` returns: the names the last step leaves that no step reads (at most
+    /// [`RESULT_NAMES`]).
+    pub result: Vec<Name>,
+    /// The cells whose last expression the notebook shows (`Out[n]`), which the harness
+    /// records with `--results`; empty when the steps show them themselves.
+    pub shown_cells: Vec<CellId>,
     pub edges: Vec<StepEdge>,
     pub file_edges: Vec<FileEdge>,
     pub files_read: Vec<String>,
@@ -367,8 +420,40 @@ pub struct Inputs<'a> {
     /// The execution count each code cell gets in a fresh run, when the notebook reads
     /// IPython's `Out` history, which is keyed by it.
     pub execution_counts: Option<FxHashMap<CellId, u32>>,
+    /// The notebook reads IPython's last results (`_`) or output history (`Out`), so the
+    /// steps show each cell's value themselves (`_nblift.show`), in every run.
+    pub explicit_shows: bool,
     /// What happens to open figures after each cell (see `figures.rs`).
     pub figures: Figures,
+    /// The cells after which figures are closed, when they are (see `figures.rs`).
+    pub drawing_cells: FxHashSet<usize>,
+}
+
+impl Inputs<'_> {
+    /// Whether a statement leaves its step: hoisted (an import), lifted into `lib.py`, or
+    /// made a pipeline parameter.
+    pub fn moved(&self, at: StmtRef) -> bool {
+        self.hoisting.hoisted.contains(&at)
+            || self.lifted.statements.contains(&at)
+            || self.parameter_cell.parameters.iter().any(|(p, _)| *p == at)
+    }
+
+    /// Names bound at module level (imports, lifted definitions, parameters), which no step
+    /// passes to another.
+    pub fn module_names(&self) -> FxHashSet<&str> {
+        self.hoisting
+            .bound_names
+            .iter()
+            .map(String::as_str)
+            .chain(self.lifted.names.iter().map(String::as_str))
+            .chain(
+                self.parameter_cell
+                    .parameters
+                    .iter()
+                    .map(|(_, p)| p.name.as_str()),
+            )
+            .collect()
+    }
 }
 
 /// The execution count of each code cell in "restart and run all": cells are counted in page
@@ -395,11 +480,6 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
         .iter()
         .map(|(at, _)| *at)
         .collect();
-    let removed = |at: &StmtRef| {
-        hoisting.hoisted.contains(at)
-            || lifted.statements.contains(at)
-            || parameter_statements.contains(at)
-    };
 
     // Groups without a statement left become no step.
     let mut kept_groups = Vec::with_capacity(groups.len());
@@ -415,7 +495,7 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
             .flat_map(|cell| {
                 (0..analysis.cells[cell].statements.len()).map(move |index| StmtRef { cell, index })
             })
-            .filter(|at| !removed(at))
+            .filter(|&at| !inputs.moved(at))
             .collect();
         if statements.is_empty() {
             continue;
@@ -481,17 +561,23 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
     taken.extend(["_nblift", "_steps", "run", "main"]);
     let mut allocator = NameAllocator::new(taken);
     let mut steps = Vec::with_capacity(kept_groups.len());
+    let mut shown_cells = Vec::new();
     // Each step's facts and wiring move into the step, so a notebook of many steps is not
     // held twice.
     let file_edges = file_edges(&all_facts, analysis);
     let files_read = files_read(&all_facts, analysis);
     for (index, (group, facts)) in kept_groups.iter().zip(all_facts).enumerate() {
-        let base = match (options.split, &group.title) {
-            (Split::Single, _) => "run_notebook".to_owned(),
-            (_, Some(title)) => identifier(title, "step", 40),
-            (_, None) => format!("step_{}", index + 1),
-        };
-        let name = allocator.allocate(&base, "step");
+        let returns = std::mem::take(&mut wiring.returns[index]);
+        let params = std::mem::take(&mut wiring.params[index]);
+        let name = step_name(
+            &mut allocator,
+            options.split,
+            group,
+            &facts,
+            analysis,
+            &returns,
+            &params,
+        );
         let mut declared: FxHashSet<&Name> = FxHashSet::default();
         let globals: ThinVec<Name> = facts
             .binds
@@ -501,11 +587,16 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
             .filter(|n| state.contains(*n) && declared.insert(n))
             .cloned()
             .collect();
-        let returns = std::mem::take(&mut wiring.returns[index]);
         let returned: FxHashSet<&Name> = returns.iter().collect();
         let suppressions = lint_suppressions(&facts, analysis, &returned, &state);
-        let (body, uses_support) =
-            step_body(inputs, group, &facts, &parameter_statements, &suppressions);
+        let (body, uses_support) = step_body(
+            inputs,
+            group,
+            &facts,
+            &parameter_statements,
+            &suppressions,
+            &mut shown_cells,
+        );
         if uses_support {
             names_read.insert(SUPPORT_MODULE);
         }
@@ -522,7 +613,7 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
                 })
                 .collect(),
             statements: facts.statements,
-            params: std::mem::take(&mut wiring.params[index]),
+            params,
             returns,
             globals,
             body,
@@ -551,12 +642,68 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
         parameters,
         module_state,
         outputs,
+        result: wiring.result,
+        shown_cells,
         edges: wiring.edges,
         file_edges,
         files_read,
         bound_anywhere,
         names_read,
     }
+}
+
+/// A step's function name: from its heading (a few words, filler dropped, qualified by the
+/// parent heading when repeated), else from what its code does or produces; unique.
+fn step_name(
+    allocator: &mut NameAllocator<'_>,
+    split: Split,
+    group: &Group,
+    facts: &StepFacts,
+    analysis: &Analysis,
+    returns: &[Name],
+    params: &[Name],
+) -> String {
+    if split == Split::Single {
+        return allocator.allocate("run_notebook", None);
+    }
+    let from_code = || {
+        let calls: Vec<naming::Call<'_>> = facts
+            .statements
+            .iter()
+            .flat_map(|at| {
+                let cell = &analysis.cells[at.cell];
+                naming::calls_in(&cell.python[cell.statements[at.index].range])
+            })
+            .collect();
+        let names = |list: &[Name]| list.iter().map(Name::as_str).collect::<Vec<_>>();
+        let binds: Vec<&str> = facts.binds.iter().map(|(n, _)| n.as_str()).collect();
+        naming::from_code(&naming::StepCode {
+            calls: &calls,
+            returns: &names(returns),
+            params: &names(params),
+            binds: &binds,
+        })
+    };
+    // The heading's words, then qualified by the parent heading when taken (a repeated
+    // heading, or a name the notebook uses), then what the code does.
+    let mut candidates = Vec::new();
+    if let Some(title) = group.title.as_deref() {
+        let base = naming::from_heading(title);
+        if !base.is_empty() {
+            if let Some(parent) = group.parent.as_deref().map(naming::from_heading) {
+                if !parent.is_empty() {
+                    candidates.push(format!("{parent}_{base}"));
+                }
+            }
+            candidates.insert(0, base);
+        }
+    }
+    candidates.push(from_code());
+    let candidates: Vec<String> = candidates
+        .iter()
+        .map(|c| identifier(c, "part", 60))
+        .collect();
+    allocator.allocate_first(&candidates)
 }
 
 /// Each step's reads of a file the last earlier writer of that path wrote, once per pair
@@ -612,6 +759,7 @@ struct Wiring {
     params: Vec<ThinVec<Name>>,
     returns: Vec<ThinVec<Name>>,
     finals: Vec<Name>,
+    result: Vec<Name>,
     edges: Vec<StepEdge>,
     new_state: FxHashSet<Name>,
 }
@@ -719,7 +867,12 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &FxHashSet<Nam
                 .map(move |(name, _)| (step, name))
         })
         .collect();
+    // The names the notebook leaves defined. The steps do not return them for that: the
+    // harness keeps them from each step's frame when `--values` asks (see `_nblift.py`).
     let mut finals: Vec<Name> = Vec::new();
+    // What `run()` returns: the names the last step leaves that no step reads.
+    let last = all_facts.len().checked_sub(1);
+    let mut result: FxHashSet<&Name> = FxHashSet::default();
     for (name, source) in &provider {
         if *source == Provider::MainModule {
             continue;
@@ -729,11 +882,33 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &FxHashSet<Nam
             if maybe_only.contains(&at) && !received.contains(&at) && !returned.contains(&at) {
                 continue;
             }
-            returned.insert(at);
+            if Some(step) == last {
+                result.insert(name);
+            }
         }
         finals.push((*name).clone());
     }
     finals.sort();
+    // At most the last few the last step binds, in the order it binds them: a small result.
+    let result: Vec<Name> = match last {
+        Some(last) => {
+            let bound: Vec<&Name> = all_facts[last]
+                .binds
+                .iter()
+                .map(|(n, _)| n)
+                .filter(|n| result.contains(n))
+                .collect();
+            let skip = bound.len().saturating_sub(RESULT_NAMES);
+            bound[skip..]
+                .iter()
+                .map(|&n| {
+                    returned.insert((last, n));
+                    n.clone()
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
 
     // Returns follow the order in which the step binds them.
     let returns = all_facts
@@ -766,6 +941,7 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &FxHashSet<Nam
         params,
         returns,
         finals,
+        result,
         edges: grouped,
         new_state,
     }
@@ -778,6 +954,7 @@ fn step_body(
     facts: &StepFacts,
     parameter_statements: &FxHashSet<StmtRef>,
     suppressions: &FxHashMap<(usize, usize), &'static str>,
+    shown_cells: &mut Vec<CellId>,
 ) -> (String, bool) {
     let Inputs {
         notebook,
@@ -803,7 +980,13 @@ fn step_body(
             GroupItem::Code(cell_index) => {
                 let cell = &analysis.cells[cell_index];
                 let source = &notebook.cell(cell.id).source;
-                let shown = shown_expression(cell, source, &kept, cell_index);
+                let mut shown = shown_expression(cell, source, &kept, cell_index);
+                // Shown values are the harness's business (`--results`), unless the notebook
+                // reads IPython's last results or output history: then showing is meaning.
+                if shown.is_some() && !inputs.explicit_shows {
+                    shown_cells.push(cell.id);
+                    shown = None;
+                }
                 uses_support |= shown.is_some();
                 let python = match shown {
                     Some(range) => {
@@ -864,7 +1047,9 @@ fn step_body(
                     // which cell showed something.
                     let mut chunk = format!("    # cell {}\n", cell.id.0 + 1);
                     indent_lines(kept_lines[first..=last].iter().copied(), "    ", &mut chunk);
+                    let draws = inputs.drawing_cells.contains(&cell_index);
                     let close = match inputs.figures {
+                        _ if !draws => None,
                         Figures::Kept => None,
                         Figures::ClosedByDefault => Some(""),
                         Figures::ClosedInline => Some("inline=True"),
