@@ -4,9 +4,7 @@
 use rustc_hash::{FxHashMap, FxHashSet};
 use thin_vec::ThinVec;
 
-use rustpython_parser::text_size::TextSize;
-
-use crate::analysis::facts::{ShownExpression, StmtFacts, StmtKind};
+use crate::analysis::facts::{ShownExpression, StmtFacts};
 use crate::analysis::files::FileAccess;
 use crate::analysis::{Analysis, CodeCell, Name};
 use crate::diagnostic::CellId;
@@ -307,6 +305,9 @@ struct StepFacts {
     /// Names bound, in order, with "every binding is conditional".
     binds: ThinVec<(Name, bool)>,
     deletes: ThinVec<Name>,
+    /// Names changed in place (`x.append(…)`, `x[k] = …`, `inplace=True`) that the step did
+    /// not bind before: values it receives and hands on changed.
+    mutates: ThinVec<Name>,
     /// Names whose last use in the step is `del` (a set only steps that delete allocate).
     dead_at_end: FxHashSet<Name>,
     globals: ThinVec<Name>,
@@ -325,12 +326,18 @@ impl StepFacts {
         let mut bind_index: FxHashMap<Name, usize> = FxHashMap::default();
         let mut delete_seen: FxHashSet<&Name> = FxHashSet::default();
         let mut global_seen: FxHashSet<&Name> = FxHashSet::default();
+        let mut mutate_seen: FxHashSet<&Name> = FxHashSet::default();
         for &at in &facts.statements {
             let stmt: &StmtFacts = &analysis.cells[at.cell].statements[at.index];
             facts.awaits |= stmt.top_level_await;
             for read in &stmt.reads {
                 if !bound.contains(&read.name) && read_seen.insert(&read.name) {
                     facts.reads.push(read.name.clone());
+                }
+            }
+            for changed in &stmt.mutates {
+                if !bound.contains(&changed.name) && mutate_seen.insert(&changed.name) {
+                    facts.mutates.push(changed.name.clone());
                 }
             }
             for read in &stmt.late_reads {
@@ -587,14 +594,11 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
             .filter(|n| state.contains(*n) && declared.insert(n))
             .cloned()
             .collect();
-        let returned: FxHashSet<&Name> = returns.iter().collect();
-        let suppressions = lint_suppressions(&facts, analysis, &returned, &state);
         let (body, uses_support) = step_body(
             inputs,
             group,
             &facts,
             &parameter_statements,
-            &suppressions,
             &mut shown_cells,
         );
         if uses_support {
@@ -825,6 +829,14 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &FxHashSet<Nam
             };
             edges.push((from, index, (*name).clone()));
         }
+        // A value the step receives and changes in place is handed on by this step: it
+        // returns it and `run()` rebinds it. The same object, so meaning is unchanged, but the
+        // data flow is visible to the reader.
+        for name in &facts.mutates {
+            if taken_set.contains(name) && !facts.dead_at_end.contains(name) {
+                provider.insert(name, Provider::Step(index));
+            }
+        }
         params.push(taken.into_iter().cloned().collect::<ThinVec<Name>>());
         for name in &facts.deletes {
             if facts.dead_at_end.contains(name) {
@@ -910,15 +922,18 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &FxHashSet<Nam
         None => Vec::new(),
     };
 
-    // Returns follow the order in which the step binds them.
+    // Returns follow the order in which the step binds them, then what it changes in place.
     let returns = all_facts
         .iter()
         .enumerate()
         .map(|(step, facts)| {
+            let bound: FxHashSet<&Name> = facts.binds.iter().map(|(n, _)| n).collect();
+            let changed = facts.mutates.iter().filter(move |n| !bound.contains(n));
             facts
                 .binds
                 .iter()
                 .map(|(n, _)| n)
+                .chain(changed)
                 .filter(|&n| returned.contains(&(step, n)))
                 .cloned()
                 .collect()
@@ -953,7 +968,6 @@ fn step_body(
     group: &Group,
     facts: &StepFacts,
     parameter_statements: &FxHashSet<StmtRef>,
-    suppressions: &FxHashMap<(usize, usize), &'static str>,
     shown_cells: &mut Vec<CellId>,
 ) -> (String, bool) {
     let Inputs {
@@ -1016,25 +1030,15 @@ fn step_body(
                         drop[first..=last].iter_mut().for_each(|d| *d = true);
                     }
                 }
-                // An `except … as e:` whose `e` is never read is fine at module level but an
-                // unused local in a function; the notebook's own code stays as written.
-                let marked: Vec<String> = lines
+                // The notebook's own code stays as written: a name it binds and never reads
+                // is an unused local of its step, the notebook's finding, left visible.
+                let kept_lines: Vec<(&str, bool)> = lines
                     .lines
-                    .iter()
-                    .enumerate()
-                    .map(
-                        |(number, line)| match suppressions.get(&(cell_index, number)) {
-                            Some(code) => format!("{line}  # noqa: {code}"),
-                            None => (*line).to_owned(),
-                        },
-                    )
-                    .collect();
-                let kept_lines: Vec<(&str, bool)> = marked
                     .iter()
                     .zip(&lines.in_string)
                     .zip(&drop)
                     .filter(|(_, d)| !**d)
-                    .map(|((l, s), _)| (l.as_str(), *s))
+                    .map(|((l, s), _)| (*l, *s))
                     .collect();
                 let first = kept_lines
                     .iter()
@@ -1126,92 +1130,4 @@ fn wrap_shown(
         cell.0,
         &python[end..]
     )
-}
-
-/// Lines of a step that linters would flag only because module-level code now runs inside a
-/// function, keyed by (cell, line), with the pyflakes code to suppress there:
-/// - F841: an `except … as e:` name, or a plain `x = …` binding, that nothing in the step
-///   reads and the step does not return (at module level it was simply a global);
-/// - F401: an import kept in place whose names nothing in the step reads or returns;
-/// - F811: a `def`, `class` or import that rebinds a name an earlier one in the same step
-///   bound, with no use in between (at module level, a cell redefining a function).
-///
-/// The notebook's own code stays as written; only a comment is added.
-fn lint_suppressions(
-    facts: &StepFacts,
-    analysis: &Analysis,
-    returned: &FxHashSet<&Name>,
-    state: &FxHashSet<Name>,
-) -> FxHashMap<(usize, usize), &'static str> {
-    let mut suppressions = FxHashMap::default();
-    let statements: Vec<(StmtRef, &StmtFacts)> = facts
-        .statements
-        .iter()
-        .map(|at| (*at, &analysis.cells[at.cell].statements[at.index]))
-        .collect();
-    let loaded: FxHashSet<&Name> = statements.iter().flat_map(|(_, s)| s.loaded()).collect();
-    let mut lines: FxHashMap<usize, LineIndex> = FxHashMap::default();
-    let mut line_of = |cell: usize, offset| {
-        lines
-            .entry(cell)
-            .or_insert_with(|| LineIndex::new(&analysis.cells[cell].python))
-            .line_of(offset)
-    };
-    // Names whose binding in this step is a def, class or import nothing has used yet.
-    let mut unused_definitions: FxHashSet<&Name> = FxHashSet::default();
-    for (at, statement) in &statements {
-        for name in &statement.reads {
-            unused_definitions.remove(&name.name);
-        }
-        let definition = matches!(
-            statement.kind,
-            StmtKind::Function(_) | StmtKind::Class(_) | StmtKind::Import(_)
-        );
-        if !definition {
-            for name in statement.loaded() {
-                unused_definitions.remove(name);
-            }
-        }
-        let import = matches!(statement.kind, StmtKind::Import(_));
-        for binding in &statement.binds {
-            let name = &binding.name;
-            let unused =
-                !loaded.contains(name) && !returned.contains(name) && !state.contains(name);
-            if import && unused {
-                suppressions.insert((at.cell, line_of(at.cell, statement.range.start())), "F401");
-            } else if definition {
-                if !unused_definitions.insert(name) {
-                    let line = definition_line(&analysis.cells[at.cell].python, statement);
-                    suppressions.insert((at.cell, line_of(at.cell, line)), "F811");
-                }
-            } else {
-                unused_definitions.remove(name);
-            }
-        }
-        for (name, range) in statement.plain_bindings() {
-            if !loaded.contains(name) && !returned.contains(name) && !state.contains(name) {
-                suppressions.insert((at.cell, line_of(at.cell, range.start())), "F841");
-            }
-        }
-        for handler in statement.unused_exception_names() {
-            suppressions.insert((at.cell, line_of(at.cell, handler.start())), "F841");
-        }
-    }
-    suppressions
-}
-
-/// Where a linter reports a redefinition: the `def`/`class` line (after any decorators), or
-/// the statement's first line.
-fn definition_line(python: &str, statement: &StmtFacts) -> TextSize {
-    let text = &python[statement.range];
-    let mut offset = 0;
-    for line in text.split('\n') {
-        let code = line.trim_start();
-        if code.starts_with("def ") || code.starts_with("async def ") || code.starts_with("class ")
-        {
-            return statement.range.start() + TextSize::from(offset as u32);
-        }
-        offset += line.len() + 1;
-    }
-    statement.range.start()
 }
