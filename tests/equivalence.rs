@@ -138,10 +138,7 @@ fn every_fixture_converts_cleanly_and_runs_the_same_as_its_package() {
         .map(|(index, case)| (case.notebook.clone(), script_of(index)))
         .collect();
     support::lint::write_notebook_scripts(&jobs, scripts.path());
-    let mut inherited: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
-    for (file, key) in support::lint::ruff_findings(&[scripts.path()], None) {
-        inherited.entry(PathBuf::from(file)).or_default().push(key);
-    }
+    let inherited = support::lint::notebook_findings(scripts.path(), None);
     let findings = support::lint::ruff_findings(
         &outputs.iter().map(|p| p.as_path()).collect::<Vec<_>>(),
         None,

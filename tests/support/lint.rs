@@ -3,7 +3,7 @@
 //! package with the same code and message as one of the notebook's is the notebook's (an
 //! unused variable inside its function, a display expression), the rest the conversion's.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -56,6 +56,41 @@ pub fn write_notebook_scripts(jobs: &[(PathBuf, PathBuf)], scratch: &Path) {
         .status()
         .unwrap();
     assert!(status.success(), "notebook_script.py failed");
+}
+
+/// The notebooks' own findings, keyed by script path, from the scripts in `scripts` that
+/// `write_notebook_scripts` wrote: those of each script as a module, and those its code has
+/// as a function body (an unused local, an unused unpacked name, a redefinition), each kind
+/// counted as often as the larger of the two has it.
+pub fn notebook_findings(scripts: &Path, select: Option<&str>) -> BTreeMap<PathBuf, Vec<String>> {
+    let mut as_module: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
+    let mut as_function: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
+    for (file, key) in ruff_findings(&[scripts], select) {
+        match file.strip_suffix(".in_function.py") {
+            Some(stem) => as_function
+                .entry(PathBuf::from(format!("{stem}.py")))
+                .or_default()
+                .push(key),
+            None => as_module.entry(PathBuf::from(file)).or_default().push(key),
+        }
+    }
+    for (script, keys) in as_function {
+        let module = as_module.entry(script).or_default();
+        let mut counts: HashMap<&String, isize> = HashMap::new();
+        for key in module.iter() {
+            *counts.entry(key).or_default() += 1;
+        }
+        let mut extra = Vec::new();
+        for key in &keys {
+            let count = counts.entry(key).or_default();
+            *count -= 1;
+            if *count < 0 {
+                extra.push(key.clone());
+            }
+        }
+        module.extend(extra);
+    }
+    as_module
 }
 
 /// The findings of `package` (file, key) that `inherited` (the notebook's keys) does not
