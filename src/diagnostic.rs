@@ -96,10 +96,12 @@ pub enum Code {
     StarImport,
     GetIpython,
     ImportNotHoisted,
+    UnusedImportRemoved,
     UnseededRandomness,
     AbsolutePath,
     MissingFile,
     ExecutionCountGap,
+    LiteralSecret,
 }
 
 impl Code {
@@ -127,10 +129,12 @@ impl Code {
             Code::ShadowedBuiltin => "NB306",
             Code::StarImport => "NB307",
             Code::ImportNotHoisted => "NB401",
+            Code::UnusedImportRemoved => "NB402",
             Code::UnseededRandomness => "NB501",
             Code::AbsolutePath => "NB502",
             Code::MissingFile => "NB503",
             Code::ExecutionCountGap => "NB504",
+            Code::LiteralSecret => "NB505",
         }
     }
 
@@ -156,11 +160,13 @@ impl Code {
             | Code::StarImport
             | Code::UnseededRandomness
             | Code::AbsolutePath
-            | Code::MissingFile => Severity::Warning,
+            | Code::MissingFile
+            | Code::LiteralSecret => Severity::Warning,
             Code::MagicRemoved
             | Code::MagicTranslated
             | Code::PipInstall
             | Code::ImportNotHoisted
+            | Code::UnusedImportRemoved
             | Code::ExecutionCountGap => Severity::Note,
         }
     }
@@ -455,6 +461,25 @@ pub fn import_not_hoisted(span: Span, why: &str) -> Diagnostic {
     )
 }
 
+pub fn unused_import_removed(span: Span, name: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::UnusedImportRemoved,
+        Location::Cell(span),
+        format!("`{name}` is imported but never used: the package leaves the import out"),
+    )
+    .help("if the import matters for what importing the module does, use a name from it or keep it in a cell of its own with a comment")
+}
+
+pub fn future_import_removed(span: Span, feature: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::UnusedImportRemoved,
+        Location::Cell(span),
+        format!(
+            "`from __future__ import {feature}` does nothing on Python 3: the package leaves it out"
+        ),
+    )
+}
+
 pub fn unseeded_randomness(span: Span, call: &str) -> Diagnostic {
     Diagnostic::new(
         Code::UnseededRandomness,
@@ -471,6 +496,15 @@ pub fn absolute_path(span: Span, path: &str) -> Diagnostic {
         format!("`{path}` is a path on the author's machine"),
     )
     .help("use a path relative to the notebook's folder, or a parameter")
+}
+
+pub fn literal_secret(span: Span, name: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::LiteralSecret,
+        Location::Cell(span),
+        format!("`{name}` is given a literal secret, which the package copies as written"),
+    )
+    .help("read it from the environment (`os.environ[...]`) or a parameter, and revoke it if the notebook was shared")
 }
 
 pub fn missing_file(span: Span, path: &str) -> Diagnostic {

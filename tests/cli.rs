@@ -103,6 +103,16 @@ fn use_before_definition_is_an_error_naming_both_cells() {
 }
 
 #[test]
+fn a_star_import_above_does_not_hide_a_use_before_definition() {
+    check_refused(
+        "bad/star_import_above_use_before_definition.ipynb",
+        &[
+            "cell 3:1:13: error[NB301]: `threshold` is used before it is defined (first defined in cell 4)",
+        ],
+    );
+}
+
+#[test]
 fn python2_code_is_refused_as_python2() {
     check_refused(
         "bad/python2_print.ipynb",

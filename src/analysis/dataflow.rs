@@ -57,7 +57,7 @@ mod tests {
                 id: CellId(i as u32),
                 first_line: 0,
                 python: (*s).to_owned(),
-                statements: parse_cell(CellId(i as u32), s).unwrap(),
+                statements: parse_cell(CellId(i as u32), s, false).unwrap(),
                 parsed: true,
                 pip_packages: Default::default(),
                 written_files: Default::default(),

@@ -174,6 +174,14 @@ pub struct StmtFacts {
     pub(super) rare: Option<Box<RareFacts>>,
 }
 
+/// A string literal bound to, or passed as, a name like `api_key` (see `analysis::secrets`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiteralSecret {
+    pub name: Name,
+    /// The literal.
+    pub range: TextRange,
+}
+
 /// The facts few statements have.
 #[derive(Clone, Debug, Default)]
 pub(super) struct RareFacts {
@@ -185,6 +193,7 @@ pub(super) struct RareFacts {
     pub misplaced_await: Option<TextRange>,
     pub files: ThinVec<FileAccess>,
     pub guarded_reads: ThinVec<Name>,
+    pub literal_secrets: ThinVec<LiteralSecret>,
 }
 
 impl RareFacts {
@@ -197,6 +206,7 @@ impl RareFacts {
             && self.misplaced_await.is_none()
             && self.files.is_empty()
             && self.guarded_reads.is_empty()
+            && self.literal_secrets.is_empty()
     }
 
     fn shrink_to_fit(&mut self) {
@@ -206,6 +216,7 @@ impl RareFacts {
         self.unused_exception_names.shrink_to_fit();
         self.files.shrink_to_fit();
         self.guarded_reads.shrink_to_fit();
+        self.literal_secrets.shrink_to_fit();
     }
 }
 
@@ -349,5 +360,10 @@ impl StmtFacts {
     /// expects them to be missing, so a missing one is no finding.
     pub fn guarded_reads(&self) -> &[Name] {
         self.rare().map_or(&[], |r| &r.guarded_reads)
+    }
+
+    /// Non-empty string literals bound to, or passed as, a name that holds a secret.
+    pub fn literal_secrets(&self) -> &[LiteralSecret] {
+        self.rare().map_or(&[], |r| &r.literal_secrets)
     }
 }

@@ -73,8 +73,16 @@ fn names(cells: &[CodeCell], diagnostics: &mut Vec<Diagnostic>) {
                     }
                     continue;
                 }
-                // `try: x` / `except NameError:` expects `x` may be missing.
-                if star_import_seen || stmt.guarded_reads().contains(name) || !reported.insert(name)
+                let later = first_bindings
+                    .get(name)
+                    .and_then(|slots| slots.iter().flatten().find(|&&at| at != (cell.id, index)))
+                    .copied();
+                // `try: x` / `except NameError:` expects `x` may be missing. A star import
+                // above may supply any other name, but not one a later cell binds: that read
+                // is before its definition whatever the star import holds.
+                if (star_import_seen && later.is_none())
+                    || stmt.guarded_reads().contains(name)
+                    || !reported.insert(name)
                 {
                     continue;
                 }
@@ -85,11 +93,7 @@ fn names(cells: &[CodeCell], diagnostics: &mut Vec<Diagnostic>) {
                     diagnostic::undefined_on_some_paths(span(read.range), name.as_str())
                 } else if let Some(&deleted_in) = deleted.get(name) {
                     diagnostic::use_after_delete(span(read.range), name.as_str(), deleted_in)
-                } else if let Some((later, _)) = first_bindings
-                    .get(name)
-                    .and_then(|slots| slots.iter().flatten().find(|&&at| at != (cell.id, index)))
-                    .copied()
-                {
+                } else if let Some((later, _)) = later {
                     diagnostic::use_before_definition(span(read.range), name.as_str(), later)
                 } else if PYTHON2_BUILTINS.contains(&name.as_str()) {
                     diagnostic::python2_builtin(span(read.range), name.as_str())
@@ -277,6 +281,11 @@ mod tests {
         check(
             &["from math import *", "print(floor(1.5))"],
             &[(Code::StarImport, 0)],
+        );
+        // What a later cell binds is not the star import's.
+        check(
+            &["from math import *", "print(floor(x))", "x = 1.5"],
+            &[(Code::StarImport, 0), (Code::UseBeforeDefinition, 1)],
         );
     }
 }

@@ -11,6 +11,7 @@ pub mod files;
 pub mod hazards;
 pub mod parse;
 pub mod reproducibility;
+pub mod secrets;
 pub mod visitor;
 
 use crate::diagnostic::{CellId, Diagnostic};
@@ -65,11 +66,23 @@ impl Analysis {
 /// alone, which an editor session keeps for cells that did not change.
 pub type ParsedCell = (Translation, Result<Vec<StmtFacts>, Diagnostic>);
 
-/// Translates and parses one cell on its own.
-pub fn parse_code_cell(cell: &crate::notebook::Cell) -> ParsedCell {
+/// Translates and parses one cell on its own; `postponed_annotations`: an earlier cell
+/// imported `from __future__ import annotations`.
+pub fn parse_code_cell(cell: &crate::notebook::Cell, postponed_annotations: bool) -> ParsedCell {
     let translation = translate_cell(cell.id, &cell.source);
-    let parsed = parse::parse_cell(cell.id, &translation.python);
+    let parsed = parse::parse_cell(cell.id, &translation.python, postponed_annotations);
     (translation, parsed)
+}
+
+/// The cell imports `from __future__ import annotations`: IPython compiles every later cell
+/// with annotations postponed.
+fn postpones_annotations(cell: &CodeCell) -> bool {
+    cell.statements.iter().any(|s| match &s.kind {
+        StmtKind::Import(bindings) => bindings
+            .iter()
+            .any(|b| b.module == "__future__" && b.name.as_deref() == Some("annotations")),
+        _ => false,
+    })
 }
 
 pub fn analyze(notebook: &Notebook) -> (Analysis, Vec<Diagnostic>) {
@@ -80,7 +93,7 @@ pub fn analyze(notebook: &Notebook) -> (Analysis, Vec<Diagnostic>) {
 /// passes (the `$name` check, the dataflow graph, hazards) always run over the whole notebook.
 pub fn analyze_with(
     notebook: &Notebook,
-    mut parse_cell: impl FnMut(&crate::notebook::Cell) -> ParsedCell,
+    mut parse_cell: impl FnMut(&crate::notebook::Cell, bool) -> ParsedCell,
 ) -> (Analysis, Vec<Diagnostic>) {
     let code_cells: Vec<&crate::notebook::Cell> = notebook
         .cells
@@ -91,8 +104,13 @@ pub fn analyze_with(
     // arguments keep anything else, so a large notebook is never held twice.
     let mut cells = Vec::with_capacity(code_cells.len());
     let mut pending: Vec<Pending> = Vec::new();
+    // Whether cells from here on are compiled with annotations postponed, per cell.
+    let mut postponed = Vec::with_capacity(code_cells.len());
+    let mut postponing = false;
     for (index, cell) in code_cells.iter().enumerate() {
-        let (code_cell, rest) = code_cell(index, cell, parse_cell(cell));
+        postponed.push(postponing);
+        let (code_cell, rest) = code_cell(index, cell, parse_cell(cell, postponing));
+        postponing |= postpones_annotations(&code_cell);
         cells.push(code_cell);
         pending.extend(rest);
     }
@@ -120,7 +138,7 @@ pub fn analyze_with(
         }
         let cell = code_cells[rest.index];
         let translation = translate_cell_with(cell.id, &cell.source, &|name| bound.contains(name));
-        let parsed = parse::parse_cell(cell.id, &translation.python);
+        let parsed = parse::parse_cell(cell.id, &translation.python, postponed[rest.index]);
         let (code_cell, again) = code_cell(rest.index, cell, (translation, parsed));
         cells[rest.index] = code_cell;
         rest.diagnostics = again.map(|again| again.diagnostics).unwrap_or_default();
@@ -133,6 +151,7 @@ pub fn analyze_with(
     let graph = dataflow::build(&cells);
     diagnostics.extend(hazards::find(notebook, &cells));
     diagnostics.extend(reproducibility::find(notebook, &cells));
+    diagnostics.extend(secrets::find(&cells));
     (Analysis { cells, graph }, diagnostics)
 }
 

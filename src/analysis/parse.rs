@@ -10,10 +10,22 @@ use crate::analysis::visitor::statement_facts;
 use crate::diagnostic::{self, CellId, Diagnostic, Span};
 use crate::notebook::lines::scan_lines;
 
-pub fn parse_cell(cell: CellId, python: &str) -> Result<Vec<StmtFacts>, Diagnostic> {
+/// Parses one cell. `postponed_annotations`: an earlier cell imported `from __future__ import
+/// annotations`, which IPython keeps in force for every later cell.
+pub fn parse_cell(
+    cell: CellId,
+    python: &str,
+    postponed_annotations: bool,
+) -> Result<Vec<StmtFacts>, Diagnostic> {
     match parse(python, Mode::Module, "<cell>") {
         Ok(ast::Mod::Module(module)) => {
-            let facts: Vec<StmtFacts> = module.body.iter().map(statement_facts).collect();
+            let postponed =
+                postponed_annotations || module.body.iter().any(imports_future_annotations);
+            let facts: Vec<StmtFacts> = module
+                .body
+                .iter()
+                .map(|stmt| statement_facts(stmt, postponed))
+                .collect();
             match facts.iter().find_map(|f| f.misplaced_await()) {
                 Some(range) => Err(diagnostic::syntax_error(
                     Span::new(cell, TextRange::empty(range.start())),
@@ -35,6 +47,13 @@ pub fn parse_cell(cell: CellId, python: &str) -> Result<Vec<StmtFacts>, Diagnost
             ))
         }
     }
+}
+
+/// `from __future__ import annotations`: every annotation of the cell is a string.
+fn imports_future_annotations(stmt: &ast::Stmt) -> bool {
+    matches!(stmt, ast::Stmt::ImportFrom(import)
+        if import.module.as_deref() == Some("__future__")
+            && import.names.iter().any(|alias| alias.name.as_str() == "annotations"))
 }
 
 /// The first `print x` statement (Python 2) at the start of a logical line, if any.
@@ -77,10 +96,10 @@ mod tests {
 
     #[test]
     fn python2_print_statements_are_recognised() {
-        let error = parse_cell(CellId(0), "x = 1\nprint \"hello\", x").unwrap_err();
+        let error = parse_cell(CellId(0), "x = 1\nprint \"hello\", x", false).unwrap_err();
         assert_eq!(error.code, Code::Python2Code);
-        let error = parse_cell(CellId(0), "def f(:\n    pass").unwrap_err();
+        let error = parse_cell(CellId(0), "def f(:\n    pass", false).unwrap_err();
         assert_eq!(error.code, Code::SyntaxError);
-        assert!(parse_cell(CellId(0), "print (1)\nprint(2)").is_ok());
+        assert!(parse_cell(CellId(0), "print (1)\nprint(2)", false).is_ok());
     }
 }

@@ -19,7 +19,7 @@ use crate::analysis::facts::{
     Binding, ImportBinding, LiteralAssignment, LiteralKind, Name, Occurrence, ShownExpression,
     StmtFacts, StmtKind,
 };
-use crate::analysis::files;
+use crate::analysis::{files, secrets};
 
 /// Calls at module level that change where later imports are found.
 const IMPORT_BARRIER_CALLS: &[&str] = &[
@@ -33,8 +33,12 @@ const IMPORT_BARRIER_CALLS: &[&str] = &[
     "sys.path.insert",
 ];
 
-pub fn statement_facts(stmt: &Stmt) -> StmtFacts {
+/// The facts of one top-level statement. `postponed_annotations`: the cell imports
+/// `from __future__ import annotations`, so annotations are strings, never evaluated, and a
+/// name read only in one is not a read.
+pub fn statement_facts(stmt: &Stmt, postponed_annotations: bool) -> StmtFacts {
     let mut walker = Walker::new(statement_range(stmt));
+    walker.postponed_annotations = postponed_annotations;
     walker.facts.kind = statement_kind(stmt);
     if let Some(literal) = literal_assignment(stmt) {
         walker.facts.rare_mut().literal = Some(literal);
@@ -239,6 +243,8 @@ struct Scope<'a> {
 struct Walker<'a> {
     facts: StmtFacts,
     scopes: Vec<Scope<'a>>,
+    /// Annotations are not evaluated (`from __future__ import annotations`).
+    postponed_annotations: bool,
     /// Module-level names this statement has bound so far.
     bound: FxHashSet<&'a str>,
     read_seen: FxHashSet<&'a str>,
@@ -266,6 +272,7 @@ impl<'a> Walker<'a> {
         Walker {
             facts: StmtFacts::new(range),
             scopes: Vec::new(),
+            postponed_annotations: false,
             bound: FxHashSet::default(),
             read_seen: FxHashSet::default(),
             late_seen: FxHashSet::default(),
@@ -473,6 +480,9 @@ impl<'a> Walker<'a> {
             }
             Stmt::Assign(a) => {
                 self.expr(&a.value);
+                for target in &a.targets {
+                    self.secret_target(target, &a.value);
+                }
                 if self.at_module_level()
                     && a.targets
                         .iter()
@@ -508,10 +518,11 @@ impl<'a> Walker<'a> {
                     .last()
                     .is_some_and(|s| s.kind == ScopeKind::Function)
                 {
-                    self.expr(&a.annotation);
+                    self.annotation(Some(&a.annotation));
                 }
                 if let Some(value) = &a.value {
                     self.expr(value);
+                    self.secret_target(&a.target, value);
                     self.plain_target(&a.target);
                 } else if !matches!(a.target.as_ref(), Expr::Name(_)) {
                     self.expr(&a.target);
@@ -613,7 +624,7 @@ impl<'a> Walker<'a> {
         self.exprs(decorators);
         self.arguments_defaults(args);
         // Annotations are evaluated where the `def` runs, like defaults.
-        self.opt_expr(returns);
+        self.annotation(returns);
         let mut scope = Scope {
             kind: ScopeKind::Function,
             locals: argument_names(args),
@@ -636,10 +647,33 @@ impl<'a> Walker<'a> {
             .chain(&args.kwonlyargs)
         {
             self.opt_expr(arg.default.as_deref());
-            self.opt_expr(arg.def.annotation.as_deref());
+            self.annotation(arg.def.annotation.as_deref());
         }
         for arg in args.vararg.iter().chain(&args.kwarg) {
-            self.opt_expr(arg.annotation.as_deref());
+            self.annotation(arg.annotation.as_deref());
+        }
+    }
+
+    /// `value` bound to `target` (a name or an attribute): a literal secret, if it is one.
+    fn secret_target(&mut self, target: &Expr, value: &Expr) {
+        let name = match target {
+            Expr::Name(n) => n.id.as_str(),
+            Expr::Attribute(a) => a.attr.as_str(),
+            _ => return,
+        };
+        self.secret(name, value);
+    }
+
+    fn secret(&mut self, name: &str, value: &Expr) {
+        if let Some(secret) = secrets::literal_secret(name, value) {
+            self.facts.rare_mut().literal_secrets.push(secret);
+        }
+    }
+
+    /// An annotation is evaluated where it stands, unless annotations are postponed.
+    fn annotation(&mut self, annotation: Option<&'a Expr>) {
+        if !self.postponed_annotations {
+            self.opt_expr(annotation);
         }
     }
 
@@ -868,6 +902,9 @@ impl<'a> Walker<'a> {
                 self.expr(&call.func);
                 self.exprs(&call.args);
                 for keyword in &call.keywords {
+                    if let Some(name) = &keyword.arg {
+                        self.secret(name.as_str(), &keyword.value);
+                    }
                     self.expr(&keyword.value);
                 }
             }
@@ -1299,7 +1336,7 @@ mod tests {
 
     /// One line per statement: its non-empty facts, `?` marking conditional bindings.
     fn check(source: &str, expect: &[&str]) {
-        let statements = parse_cell(CellId(0), source).unwrap();
+        let statements = parse_cell(CellId(0), source, false).unwrap();
         let got: Vec<String> = statements
             .iter()
             .map(|s| {
@@ -1426,5 +1463,20 @@ mod tests {
             "def bump():\n    global counter\n    counter += 1",
             &["late: counter; binds: bump; globals: counter"],
         );
+    }
+
+    #[test]
+    fn postponed_annotations_are_not_reads() {
+        check(
+            "def area(shape: Shape) -> Size:\n    return shape.size",
+            &["reads: Shape Size; binds: area"],
+        );
+        check(
+            "from __future__ import annotations\ndef area(shape: Shape) -> Size:\n    return shape.size\nlimit: Limit = 3",
+            &["binds: annotations", "binds: area", "binds: limit"],
+        );
+        // IPython keeps the future import in force for the cells after it.
+        let later = parse_cell(CellId(1), "def area(shape: Shape):\n    pass", true).unwrap();
+        assert!(later[0].reads.is_empty());
     }
 }

@@ -24,6 +24,8 @@ pub struct Hoisting {
     pub hoisted: FxHashSet<StmtRef>,
     /// Distinct hoisted bindings, in order of first appearance.
     pub bindings: Vec<ImportBinding>,
+    /// Where each of `bindings` first appears.
+    pub spans: Vec<Span>,
     /// The names the hoisted imports bind.
     pub bound_names: BTreeSet<String>,
     /// `from __future__ import …` lines.
@@ -32,6 +34,19 @@ pub struct Hoisting {
     pub star_modules: Vec<(String, u32)>,
     pub star_imports: bool,
 }
+
+/// `__future__` features that every Python 3 the package supports has: importing them does
+/// nothing, so the package leaves them out.
+const PYTHON3_FEATURES: &[&str] = &[
+    "absolute_import",
+    "division",
+    "generator_stop",
+    "generators",
+    "nested_scopes",
+    "print_function",
+    "unicode_literals",
+    "with_statement",
+];
 
 /// What an import binds its name to, for telling a harmless repeat from a rebinding:
 /// `import os` and `import os.path` both bind `os` to the module `os`.
@@ -84,6 +99,7 @@ pub fn hoist(
     let mut hoisting = Hoisting {
         hoisted: FxHashSet::default(),
         bindings: Vec::new(),
+        spans: Vec::new(),
         bound_names: BTreeSet::new(),
         future: Vec::new(),
         star_modules: Vec::new(),
@@ -101,10 +117,12 @@ pub fn hoist(
                     if layout.standalone(*at) {
                         hoisting.hoisted.insert(*at);
                         for binding in bindings {
-                            let line = format!(
-                                "from __future__ import {}",
-                                binding.name.as_deref().unwrap_or_default()
-                            );
+                            let feature = binding.name.as_deref().unwrap_or_default();
+                            if PYTHON3_FEATURES.contains(&feature) {
+                                diagnostics.push(diagnostic::future_import_removed(span, feature));
+                                continue;
+                            }
+                            let line = format!("from __future__ import {feature}");
                             if !hoisting.future.contains(&line) {
                                 hoisting.future.push(line);
                             }
@@ -182,7 +200,7 @@ pub fn hoist(
     }
 
     let mut seen: FxHashSet<ImportBinding> = FxHashSet::default();
-    for ((at, bindings, _), dropped) in candidates.into_iter().zip(dropped) {
+    for ((at, bindings, stmt), dropped) in candidates.into_iter().zip(dropped) {
         if dropped {
             continue;
         }
@@ -190,6 +208,9 @@ pub fn hoist(
         for binding in bindings.iter().map(kernel_stand_in) {
             if seen.insert(binding.clone()) {
                 hoisting.bindings.push(binding.clone());
+                hoisting
+                    .spans
+                    .push(Span::new(analysis.cells[at.cell].id, stmt.range));
                 let name = binding.bound_name().to_owned();
                 hoisting.bound_names.insert(name);
             }
@@ -256,16 +277,50 @@ fn member_key(name: &str) -> (u8, String) {
 /// The longest import line ruff's isort leaves on one line (its default line length).
 const LINE_LENGTH: usize = 88;
 
-/// One binding of a rendered import block, and whether nothing uses it (kept for its side
-/// effects, marked so ruff accepts it).
+/// Modules imported for what importing them does, with what that is: kept, with that said
+/// in a comment, where nothing reads the name they bind.
+const IMPORTED_FOR_EFFECT: &[(&str, &str)] = &[
+    ("hvplot.pandas", "adds `.hvplot` to pandas objects"),
+    ("janitor", "adds pyjanitor's methods to pandas objects"),
+    (
+        "mpl_toolkits.mplot3d",
+        "registers matplotlib's `3d` projection",
+    ),
+    ("pandas_profiling", "adds `DataFrame.profile_report`"),
+    (
+        "sklearn.experimental",
+        "enables an experimental scikit-learn estimator",
+    ),
+    ("swifter", "adds `.swifter` to pandas objects"),
+    ("ydata_profiling", "adds `DataFrame.profile_report`"),
+];
+
+/// What importing `binding`'s module does that the notebook may rely on without reading the
+/// name it binds, if it is one nblift knows.
+pub fn effect_of(binding: &ImportBinding) -> Option<&'static str> {
+    let module = binding.module.as_str();
+    IMPORTED_FOR_EFFECT
+        .iter()
+        .find(|(known, _)| {
+            module == *known
+                || module
+                    .strip_prefix(known)
+                    .is_some_and(|rest| rest.starts_with('.'))
+        })
+        .map(|(_, effect)| *effect)
+}
+
+/// One binding of a rendered import block, and, when nothing uses it, the effect it is kept
+/// for (said in a comment).
 pub struct ImportItem<'a> {
     pub binding: &'a ImportBinding,
-    pub unused: bool,
+    pub effect: Option<&'static str>,
 }
 
 /// Import lines for a module that uses `used`. With `unused_elsewhere`, hoisted imports that
-/// neither this module nor that one uses are kept here too (an import may matter for its side
-/// effects). `extra` adds the package's own relative imports.
+/// neither this module nor that one uses are kept here if they are imported for their effect
+/// ([`effect_of`]); the rest are left out (see [`unused_imports`]). `extra` adds the
+/// package's own relative imports.
 pub fn render_for(
     hoisting: &Hoisting,
     used: &FxHashSet<&str>,
@@ -275,15 +330,23 @@ pub fn render_for(
     let mut items: Vec<ImportItem> = Vec::new();
     for binding in &hoisting.bindings {
         let name = binding.bound_name();
-        let wanted = used.contains(name);
-        let unused = unused_elsewhere.is_some_and(|other| !wanted && !other.contains(name));
-        if wanted || unused {
-            items.push(ImportItem { binding, unused });
+        if used.contains(name) {
+            items.push(ImportItem {
+                binding,
+                effect: None,
+            });
+        } else if unused_elsewhere.is_some_and(|other| !other.contains(name))
+            && let Some(effect) = effect_of(binding)
+        {
+            items.push(ImportItem {
+                binding,
+                effect: Some(effect),
+            });
         }
     }
     items.extend(extra.iter().map(|binding| ImportItem {
         binding,
-        unused: false,
+        effect: None,
     }));
     let mut sections = render_sections(&items);
     if unused_elsewhere.is_some() && !hoisting.star_modules.is_empty() {
@@ -308,12 +371,31 @@ pub fn render_for(
         .collect()
 }
 
+/// A note for each hoisted import that no module of the package reads and that is not
+/// imported for its effect: the package leaves it out.
+pub fn unused_imports(
+    hoisting: &Hoisting,
+    step_uses: &FxHashSet<&str>,
+    lib_uses: &FxHashSet<&str>,
+) -> Vec<Diagnostic> {
+    hoisting
+        .bindings
+        .iter()
+        .zip(&hoisting.spans)
+        .filter(|(binding, _)| {
+            let name = binding.bound_name();
+            !step_uses.contains(name) && !lib_uses.contains(name) && effect_of(binding).is_none()
+        })
+        .map(|(binding, span)| diagnostic::unused_import_removed(*span, binding.bound_name()))
+        .collect()
+}
+
 /// A `from` statement being assembled.
 struct FromStatement<'a> {
     module: &'a str,
     level: u32,
-    /// Members as written (`name` or `name as alias`), and whether each is unused.
-    members: Vec<(String, bool)>,
+    /// Members as written (`name` or `name as alias`), and the effect each is kept for.
+    members: Vec<(String, Option<&'static str>)>,
 }
 
 /// Where a statement sorts inside its section: deeper relative levels first, then the module
@@ -334,8 +416,8 @@ fn render_sections(items: &[ImportItem]) -> BTreeMap<Section, Vec<String>> {
                 Some(alias) => format!("import {} as {alias}", binding.module),
                 None => format!("import {}", binding.module),
             };
-            if item.unused {
-                line.push_str("  # noqa: F401");
+            if let Some(effect) = item.effect {
+                line.push_str(&effect_comment(effect));
             }
             plain
                 .entry(section)
@@ -359,7 +441,7 @@ fn render_sections(items: &[ImportItem]) -> BTreeMap<Section, Vec<String>> {
                 members: Vec::new(),
             })
             .members
-            .push((member, item.unused));
+            .push((member, item.effect));
     }
 
     let mut ordered: BTreeMap<Section, Vec<(StatementOrder, String)>> = BTreeMap::new();
@@ -405,28 +487,32 @@ fn render_sections(items: &[ImportItem]) -> BTreeMap<Section, Vec<String>> {
 
 /// `from m import a, b` on one line when it fits and has no comments, else one member per
 /// line in parentheses, as ruff formats it.
-fn format_from(head: &str, members: &[(String, bool)]) -> String {
+fn format_from(head: &str, members: &[(String, Option<&'static str>)]) -> String {
     let names: Vec<&str> = members.iter().map(|(m, _)| m.as_str()).collect();
     let one_line = format!("{head}{}", names.join(", "));
-    let any_unused = members.iter().any(|(_, unused)| *unused);
-    if members.len() == 1 && any_unused && one_line.len() + 14 <= LINE_LENGTH {
-        return format!("{one_line}  # noqa: F401");
-    }
-    if one_line.len() <= LINE_LENGTH && !any_unused {
-        return one_line;
+    let effects: Vec<&str> = members.iter().filter_map(|(_, effect)| *effect).collect();
+    match effects.as_slice() {
+        [] if one_line.len() <= LINE_LENGTH => return one_line,
+        [effect] if members.len() == 1 => return format!("{one_line}{}", effect_comment(effect)),
+        _ => {}
     }
     let mut out = format!("{head}(\n");
-    for (member, unused) in members {
+    for (member, effect) in members {
         out.push_str("    ");
         out.push_str(member);
         out.push(',');
-        if *unused {
-            out.push_str("  # noqa: F401");
+        if let Some(effect) = effect {
+            out.push_str(&effect_comment(effect));
         }
         out.push('\n');
     }
     out.push(')');
     out
+}
+
+/// The comment that says why an import nothing reads is kept.
+fn effect_comment(effect: &str) -> String {
+    format!("  # imported for its effect: {effect}")
 }
 
 /// The package's dependencies: third-party modules the notebook imports anywhere, and what
@@ -457,7 +543,86 @@ pub fn dependencies(analysis: &Analysis, options: &Options) -> Vec<String> {
         }
     }
     for package in analysis.cells.iter().flat_map(|c| &c.pip_packages) {
-        requirements.insert(requirement_key(package), package.clone());
+        if let Some(requirement) = pip_requirement(package) {
+            requirements.insert(requirement_key(&requirement), requirement);
+        }
     }
     requirements.into_values().collect()
+}
+
+/// A `pip install` argument as a PEP 508 requirement: `numpy>=2` as it is, a URL with an
+/// `#egg=NAME` fragment as `NAME @ URL`. A URL without a name, or a local path, is no
+/// requirement a `pyproject.toml` can hold (its project is still a dependency if the
+/// notebook imports it).
+fn pip_requirement(argument: &str) -> Option<String> {
+    if argument.contains("://") {
+        let name = argument
+            .split_once("#egg=")
+            .map(|(_, name)| name.split('&').next().unwrap_or_default())
+            .filter(|name| !name.is_empty())?;
+        return Some(format!("{name} @ {argument}"));
+    }
+    argument
+        .starts_with(|c: char| c.is_ascii_alphanumeric())
+        .then(|| argument.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn binding(module: &str, name: Option<&str>) -> ImportBinding {
+        ImportBinding {
+            module: module.to_owned(),
+            name: name.map(str::to_owned),
+            alias: None,
+            level: 0,
+        }
+    }
+
+    #[test]
+    fn pip_arguments_become_requirements_a_pyproject_holds() {
+        assert_eq!(pip_requirement("numpy>=2").as_deref(), Some("numpy>=2"));
+        assert_eq!(
+            pip_requirement("git+https://github.com/o/r#egg=thing").as_deref(),
+            Some("thing @ git+https://github.com/o/r#egg=thing")
+        );
+        assert_eq!(
+            pip_requirement("git+https://github.com/o/stable-baselines3"),
+            None
+        );
+        assert_eq!(pip_requirement("./vendored"), None);
+    }
+
+    #[test]
+    fn imports_kept_for_their_effect_are_known_by_module() {
+        let axes = binding("mpl_toolkits.mplot3d", Some("Axes3D"));
+        assert_eq!(
+            effect_of(&axes),
+            Some("registers matplotlib's `3d` projection")
+        );
+        let imputer = binding("sklearn.experimental.enable_iterative_imputer", None);
+        assert!(effect_of(&imputer).is_some());
+        assert_eq!(effect_of(&binding("mpl_toolkits.mplot3dx", None)), None);
+        assert_eq!(effect_of(&binding("numpy", None)), None);
+    }
+
+    #[test]
+    fn a_member_kept_for_its_effect_says_why() {
+        let effect = Some("registers matplotlib's `3d` projection");
+        assert_eq!(
+            format_from(
+                "from mpl_toolkits.mplot3d import ",
+                &[("Axes3D".to_owned(), effect)]
+            ),
+            "from mpl_toolkits.mplot3d import Axes3D  # imported for its effect: registers matplotlib's `3d` projection"
+        );
+        assert_eq!(
+            format_from(
+                "from os import ",
+                &[("path".to_owned(), None), ("sep".to_owned(), None)]
+            ),
+            "from os import path, sep"
+        );
+    }
 }

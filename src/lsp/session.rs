@@ -1,8 +1,8 @@
 //! A document's analysis, kept current as the editor changes it.
 //!
-//! Translating and parsing a cell is most of the analysis, and depends on the cell alone: each
-//! document keeps the parse of every cell by its text, so a change to one cell parses that
-//! cell again and reuses the others. The cross-cell passes (dataflow, hazards) are linear and
+//! Translating and parsing a cell is most of the analysis, and depends on the cell alone (and
+//! on whether an earlier cell postponed annotations): each document keeps the parse of every
+//! cell by its text, so a change to one cell parses that cell again and reuses the others. The cross-cell passes (dataflow, hazards) are linear and
 //! run over the whole notebook each time, as `convert` runs them.
 
 use rustc_hash::FxHashMap;
@@ -11,11 +11,11 @@ use crate::analysis::{Analysis, ParsedCell, analyze_with, parse_code_cell};
 use crate::diagnostic::{CellId, Diagnostic, Location};
 use crate::notebook::Notebook;
 
-/// Parses of a document's cells by text. A cell that moved (a cell inserted above it) keeps
+/// Parses of a document's cells by text and "annotations postponed". A cell that moved (a cell inserted above it) keeps
 /// its parse; only its diagnostics are told their new cell.
 #[derive(Default)]
 pub struct ParseCache {
-    parses: FxHashMap<String, ParsedCell>,
+    parses: FxHashMap<(String, bool), ParsedCell>,
 }
 
 /// A document analysed as the editor shows it.
@@ -33,15 +33,16 @@ impl ParseCache {
     pub fn analyse(&mut self, notebook: Notebook) -> Analysed {
         let mut previous = std::mem::take(&mut self.parses);
         let mut parsed_cells = 0;
-        let (analysis, diagnostics) = analyze_with(&notebook, |cell| {
-            let parsed = match previous.get(&cell.source) {
+        let (analysis, diagnostics) = analyze_with(&notebook, |cell, postponed| {
+            let key = (cell.source.clone(), postponed);
+            let parsed = match previous.get(&key) {
                 Some(parsed) => moved_to(parsed.clone(), cell.id),
                 None => {
                     parsed_cells += 1;
-                    parse_code_cell(cell)
+                    parse_code_cell(cell, postponed)
                 }
             };
-            self.parses.insert(cell.source.clone(), parsed.clone());
+            self.parses.insert(key, parsed.clone());
             parsed
         });
         previous.clear();
