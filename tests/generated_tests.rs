@@ -110,3 +110,78 @@ fn saved_outputs_from_cells_run_out_of_order_are_not_asserted() {
     let (passed, output) = pytest(&package);
     assert!(passed, "{output}");
 }
+
+#[test]
+fn a_writefile_notice_passes_in_a_fresh_folder_and_on_a_second_run() {
+    let fixture = support::fixtures().join("magics/writefile_saved_notice.ipynb");
+    let folder = support::scratch_copy(fixture.parent().unwrap());
+    let package = folder.path().join("nblift-package");
+    convert(
+        &folder.path().join("writefile_saved_notice.ipynb"),
+        &package,
+        &[],
+    )
+    .unwrap();
+    let tests = fs::read_to_string(package.join("tests/test_pipeline.py")).unwrap();
+    assert!(
+        tests.contains("(\"Writing greeting.txt\", True)"),
+        "{tests}"
+    );
+    // The first run writes greeting.txt; the second finds it and says `Overwriting`.
+    for run in ["first", "second"] {
+        let (passed, output) = pytest(&package);
+        assert!(passed, "{run} run:\n{output}");
+    }
+}
+
+#[test]
+fn numbers_seeded_by_random_state_are_asserted_exactly() {
+    let fixture = support::fixtures().join("verify/seeded_with_random_state.ipynb");
+    let folder = support::scratch_copy(fixture.parent().unwrap());
+    let package = folder.path().join("nblift-package");
+    let name = convert(
+        &folder.path().join("seeded_with_random_state.ipynb"),
+        &package,
+        &[],
+    )
+    .unwrap();
+    let tests = fs::read_to_string(package.join("tests/test_pipeline.py")).unwrap();
+    assert!(tests.contains("(\"accuracy 0.9111\", False)"), "{tests}");
+    let (passed, output) = pytest(&package);
+    assert!(passed, "{output}");
+
+    // A changed accuracy fails the test: its digits are not masked.
+    let steps = package.join("src").join(&name).join("steps.py");
+    let code = fs::read_to_string(&steps).unwrap();
+    let broken = code.replacen("max_depth=2", "max_depth=1", 1);
+    assert_ne!(broken, code, "the step fits the tree");
+    fs::write(&steps, broken).unwrap();
+    let (passed, output) = pytest(&package);
+    assert!(!passed && output.contains("-accuracy 0.9111"), "{output}");
+}
+
+#[test]
+fn a_package_copied_elsewhere_is_tested_from_the_notebooks_folder() {
+    let fixture = support::fixtures().join("example/sales_report.ipynb");
+    let folder = support::scratch_copy(fixture.parent().unwrap());
+    let package = folder.path().join("nblift-package");
+    convert(&folder.path().join("sales_report.ipynb"), &package, &[]).unwrap();
+    // The stored relative path no longer leads to the notebook: the current directory is
+    // its folder.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let moved = elsewhere.path().join("deep/down/copied-package");
+    fs::create_dir_all(moved.parent().unwrap()).unwrap();
+    fs::rename(&package, &moved).unwrap();
+    let output = Command::new(support::python())
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+        .arg(moved.join("tests"))
+        .current_dir(folder.path())
+        .env("MPLBACKEND", "Agg")
+        .env_remove("NBLIFT_NOTEBOOK_DIR")
+        .output()
+        .expect("pytest runs");
+    let (stdout, stderr) = support::text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    let tests = fs::read_to_string(moved.join("tests/test_pipeline.py")).unwrap();
+    assert!(tests.contains("NBLIFT_NOTEBOOK_DIR"), "{tests}");
+}

@@ -145,6 +145,16 @@ pub fn draws_unseeded(python: &str, seeding: Seeding) -> bool {
     unseeded_call(python, seeding).is_some()
 }
 
+/// Whether any cell draws random numbers without a seed: then every number the notebook
+/// prints may differ from run to run. (`random_state=0` is a seed, not a draw.)
+pub fn any_draws_unseeded(cells: &[CodeCell]) -> bool {
+    let seeding = Seeding::of(cells);
+    cells
+        .iter()
+        .filter(|c| c.parsed)
+        .any(|c| draws_unseeded(&c.python, seeding))
+}
+
 /// Generators made without a seed: unseeded whatever the global seed.
 const LOCAL_GENERATORS: &[&str] = &["default_rng()", "RandomState()"];
 const TRAIN_TEST_SPLIT: &str = "train_test_split(";

@@ -19,6 +19,8 @@ pub struct Context {
     description: String,
     project_description: String,
     notebook_file: String,
+    /// The notebook's file name as a Python string literal.
+    notebook_name: String,
     notebook_dir: String,
     split: &'static str,
     future_imports: Vec<String>,
@@ -363,6 +365,7 @@ pub fn build(
             plan.title, source.notebook_file
         )),
         notebook_file: source.notebook_file.clone(),
+        notebook_name: quoted(&source.notebook_file),
         notebook_dir: quoted(&source.notebook_dir),
         split: plan.split.describe(),
         future_imports: plan.future_imports.clone(),

@@ -246,6 +246,7 @@ pub fn plan(
         own_imports.push(relative("lib", name));
     }
     let step_imports = imports::render_for(&hoisting, step_uses, Some(&lib_uses), &own_imports);
+    diagnostics.extend(imports::unused_imports(&hoisting, step_uses, &lib_uses));
     // Reads of IPython's last results resolve to the builtins the support module keeps.
     let kernel_builtins = LAST_RESULTS
         .iter()
@@ -254,7 +255,8 @@ pub fn plan(
         .collect();
 
     let (title, description) = steps::title_and_description(notebook);
-    let saved_stdout = saved::saved_stdout(notebook, &flow.steps);
+    let unseeded = crate::analysis::reproducibility::any_draws_unseeded(&analysis.cells);
+    let saved_stdout = saved::saved_stdout(notebook, &flow.steps, unseeded);
     let plan = Plan {
         package: options.package.clone(),
         title,

@@ -34,7 +34,10 @@ pub struct SavedLine {
     pub loose: Option<&'static str>,
 }
 
-pub fn saved_stdout(notebook: &Notebook, steps: &[Step]) -> SavedStdout {
+/// `unseeded`: the notebook draws random numbers without a seed
+/// ([`any_draws_unseeded`](crate::analysis::reproducibility::any_draws_unseeded)), so every
+/// number it prints is loose.
+pub fn saved_stdout(notebook: &Notebook, steps: &[Step], unseeded: bool) -> SavedStdout {
     let code: Vec<_> = notebook
         .code_cells()
         .filter(|c| !c.source.trim().is_empty())
@@ -61,25 +64,29 @@ pub fn saved_stdout(notebook: &Notebook, steps: &[Step]) -> SavedStdout {
             ));
         }
     }
-    let unseeded = draws_unseeded(notebook);
     SavedStdout::Steps(
         steps
             .iter()
             .map(|step| {
-                let text: String = step
+                let lines = step
                     .cells
                     .iter()
                     .map(|&id| notebook.cell(id))
                     .filter(|c| c.kind == CellKind::Code)
-                    .filter_map(|c| c.saved_stdout.as_deref())
-                    .collect();
-                let lines = without_ipython_notices(&text)
-                    .lines()
-                    .map(|line| SavedLine {
-                        text: line.to_owned(),
-                        loose: unstable(line)
-                            .or((unseeded && line.contains(|c: char| c.is_ascii_digit()))
-                                .then_some("random numbers without a seed")),
+                    .filter_map(|c| Some((c, c.saved_stdout.as_deref()?)))
+                    .flat_map(|(cell, text)| {
+                        let writes_file = cell.source.trim_start().starts_with("%%writefile");
+                        without_ipython_notices(text)
+                            .lines()
+                            .map(|line| SavedLine {
+                                text: line.to_owned(),
+                                loose: unstable(line)
+                                    .or((writes_file && writefile_notice(line))
+                                        .then_some(WRITEFILE_NOTICE))
+                                    .or((unseeded && line.contains(|c: char| c.is_ascii_digit()))
+                                        .then_some("random numbers without a seed")),
+                            })
+                            .collect::<Vec<_>>()
                     })
                     .collect();
                 StepStdout {
@@ -91,10 +98,14 @@ pub fn saved_stdout(notebook: &Notebook, steps: &[Step]) -> SavedStdout {
     )
 }
 
-/// Unseeded randomness anywhere makes every number the notebook prints loose.
-pub fn draws_unseeded(notebook: &Notebook) -> bool {
-    notebook.code_cells().any(|c| c.source.contains("random"))
-        && !notebook.code_cells().any(|c| c.source.contains("seed"))
+/// Why `%%writefile`'s notice differs from run to run; the generated test compares
+/// `Overwriting` as `Writing`.
+const WRITEFILE_NOTICE: &str =
+    "a `%%writefile` notice (`Writing` in a fresh folder, `Overwriting` once the file exists)";
+
+/// `Writing f.py` or `Overwriting f.py`, as `%%writefile` prints them.
+fn writefile_notice(line: &str) -> bool {
+    line.starts_with("Writing ") || line.starts_with("Overwriting ")
 }
 
 /// Why a printed line differs from run to run, if it looks like it does.

@@ -194,8 +194,9 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
             .and_then(|c| u32::try_from(c).ok());
         return Ok(evidence);
     }
-    if let Some((notebook, _)) = settings.analysed {
-        evidence.stale = stale::stale_outputs(notebook, &first.report["cell_stdout"]);
+    if let Some((notebook, analysis)) = settings.analysed {
+        let unseeded = crate::analysis::reproducibility::any_draws_unseeded(&analysis.cells);
+        evidence.stale = stale::stale_outputs(notebook, &first.report["cell_stdout"], unseeded);
     }
     let run = run?;
     if let Some(error) = run.failure() {

@@ -6,7 +6,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::lift::saved::{draws_unseeded, unstable};
+use crate::lift::saved::unstable;
 use crate::notebook::Notebook;
 use crate::notebook::notices::without_ipython_notices;
 
@@ -19,9 +19,9 @@ pub struct StaleOutput {
     pub fresh: String,
 }
 
-/// `fresh` is the kernel run's `cell_stdout`: `[[index, text], …]` for the cells it ran.
-pub fn stale_outputs(notebook: &Notebook, fresh: &Value) -> Vec<StaleOutput> {
-    let unseeded = draws_unseeded(notebook);
+/// `fresh` is the kernel run's `cell_stdout`: `[[index, text], …]` for the cells it ran;
+/// `unseeded`: the notebook draws random numbers without a seed.
+pub fn stale_outputs(notebook: &Notebook, fresh: &Value, unseeded: bool) -> Vec<StaleOutput> {
     let masked = |line: &str| -> String {
         if unseeded || unstable(line).is_some() {
             line.chars()
