@@ -113,6 +113,17 @@ fn a_star_import_above_does_not_hide_a_use_before_definition() {
 }
 
 #[test]
+fn a_literal_secret_is_a_warning_and_a_markup_token_is_not() {
+    let (code, _, stderr) = convert("diagnostics/literal_api_key.ipynb", &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("cell 2:4:53: warning[NB505]: `api_key` is given a literal secret"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("NB505").count(), 1, "{stderr}");
+}
+
+#[test]
 fn python2_code_is_refused_as_python2() {
     check_refused(
         "bad/python2_print.ipynb",

@@ -592,6 +592,9 @@ fn corpus_conformance() {
     }
     let mut ruff_findings: BTreeMap<usize, String> = BTreeMap::new();
     let mut introduced: BTreeMap<usize, String> = BTreeMap::new();
+    // Introduced findings of pyflakes' rules (`F…`): the names and imports a conversion
+    // gets wrong, counted apart from style rules.
+    let mut introduced_pyflakes: BTreeMap<usize, String> = BTreeMap::new();
     for (&i, findings) in &package_findings {
         ruff_findings.insert(i, findings[0].1.clone());
         let mut inherited = notebook_findings.remove(&script_of(i)).unwrap_or_default();
@@ -602,6 +605,11 @@ fn corpus_conformance() {
                 }
                 None => {
                     introduced.entry(i).or_insert_with(|| shown.clone());
+                    if key.starts_with('F') {
+                        introduced_pyflakes
+                            .entry(i)
+                            .or_insert_with(|| shown.clone());
+                    }
                 }
             }
         }
@@ -728,10 +736,11 @@ fn corpus_conformance() {
     }
     let _ = writeln!(
         report,
-        "\nConverted packages: {} with a file that does not compile, {} with a `ruff check` finding ({} with a finding the notebook itself does not have), {} not byte-identical when converted twice.",
+        "\nConverted packages: {} with a file that does not compile, {} with a `ruff check` finding ({} with a finding the notebook itself does not have, {} of them a pyflakes `F` finding), {} not byte-identical when converted twice.",
         compile_errors.len(),
         ruff_findings.len(),
         introduced.len(),
+        introduced_pyflakes.len(),
         nondeterministic.len()
     );
     let _ = writeln!(
@@ -843,7 +852,7 @@ fn corpus_conformance() {
     fs::write(&report_path, &report).unwrap();
 
     let summary = format!(
-        "corpus: {total} notebooks: {} converted, {} refused, {} tool failures, {} crashes; python 3 converted {} ({}/{}); compile errors {}, ruff {} ({} introduced), nondeterministic {}; runnable {passed}/{runnable_total} equivalent, deterministic {deterministic_passed}/{deterministic_total} ({}); verify {verified}/{} equivalent in {verify_seconds} s; shape: {}; report: {}",
+        "corpus: {total} notebooks: {} converted, {} refused, {} tool failures, {} crashes; python 3 converted {} ({}/{}); compile errors {}, ruff {} ({} introduced, {} F), nondeterministic {}; runnable {passed}/{runnable_total} equivalent, deterministic {deterministic_passed}/{deterministic_total} ({}); verify {verified}/{} equivalent in {verify_seconds} s; shape: {}; report: {}",
         count("converted"),
         count("refused"),
         count("tool failure"),
@@ -854,6 +863,7 @@ fn corpus_conformance() {
         compile_errors.len(),
         ruff_findings.len(),
         introduced.len(),
+        introduced_pyflakes.len(),
         nondeterministic.len(),
         percent(deterministic_passed, deterministic_total),
         to_verify.len(),
