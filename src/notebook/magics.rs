@@ -122,23 +122,31 @@ pub fn translate_cell_with(
         }
         _ => translator.line_magics(&cleaned, 0),
     };
+    let mut translated = translated;
+    drop_needless_passes(&mut translated);
     let mut out = translator.out;
     out.python = translated.join("\n");
     locate_on_output_lines(&mut out.diagnostics, &translated);
     out
 }
 
-/// IPython's clean-up before anything else: a cell whose first line is indented is dedented
-/// by that indentation, and `>>> ` / `... ` or `In [1]: ` prompts are stripped, when the
-/// cell starts with one. Lines are kept one for one; `None` when nothing changes.
+/// IPython's clean-up before anything else: the indentation every line shares is removed
+/// (`textwrap.dedent`, as IPython 9 does: a cell with one line less indented than its first
+/// keeps its indentation, and fails to parse as it fails in the kernel), and `>>> ` /
+/// `... ` or `In [1]: ` prompts are stripped, when the cell starts with one. Lines are kept
+/// one for one; `None` when nothing changes.
 fn clean_input(source: &str) -> Option<Vec<String>> {
     let first = source.split('\n').find(|l| !l.trim().is_empty())?;
     let lines = source.split('\n');
-    let indent = &first[..first.len() - first.trim_start().len()];
-    if !indent.is_empty() && !first.trim_start().starts_with('#') {
+    let margin = common_margin(source);
+    if !margin.is_empty() {
         return Some(
             lines
-                .map(|l| l.strip_prefix(indent).unwrap_or(l.trim_start()).to_owned())
+                .map(|l| match l.strip_prefix(margin) {
+                    Some(rest) => rest.to_owned(),
+                    // Only a line of white space lacks the margin: dedent empties it.
+                    None => String::new(),
+                })
                 .collect(),
         );
     }
@@ -164,6 +172,30 @@ fn clean_input(source: &str) -> Option<Vec<String>> {
         })
         .collect();
     Some(cleaned)
+}
+
+/// The leading spaces and tabs that every line not made only of white space starts with.
+fn common_margin(source: &str) -> &str {
+    let mut margin: Option<&str> = None;
+    for line in source.split('\n') {
+        let rest = line.trim_start_matches([' ', '\t']);
+        if rest.trim().is_empty() {
+            continue;
+        }
+        let indent = &line[..line.len() - rest.len()];
+        margin = Some(match margin {
+            None => indent,
+            Some(margin) => {
+                let shared = margin
+                    .bytes()
+                    .zip(indent.bytes())
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                &margin[..shared]
+            }
+        });
+    }
+    margin.unwrap_or("")
 }
 
 /// Diagnostics are made with the line index as a placeholder range; they point at the
@@ -613,6 +645,39 @@ fn indent_block(lines: &[String], prefix: &str) -> Vec<String> {
     out.lines().map(str::to_owned).collect()
 }
 
+/// A removed line's `pass` is needed only where its block has no statement besides: where
+/// another line of the block holds one (or an earlier removed line kept its `pass`), it is a
+/// comment alone, so that the block does not hold a `pass` it does not need.
+fn drop_needless_passes(lines: &mut [Cow<str>]) {
+    const PASS: &str = "pass  # ";
+    let indent_of = |line: &str| line.len() - line.trim_start().len();
+    let is_code = |line: &str| {
+        let trimmed = line.trim_start();
+        !trimmed.is_empty() && !trimmed.starts_with('#')
+    };
+    for at in 0..lines.len() {
+        if !lines[at].trim_start().starts_with(PASS) {
+            continue;
+        }
+        let indent = indent_of(&lines[at]);
+        // Another statement of the same block, above or below (deeper lines belong to a
+        // statement of the block; a shallower one ends it).
+        let mut above = lines[..at].iter().rev().filter(|l| is_code(l));
+        let statement_above = above
+            .find(|l| indent_of(l) <= indent)
+            .is_some_and(|l| indent_of(l) == indent);
+        let statement_below = lines[at + 1..]
+            .iter()
+            .find(|l| is_code(l))
+            .is_some_and(|l| indent_of(l) == indent && !l.trim_start().starts_with(PASS));
+        if statement_above || statement_below {
+            let line = &lines[at];
+            let comment = format!("{}# {}", &line[..indent], &line[indent + PASS.len()..]);
+            lines[at] = Cow::Owned(comment);
+        }
+    }
+}
+
 /// The replacement for a removed line: a comment at top level, `pass` inside a block so the
 /// block keeps a body.
 fn removed(indent: &str, body: &str) -> String {
@@ -882,6 +947,25 @@ mod tests {
         );
         let got: Vec<Code> = out.diagnostics.iter().map(|d| d.code).collect();
         assert_eq!(got, codes, "diagnostics of {source:?}");
+    }
+
+    #[test]
+    fn a_removed_line_keeps_pass_only_where_its_block_needs_one() {
+        check(
+            "if x:\n    %matplotlib inline\n    %matplotlib inline",
+            "if x:\n    pass  # %matplotlib inline\n    # %matplotlib inline",
+            &[Code::MagicRemoved, Code::MagicRemoved],
+        );
+        check(
+            "if x:\n    y = 1\n    %matplotlib inline\nelse:\n    %matplotlib inline",
+            "if x:\n    y = 1\n    # %matplotlib inline\nelse:\n    pass  # %matplotlib inline",
+            &[Code::MagicRemoved, Code::MagicRemoved],
+        );
+        check(
+            "for i in y:\n    %matplotlib inline\n    print(i)",
+            "for i in y:\n    # %matplotlib inline\n    print(i)",
+            &[Code::MagicRemoved],
+        );
     }
 
     #[test]
