@@ -38,6 +38,16 @@ pub fn ruff_findings(paths: &[&Path], select: Option<&str>) -> Vec<(String, Stri
                 Some(at) => &message[..at],
                 None => message,
             };
+            // A pointless comparison is the same finding whether or not it ends a function
+            // (a step ends where a cell did, a cell's displayed `x < 3` among them).
+            let message = message
+                .strip_suffix(" at end of function scope. Did you mean to return the expression result?")
+                .map_or(message, |m| m);
+            let message = if message == "Pointless comparison" {
+                "Pointless comparison. Did you mean to assign a value? Otherwise, prepend `assert` or remove it."
+            } else {
+                message
+            };
             (
                 finding["filename"].as_str().unwrap_or_default().to_owned(),
                 format!("{} {message}", finding["code"].as_str().unwrap_or_default()),
