@@ -950,6 +950,24 @@ mod tests {
     }
 
     #[test]
+    fn a_cell_loses_only_the_indentation_all_its_lines_share() {
+        check(
+            "  x = 1\n  if x:\n      y = 2",
+            "x = 1\nif x:\n    y = 2",
+            &[],
+        );
+        // IPython 9 dedents as `textwrap.dedent` does: a line less indented than the first
+        // keeps the cell as written, a syntax error in the kernel and here.
+        check(
+            " s = []\n\nfor i in s:\n   print(i)",
+            " s = []\n\nfor i in s:\n   print(i)",
+            &[],
+        );
+        // A line of white space only does not count, and is emptied.
+        check("    a = 1\n  \n    b = 2", "a = 1\n\nb = 2", &[]);
+    }
+
+    #[test]
     fn a_removed_line_keeps_pass_only_where_its_block_needs_one() {
         check(
             "if x:\n    %matplotlib inline\n    %matplotlib inline",
