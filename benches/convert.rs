@@ -140,6 +140,7 @@ fn convert(text: &str) -> Option<Stages> {
     let source = Source {
         notebook_file: "bench.ipynb".to_owned(),
         notebook_dir: ".".to_owned(),
+        known_problems: Vec::new(),
     };
     let files = emit::render(plan, &source, &[], None).ok()?;
     let emitted = Instant::now();

@@ -97,6 +97,7 @@ pub enum Code {
     GetIpython,
     ImportNotHoisted,
     UnusedImportRemoved,
+    CellSkipped,
     UnseededRandomness,
     AbsolutePath,
     MissingFile,
@@ -130,6 +131,7 @@ impl Code {
             Code::StarImport => "NB307",
             Code::ImportNotHoisted => "NB401",
             Code::UnusedImportRemoved => "NB402",
+            Code::CellSkipped => "NB403",
             Code::UnseededRandomness => "NB501",
             Code::AbsolutePath => "NB502",
             Code::MissingFile => "NB503",
@@ -167,6 +169,7 @@ impl Code {
             | Code::PipInstall
             | Code::ImportNotHoisted
             | Code::UnusedImportRemoved
+            | Code::CellSkipped
             | Code::ExecutionCountGap => Severity::Note,
         }
     }
@@ -468,6 +471,15 @@ pub fn unused_import_removed(span: Span, name: &str) -> Diagnostic {
         format!("`{name}` is imported but never used: the package leaves the import out"),
     )
     .help("if the import matters for what importing the module does, use a name from it or keep it in a cell of its own with a comment")
+}
+
+pub fn cell_skipped(cell: CellId) -> Diagnostic {
+    Diagnostic::new(
+        Code::CellSkipped,
+        Location::Cell(Span::new(cell, TextRange::default())),
+        "the cell is tagged `skip` (Kale): `--split tags` leaves it out of the package".to_owned(),
+    )
+    .help("remove the tag to keep the cell, or convert with another `--split`")
 }
 
 pub fn future_import_removed(span: Span, feature: &str) -> Diagnostic {

@@ -21,8 +21,9 @@
 //! - `lift/`: the plan: hoisted imports, definitions lifted to `lib.py`, steps with their
 //!   parameters and return values, module state, pipeline parameters. Steps are cut at the
 //!   notebook's dominant heading level (`steps.rs`) and, where a section is long or has no
-//!   heading, by the dataflow (`cuts.rs`: a dynamic programme over the code cells that keeps
-//!   the names crossing each cut few and the steps short); `naming.rs` names them from their
+//!   heading, by the dataflow (`cuts.rs`: a dynamic programme over the code cells, and over
+//!   the statements of a cell longer than 40 lines, that keeps the names crossing each cut
+//!   few and the steps short); `naming.rs` names them from their
 //!   heading or what their code does. **Invariant:** a step's parameters and returns are
 //!   exactly what keeps each name resolving as it did at module level: it returns what later
 //!   steps read (a value it changes in place included), and `run()` returns a small result;

@@ -182,6 +182,7 @@ def record_results():
     """Start recording shown values and `display()` calls."""
     global _results
     _results = []
+    start_last_results()
 
 
 def write_results(path):
@@ -209,10 +210,13 @@ def _record(cell, kind, value):
     _results.append({"cell": cell, "kind": kind, "text": text, "mime": mime})
 
 
-# IPython starts a session with empty last results.
-for _name in ("_", "__", "___"):
-    if not hasattr(builtins, _name):
-        setattr(builtins, _name, "")
+def start_last_results():
+    """IPython starts a session with empty last results `_`, `__` and `___`, kept in
+    `builtins`. Set when the notebook reads them or `--results` records shown values; never
+    by importing the package."""
+    for name in ("_", "__", "___"):
+        if not hasattr(builtins, name):
+            setattr(builtins, name, "")
 
 
 # IPython's output history: each shown value by the cell's execution count.
@@ -227,8 +231,8 @@ def show(value, cell, count=None):
     reads `Out`, each result under the cell's execution `count`.
     """
     if value is not None:
-        builtins.___ = builtins.__
-        builtins.__ = builtins._
+        builtins.___ = getattr(builtins, "__", "")
+        builtins.__ = getattr(builtins, "_", "")
         builtins._ = value
         if count is not None:
             Out[count] = value
@@ -320,13 +324,40 @@ def as_in_a_kernel():
 _INLINE = "module://matplotlib_inline.backend_inline"
 
 
+# `--figures DIR`: where the figures the steps draw are saved, and how many each step saved.
+_figures_dir = None
+_figures_saved = {}
+
+
+def save_figures(folder):
+    """Save every figure a step draws into `folder`, as `<step>_<n>.png`, before it is
+    closed."""
+    global _figures_dir
+    os.makedirs(folder, exist_ok=True)
+    _figures_dir = folder
+
+
+def _save_open_figures(pyplot, step):
+    saved = _figures_saved.setdefault(step, set())
+    for number in pyplot.get_fignums():
+        figure = pyplot.figure(number)
+        # A figure left open (a backend that keeps them) is saved once, by the step that drew it.
+        if id(figure) in saved:
+            continue
+        saved.add(id(figure))
+        figure.savefig(os.path.join(_figures_dir, f"{step}_{len(saved)}.png"))
+
+
 def close_figures(inline=False):
     """What Jupyter's inline backend does after each cell: it shows the open figures and
     closes them, so the next cell's plotting starts a new figure. `inline`: the notebook said
-    `%matplotlib inline`, which picks that backend whatever the environment says."""
+    `%matplotlib inline`, which picks that backend whatever the environment says. With
+    `--figures DIR` the figures are saved first, named after the step that calls this."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None and _figures_dir is not None:
+        _save_open_figures(pyplot, sys._getframe(1).f_code.co_name)
     if not inline and os.environ.get("MPLBACKEND", _INLINE) != _INLINE:
         return
-    pyplot = sys.modules.get("matplotlib.pyplot")
     if pyplot is not None:
         pyplot.close("all")
 

@@ -507,3 +507,98 @@ fn reproducibility_findings_are_located_and_a_name_error_guard_is_not_one() {
         "the guarded `x` is no finding:\n{stderr}"
     );
 }
+
+/// The fixture converted into a new folder, which must succeed.
+fn converted(fixture: &str) -> tempfile::TempDir {
+    let out = tempfile::tempdir().unwrap();
+    let output = support::nblift()
+        .arg("convert")
+        .arg(support::fixtures().join(fixture))
+        .arg("-o")
+        .arg(out.path())
+        .arg("--force")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{fixture}: {output:?}");
+    out
+}
+
+#[test]
+fn basemap_is_a_dependency_of_its_own_beside_matplotlib() {
+    let out = converted("static/basemap_from_mpl_toolkits.ipynb");
+    let pyproject = fs::read_to_string(out.path().join("pyproject.toml")).unwrap();
+    assert!(
+        pyproject.contains("dependencies = [\n    \"basemap\",\n    \"matplotlib\",\n]"),
+        "{pyproject}"
+    );
+}
+
+#[test]
+fn a_cell_tagged_pipeline_parameters_gives_the_pipeline_its_parameters() {
+    let out = converted("params/kale_pipeline_parameters.ipynb");
+    let pipeline =
+        fs::read_to_string(out.path().join("src/kale_pipeline_parameters/pipeline.py")).unwrap();
+    assert!(
+        pipeline.contains("def run(*, threshold: float = 0.5, label: str = \"scores\")"),
+        "{pipeline}"
+    );
+}
+
+#[test]
+fn the_generated_readme_lists_the_notebooks_known_problems() {
+    for (fixture, package, expected) in [
+        ("diagnostics/star_import.ipynb", "star_import", "[NB307]"),
+        (
+            "diagnostics/shadowed_builtin.ipynb",
+            "shadowed_builtin",
+            "[NB306]",
+        ),
+    ] {
+        let notebook = support::fixtures().join(fixture);
+        let output = support::nblift()
+            .arg("check")
+            .arg(&notebook)
+            .output()
+            .unwrap();
+        let (_, checked) = support::text(&output);
+        // The README says what `check` says, where `check` says it.
+        let line = checked
+            .lines()
+            .find(|l| l.contains(expected))
+            .unwrap_or_else(|| panic!("{fixture}: {checked}"));
+        let (place, message) = line.split_once(&format!(": warning{expected}: ")).unwrap();
+        let mut parts = place.rsplit(':');
+        let (_column, line_number, cell) = (
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+        );
+        let out = converted(fixture);
+        let readme = fs::read_to_string(out.path().join("README.md")).unwrap();
+        let code = &expected[1..expected.len() - 1];
+        let item = format!("- {cell}, line {line_number}: {message} ({code})");
+        assert!(
+            readme.contains("## Known problems of the notebook"),
+            "{readme}"
+        );
+        assert!(readme.contains(&item), "{package}: {item}\n{readme}");
+    }
+}
+
+#[test]
+fn kale_tags_name_steps_and_a_skip_cell_is_left_out_with_a_note() {
+    let (code, stdout, stderr) =
+        convert("split/kale_block_and_skip_tags.ipynb", &["--split", "tags"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(
+            "cell 3:1:1: note[NB403]: the cell is tagged `skip` (Kale): `--split tags` leaves it out of the package"
+        ),
+        "{stderr}"
+    );
+    assert!(stdout.contains("steps.py"), "{stdout}");
+    // Under another split the cell is the notebook's like any other.
+    let (code, _, stderr) = convert("split/kale_block_and_skip_tags.ipynb", &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("NB403"), "{stderr}");
+}

@@ -21,10 +21,25 @@ const NOT_RUNNABLE: &str = "static/";
 /// The `convert` flags a fixture pins for its default conversion.
 fn convert_flags(relative: &str) -> &'static [&'static str] {
     match relative {
-        "split/step_tags.ipynb" => &["--split", "tags"],
+        "split/step_tags.ipynb" | SKIP_TAGGED => &["--split", "tags"],
         "split/single_cell_per_step.ipynb" => &["--split", "cells"],
         _ => &[],
     }
+}
+
+/// Kale's `skip` cells, left out under `--split tags` only: its package is compared with the
+/// notebook without them, and under no other split.
+const SKIP_TAGGED: &str = "split/kale_block_and_skip_tags.ipynb";
+
+/// The notebook at `path` without its cells tagged `skip`, written in place.
+fn drop_skipped_cells(path: &Path) {
+    let mut notebook: serde_json::Value = serde_json::from_slice(&fs::read(path).unwrap()).unwrap();
+    notebook["cells"].as_array_mut().unwrap().retain(|cell| {
+        !cell["metadata"]["tags"]
+            .as_array()
+            .is_some_and(|tags| tags.iter().any(|t| t == "skip"))
+    });
+    fs::write(path, serde_json::to_vec(&notebook).unwrap()).unwrap();
 }
 
 /// Every runnable fixture is also converted with these splits: the dataflow must hold
@@ -90,7 +105,7 @@ fn every_fixture_converts_cleanly_and_runs_the_same_as_its_package() {
 
     for (index, case) in cases.iter().enumerate() {
         let mut all_flags = vec![convert_flags(&case.relative)];
-        if case.runnable {
+        if case.runnable && case.relative != SKIP_TAGGED {
             all_flags.extend(OTHER_SPLITS);
         }
         for (variant, flags) in all_flags.into_iter().enumerate() {
@@ -164,7 +179,13 @@ fn every_fixture_converts_cleanly_and_runs_the_same_as_its_package() {
     let runnable: Vec<usize> = (0..cases.len()).filter(|&i| cases[i].runnable).collect();
     let kernel_dirs: Vec<tempfile::TempDir> = runnable
         .iter()
-        .map(|&i| support::scratch_copy(cases[i].notebook.parent().unwrap()))
+        .map(|&i| {
+            let dir = support::scratch_copy(cases[i].notebook.parent().unwrap());
+            if cases[i].relative == SKIP_TAGGED {
+                drop_skipped_cells(&dir.path().join(cases[i].notebook.file_name().unwrap()));
+            }
+            dir
+        })
         .collect();
     let jobs: Vec<KernelJob> = runnable
         .iter()
@@ -344,4 +365,82 @@ fn parameters_run_with_defaults_and_with_command_line_overrides() {
     for pair in outputs.chunks(2) {
         assert_ne!(pair[0], pair[1], "the overrides changed nothing");
     }
+}
+
+/// Importing a package changes nothing process-wide: pandas' display options are set by
+/// `run()`, IPython's last results (`_`) only by `run()` of a notebook that reads them or by
+/// `--results`. Both fixtures need what they change, so a change made at import would show.
+#[test]
+fn importing_a_package_changes_no_process_wide_state() {
+    let work = tempfile::tempdir().unwrap();
+    for (index, relative) in [
+        "formats/pandas.ipynb",
+        "results/last_results_underscore.ipynb",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let output = work.path().join(format!("out{index}"));
+        let package = convert(&support::fixtures().join(relative), &output, &[]).unwrap();
+        let check = format!(
+            "import builtins, importlib, sys\n\
+             import pandas\n\
+             before = pandas.get_option('display.max_columns')\n\
+             for module in ('', '.steps', '.pipeline', '.__main__'):\n\
+             \x20   importlib.import_module('{package}' + module)\n\
+             assert pandas.get_option('display.max_columns') == before, 'pandas options changed'\n\
+             assert not hasattr(builtins, '_'), 'builtins._ set on import'\n\
+             print('unchanged')\n"
+        );
+        let result = Command::new(support::python())
+            .arg("-c")
+            .arg(&check)
+            .env("PYTHONPATH", output.join("src"))
+            .output()
+            .unwrap();
+        let (stdout, stderr) = support::text(&result);
+        assert_eq!(stdout.trim(), "unchanged", "{relative}: {stderr}");
+    }
+}
+
+/// `--figures DIR` saves each figure a step draws, named after the step and counted from 1,
+/// and the generated README lists the steps that draw.
+#[test]
+fn figures_flag_saves_each_figure_a_step_draws() {
+    let notebook = support::fixtures().join("figures/saved_with_figures_flag.ipynb");
+    let work = tempfile::tempdir().unwrap();
+    let output = work.path().join("out");
+    let package = convert(&notebook, &output, &[]).unwrap();
+    let figures = work.path().join("figures");
+    let run = Command::new(support::python())
+        .args(["-m", &package, "--figures"])
+        .arg(&figures)
+        .current_dir(work.path())
+        .env("PYTHONPATH", output.join("src"))
+        .env_remove("MPLBACKEND")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = support::text(&run);
+    assert!(run.status.success(), "{stderr}");
+    assert_eq!(stdout, "one figure\ntwo figures\nopen figures: 0\n");
+    let mut saved: Vec<String> = fs::read_dir(&figures)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    saved.sort();
+    assert_eq!(
+        saved,
+        ["scatter_1.png", "two_plots_1.png", "two_plots_2.png"]
+    );
+    for name in &saved {
+        let bytes = fs::read(figures.join(name)).unwrap();
+        assert!(bytes.starts_with(b"\x89PNG"), "{name} is a PNG");
+    }
+    let readme = fs::read_to_string(output.join("README.md")).unwrap();
+    assert!(
+        readme.contains(
+            "These steps may draw (their cells call a plotting library): `scatter`, `two_plots`, `summary`."
+        ),
+        "{readme}"
+    );
 }

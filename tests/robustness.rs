@@ -40,6 +40,7 @@ fn convert_in_process(text: &str) {
         let source = Source {
             notebook_file: "fuzzed.ipynb".to_owned(),
             notebook_dir: ".".to_owned(),
+            known_problems: Vec::new(),
         };
         emit::render(plan, &source, &[], None).expect("a plan always renders");
     }

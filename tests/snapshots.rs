@@ -76,3 +76,11 @@ fn headingless_notebook_becomes_named_steps() {
         "headingless_notebook_named_steps",
     );
 }
+
+#[test]
+fn long_cell_is_cut_between_its_statements() {
+    check(
+        "split/long_cell_cut_between_statements.ipynb",
+        "long_cell_cut_between_statements",
+    );
+}

@@ -570,8 +570,9 @@ impl<'a> Walker<'a> {
             }
             Stmt::Import(import) => {
                 for alias in &import.names {
-                    let top = alias.name.as_str().split('.').next().unwrap_or_default();
-                    self.facts.modules.push(Name::new(top));
+                    self.facts
+                        .modules
+                        .push(Name::new(distributed_module(alias.name.as_str())));
                     let bound = match &alias.asname {
                         Some(asname) => asname.as_str(),
                         None => alias.name.as_str().split('.').next().unwrap_or_default(),
@@ -582,8 +583,9 @@ impl<'a> Walker<'a> {
             Stmt::ImportFrom(import) => {
                 if import.level.map_or(0, |l| l.to_u32()) == 0 {
                     if let Some(module) = &import.module {
-                        let top = module.as_str().split('.').next().unwrap_or_default();
-                        self.facts.modules.push(Name::new(top));
+                        self.facts
+                            .modules
+                            .push(Name::new(distributed_module(module.as_str())));
                     }
                 }
                 for alias in &import.names {
@@ -1326,6 +1328,22 @@ fn catches_name_error(kind: Option<&ast::Expr>) -> bool {
         }
         Some(ast::Expr::Tuple(tuple)) => tuple.elts.iter().any(|e| catches_name_error(Some(e))),
         Some(_) => false,
+    }
+}
+
+/// The part of an imported module's dotted name that says which distribution ships it: its
+/// top-level package, or its first two parts under a namespace package that several
+/// distributions share (`mpl_toolkits.basemap` is basemap's, `mpl_toolkits.mplot3d`
+/// matplotlib's).
+fn distributed_module(module: &str) -> &str {
+    const NAMESPACE_PACKAGES: &[&str] = &["google", "mpl_toolkits"];
+    let mut parts = module.splitn(3, '.');
+    let top = parts.next().unwrap_or_default();
+    match parts.next() {
+        Some(second) if NAMESPACE_PACKAGES.contains(&top) => {
+            &module[..top.len() + 1 + second.len()]
+        }
+        _ => top,
     }
 }
 

@@ -80,19 +80,18 @@ pub(crate) fn front_end(path: &Path) -> Result<Front, String> {
 
 /// Files the notebook reads that are not beside it: only the driver knows where it is.
 fn with_missing_files(mut front: Front, path: &Path) -> Front {
+    if let Some(analysis) = &front.analysis {
+        front.diagnostics.extend(missing_files(analysis, path));
+    }
+    front
+}
+
+fn missing_files(analysis: &Analysis, path: &Path) -> Vec<Diagnostic> {
     let folder = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    if let Some(analysis) = &front.analysis {
-        front
-            .diagnostics
-            .extend(crate::analysis::reproducibility::missing_files(
-                &analysis.cells,
-                folder,
-            ));
-    }
-    front
+    crate::analysis::reproducibility::missing_files(&analysis.cells, folder)
 }
 
 fn front_of(notebook: Notebook) -> Front {
@@ -194,8 +193,27 @@ impl Prepared {
             split,
             local_modules: local_modules(path),
         };
+        // Kale's `skip` cells are left out under `--split tags`: the rest is analysed again
+        // without them, so a name only a skipped cell defines is refused, not lost.
+        let skipping = (split == Split::Tags)
+            .then(|| lift::steps::without_skipped_cells(notebook))
+            .flatten();
+        let reanalysed: (Notebook, Analysis);
+        let (notebook, analysis, mut diagnostics) = match skipping {
+            None => (notebook, analysis, front.diagnostics.clone()),
+            Some((trimmed, notes)) => {
+                let (analysis, mut diagnostics) = analyze(&trimmed);
+                diagnostics.extend(missing_files(&analysis, path));
+                diagnostics.extend(notes);
+                if has_errors(&diagnostics) {
+                    let report = Report::new(path, Some(&analysis), &diagnostics);
+                    return Err(report.diagnostics(json, report.status()));
+                }
+                reanalysed = (trimmed, analysis);
+                (&reanalysed.0, &reanalysed.1, diagnostics)
+            }
+        };
         let (plan, lift_diagnostics) = lift::plan(notebook, analysis, &options);
-        let mut diagnostics = front.diagnostics.clone();
         diagnostics.extend(lift_diagnostics);
         Ok((plan, diagnostics))
     }
@@ -217,14 +235,15 @@ pub fn finish(prepared: Prepared, output: &Path, settings: &Settings) -> Rendere
         Err(rendered) => return rendered,
     };
     let path = prepared.path.as_path();
+    let report = Report::new(path, prepared.analysis(), &diagnostics);
     let source = Source {
         notebook_file: path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
         notebook_dir: relative_notebook_dir(path, output),
+        known_problems: report.known_problems(),
     };
-    let report = Report::new(path, prepared.analysis(), &diagnostics);
     // The notebook and its analysis are not needed to render: free them first, which
     // lowers the peak memory of a large notebook.
     drop(prepared.front);

@@ -195,6 +195,31 @@ impl<'a> Report<'a> {
         text
     }
 
+    /// The findings about the notebook's own code that a reviewer of the package should know
+    /// (unused imports, names that shadow an import or a builtin, star imports), one line
+    /// each, located as people count, for the generated README.
+    pub fn known_problems(&self) -> Vec<String> {
+        const KNOWN: [Code; 4] = [
+            Code::ShadowedImport,
+            Code::ShadowedBuiltin,
+            Code::StarImport,
+            Code::UnusedImportRemoved,
+        ];
+        self.diagnostics
+            .iter()
+            .filter(|(d, _)| KNOWN.contains(&d.code))
+            .map(|(d, position)| {
+                let place = match *position {
+                    (Some(cell), Some(line), _) => format!("cell {cell}, line {line}"),
+                    (Some(cell), None, _) => format!("cell {cell}"),
+                    (None, Some(line), _) => format!("line {line}"),
+                    _ => "the notebook".to_owned(),
+                };
+                format!("{place}: {} ({})", d.message, d.code.as_str())
+            })
+            .collect()
+    }
+
     /// Each diagnostic as one line (and its help), in order, for a report of its own.
     pub fn lines(&self) -> Vec<String> {
         self.diagnostics

@@ -195,7 +195,7 @@ fn human(
     }
     if evidence.stdout_unstable {
         text.push_str(
-            "stdout differs between runs of the notebook itself: compared by line count\n",
+            "stdout differs between runs of the notebook itself: compared with its numbers masked and its white space left out\n",
         );
     }
     if !evidence.package_only.is_empty() {

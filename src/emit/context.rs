@@ -27,8 +27,9 @@ pub struct Context {
     import_groups: Vec<Vec<String>>,
     run_signature: String,
     uses_asyncio: bool,
-    /// `run()` sets a kernel's display defaults (see `Plan::kernel_display_defaults`).
-    kernel_display_defaults: bool,
+    /// `run()` calls the support module before the steps: a kernel's display defaults (see
+    /// `Plan::kernel_display_defaults`), IPython's empty last results.
+    run_uses_support: bool,
     state_parameter_defaults: Vec<String>,
     /// What `run()` (and `flow.py`) set before the steps, for the `parameter_preamble`
     /// partial. A partial is given this small object, not the whole context: handlebars
@@ -54,6 +55,10 @@ pub struct Context {
     needs_flag: bool,
     dependencies: Vec<String>,
     kernel_builtins: Vec<String>,
+    /// The steps that draw figures, which `--figures DIR` saves.
+    drawing_steps: Vec<String>,
+    /// See `Source::known_problems`.
+    known_problems: Vec<String>,
     graph_nodes: Vec<String>,
     graph_edges: Vec<String>,
     lib: Option<LibContext>,
@@ -70,6 +75,7 @@ pub struct Context {
     files_read: Vec<String>,
     /// Each step's saved stdout, when the notebook was saved after a top-to-bottom run.
     saved_steps: Vec<SavedStepContext>,
+    saved_continued: Vec<ContinuedStepContext>,
     /// Why the saved outputs are not asserted: the lines of a comment for the test module.
     saved_note: Vec<String>,
     /// Why some saved lines compare with their numbers masked.
@@ -80,6 +86,9 @@ pub struct Context {
 struct PreambleContext {
     /// See `Plan::kernel_display_defaults`: set by `run()`, not by importing the steps.
     kernel_display_defaults: bool,
+    /// The notebook reads IPython's last results (`_`, `__`, `___`): `run()` starts them
+    /// empty, as a session does, rather than importing the support module.
+    kernel_last_results: bool,
     mutable_defaults: Vec<OutputContext>,
     state_parameters: Vec<String>,
 }
@@ -88,6 +97,13 @@ struct PreambleContext {
 struct SavedStepContext {
     name: String,
     lines: Vec<SavedLineContext>,
+}
+
+/// A step that goes on with the cell `first` began (see `StepStdout::continued_by`).
+#[derive(Serialize)]
+struct ContinuedStepContext {
+    step: String,
+    first: String,
 }
 
 #[derive(Serialize)]
@@ -351,11 +367,12 @@ pub fn build(
         .collect::<Vec<_>>()
         .join(", ");
 
-    let (saved_steps, saved_note, loose_reasons) = saved_context(&plan.saved_stdout);
+    let saved = saved_context(&plan.saved_stdout);
     Context {
-        saved_steps,
-        saved_note,
-        loose_reasons,
+        saved_steps: saved.steps,
+        saved_continued: saved.continued,
+        saved_note: saved.note,
+        loose_reasons: saved.loose_reasons,
         package: plan.package.clone(),
         distribution: plan.package.replace('_', "-"),
         title: plan.title.clone(),
@@ -373,9 +390,10 @@ pub fn build(
 
         run_signature,
         uses_asyncio: plan.steps.iter().any(|s| s.is_async),
-        kernel_display_defaults: plan.kernel_display_defaults,
+        run_uses_support: plan.kernel_display_defaults || !plan.kernel_builtins.is_empty(),
         preamble: PreambleContext {
             kernel_display_defaults: plan.kernel_display_defaults,
+            kernel_last_results: !plan.kernel_builtins.is_empty(),
             mutable_defaults: plan
                 .parameters
                 .iter()
@@ -418,6 +436,13 @@ pub fn build(
         parameters,
         dependencies: plan.dependencies.iter().map(|d| quoted(d)).collect(),
         kernel_builtins: plan.kernel_builtins.iter().map(|n| quoted(n)).collect(),
+        known_problems: source.known_problems.clone(),
+        drawing_steps: plan
+            .steps
+            .iter()
+            .filter(|s| s.draws)
+            .map(|s| s.name.clone())
+            .collect(),
         graph_nodes,
         graph_edges,
         lib: plan.library.as_ref().map(|l| LibContext {
@@ -481,19 +506,19 @@ fn annotation(kind: LiteralKind) -> &'static str {
 }
 
 /// The saved stdout as the test template sees it.
-fn saved_context(saved: &SavedStdout) -> (Vec<SavedStepContext>, Vec<String>, String) {
+fn saved_context(saved: &SavedStdout) -> SavedContext {
     let steps = match saved {
         SavedStdout::NotRun => {
             let note = "The notebook was saved without outputs: there is nothing saved to \
                         assert, so the test checks that the pipeline runs.";
-            return (Vec::new(), wrapped(note), String::new());
+            return SavedContext::note(wrapped(note));
         }
         SavedStdout::NotTopToBottom(why) => {
             let note = format!(
                 "The saved outputs are not asserted: they are not from one top-to-bottom run \
                  ({why}). Restart the kernel, run all, save and convert again to get them."
             );
-            return (Vec::new(), wrapped(&note), String::new());
+            return SavedContext::note(wrapped(&note));
         }
         SavedStdout::Steps(steps) => steps,
     };
@@ -503,6 +528,15 @@ fn saved_context(saved: &SavedStdout) -> (Vec<SavedStepContext>, Vec<String>, St
         .collect();
     reasons.sort_unstable();
     reasons.dedup();
+    let continued = steps
+        .iter()
+        .flat_map(|s| {
+            s.continued_by.iter().map(|step| ContinuedStepContext {
+                step: step.clone(),
+                first: s.step.clone(),
+            })
+        })
+        .collect();
     let steps = steps
         .iter()
         .map(|step| SavedStepContext {
@@ -517,7 +551,31 @@ fn saved_context(saved: &SavedStdout) -> (Vec<SavedStepContext>, Vec<String>, St
                 .collect(),
         })
         .collect();
-    (steps, Vec::new(), reasons.join(", "))
+    SavedContext {
+        steps,
+        continued,
+        note: Vec::new(),
+        loose_reasons: reasons.join(", "),
+    }
+}
+
+/// What the test module says of the saved stdout.
+struct SavedContext {
+    steps: Vec<SavedStepContext>,
+    continued: Vec<ContinuedStepContext>,
+    note: Vec<String>,
+    loose_reasons: String,
+}
+
+impl SavedContext {
+    fn note(note: Vec<String>) -> Self {
+        SavedContext {
+            steps: Vec::new(),
+            continued: Vec::new(),
+            note,
+            loose_reasons: String::new(),
+        }
+    }
 }
 
 /// Text as comment lines of at most 90 characters, broken between words.

@@ -26,6 +26,9 @@ pub struct Source {
     pub notebook_file: String,
     /// The notebook's folder relative to the output folder, `/`-separated.
     pub notebook_dir: String,
+    /// The notebook's own problems that nblift's analysis found (unused imports,
+    /// redefinitions, star imports), located, for the generated README.
+    pub known_problems: Vec<String>,
 }
 
 /// One file of the package, relative to the output folder.

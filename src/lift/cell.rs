@@ -33,7 +33,7 @@ pub fn lift_cell(notebook: &Notebook, analysis: &Analysis, cell: CellId) -> Resu
     if !code.parsed {
         return Err("the cell does not parse; fix its syntax error first".to_owned());
     }
-    if source_cell.has_tag("parameters") {
+    if source_cell.is_parameters() {
         return Err("this is the notebook's `parameters` cell, which stays as it is".to_owned());
     }
     let source = source_cell.source.as_str();

@@ -1,24 +1,39 @@
 //! Cutting a long section into steps by its dataflow.
 //!
 //! A section (or a notebook without headings) that is long or holds many cells becomes
-//! several steps. A cut between two cells costs the names that cross it (bound before it,
-//! read after it): each becomes a return value and a parameter. The cuts are chosen by a
-//! dynamic programme over the section's cells that keeps steps short and crossings few, and
-//! prefers the places a person would cut: a deeper heading, a cell that loads data or fits a
-//! model, the cell after one that writes a file.
+//! several steps. A cut costs the names that cross it (bound before it, read after it): each
+//! becomes a return value and a parameter. The cuts are chosen by a dynamic programme over
+//! the section's code units that keeps steps short and crossings few, and prefers the places
+//! a person would cut: a deeper heading, a cell that loads data or fits a model, the cell after
+//! one that writes a file. A unit is a cell, or a piece of a long cell: a cell longer than
+//! [`PIECED_LINES`] may be cut between its top-level statements (the notebooks' first
+//! complaint is the 500-line cell), at a price, so that a cell boundary is preferred.
 //!
-//! Invariants: linear in the notebook's size (each cell is weighed against at most
-//! [`MAX_CELLS`] predecessors); a cut falls only between code cells, so every cell stays
-//! whole in one step; the order of items is never changed.
+//! Invariants: linear in the notebook's size (each unit is weighed against at most
+//! [`MAX_CELLS`] predecessors, and a long cell's crossings are counted with one difference
+//! array); a cut falls between code cells or between two top-level statements of one cell
+//! that share no line; the order of items is never changed.
 
-use rustc_hash::FxHashSet;
+use petgraph::graph::NodeIndex;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::analysis::Analysis;
 use crate::lift::steps::{Group, GroupItem, StatementLayout, StmtRef, heading_of};
 use crate::notebook::Notebook;
 
-/// A step holds at most this many code lines, unless one cell alone is longer.
+/// A step holds at most this many lines (its code, the markdown between its cells as
+/// comments, a line to mark each cell), unless one unit alone is longer.
 pub const MAX_LINES: usize = 80;
+/// A cell longer than this may be cut between its statements.
+pub const PIECED_LINES: usize = MAX_LINES / 2;
+/// A piece of a long cell holds at least this many lines, where its statements allow.
+const PIECE_LINES: usize = 10;
+/// What a cut inside a cell costs beyond its crossings: a cell boundary is where the
+/// notebook's author already cut.
+const INSIDE_CELL_COST: f64 = 12.0;
+/// The lines a cell adds to its step besides its code: the `# cell N` line and the blank line
+/// before the next.
+const CELL_MARK_LINES: usize = 2;
 /// A step holds at most this many code cells.
 pub const MAX_CELLS: usize = 8;
 /// The length at which a step starts to cost more than a cut: a step of `L` lines costs
@@ -36,7 +51,7 @@ const STAGE_BONUS: f64 = 6.0;
 
 /// What the cuts weigh, per cell of `analysis.cells`.
 pub struct CellWeights {
-    /// Code lines each cell keeps in its step (hoisted imports, lifted definitions and
+    /// The lines each cell keeps in its step (hoisted imports, lifted definitions and
     /// parameters left out).
     pub lines: Vec<usize>,
     /// `crossings[c]`: the names bound before cell `c` and read from there by cell `c` or
@@ -45,6 +60,22 @@ pub struct CellWeights {
     /// A cut just before the cell starts a stage: it loads data or fits a model, or the cell
     /// before it writes a file.
     pub stage_start: Vec<bool>,
+    /// The pieces of each cell longer than [`PIECED_LINES`], in order.
+    pub pieces: FxHashMap<usize, Vec<Piece>>,
+}
+
+/// The statements `from..to` of a long cell: a unit a cut may fall before.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Piece {
+    pub from: usize,
+    pub to: usize,
+    /// The lines it keeps in its step.
+    pub lines: usize,
+    /// The names a cut just before it passes on.
+    pub crossings: usize,
+    /// Its first statement loads data or fits a model, or the statement before it writes a
+    /// file.
+    pub stage_start: bool,
 }
 
 impl CellWeights {
@@ -57,17 +88,8 @@ impl CellWeights {
         module_names: &FxHashSet<&str>,
     ) -> Self {
         let count = analysis.cells.len();
-        let lines = (0..count)
-            .map(|cell| {
-                (0..analysis.cells[cell].statements.len())
-                    .map(|index| StmtRef { cell, index })
-                    .filter(|&at| !moved(at))
-                    .map(|at| {
-                        let (first, last) = layout.lines(at);
-                        last - first + 1
-                    })
-                    .sum()
-            })
+        let lines: Vec<usize> = (0..count)
+            .map(|cell| kept_lines(analysis, layout, &moved, cell, 0..usize::MAX))
             .collect();
 
         // Each name's spans from a defining cell to a reading cell, merged per name, so that
@@ -103,7 +125,7 @@ impl CellWeights {
             difference[e + 1] -= 1;
         }
         let mut running = 0isize;
-        let crossings = difference[..count]
+        let crossings: Vec<usize> = difference[..count]
             .iter()
             .map(|d| {
                 running += d;
@@ -113,8 +135,8 @@ impl CellWeights {
 
         let stage_start = (0..count)
             .map(|cell| {
-                let starts = analysis.cells[cell]
-                    .statements
+                let statements = &analysis.cells[cell].statements;
+                let starts = statements
                     .iter()
                     .any(|s| s.files().iter().any(|f| !f.writes))
                     || analysis.cells[cell].python.contains(".fit(");
@@ -126,87 +148,385 @@ impl CellWeights {
                 starts || after_write
             })
             .collect();
+
+        let pieces = (0..count)
+            .filter(|&cell| lines[cell] > PIECED_LINES)
+            .map(|cell| {
+                let pieces = pieces(
+                    analysis,
+                    layout,
+                    &moved,
+                    module_names,
+                    cell,
+                    crossings[cell],
+                );
+                (cell, pieces)
+            })
+            .filter(|(_, pieces)| pieces.len() > 1)
+            .collect();
         CellWeights {
             lines,
             crossings,
             stage_start,
+            pieces,
         }
     }
+}
+
+/// The lines a cell's statements `range` keep in their step: from the line after the
+/// previous statement (the cell's first text line for the first) to the range's last line (the
+/// cell's last text line for the last), less the lines of moved statements.
+fn kept_lines(
+    analysis: &Analysis,
+    layout: &StatementLayout,
+    moved: &impl Fn(StmtRef) -> bool,
+    cell: usize,
+    range: std::ops::Range<usize>,
+) -> usize {
+    let end = range.end.min(analysis.cells[cell].statements.len());
+    if range.start >= end {
+        return 0;
+    }
+    let moved_lines: usize = (range.start..end)
+        .map(|index| moved_lines(layout, moved, StmtRef { cell, index }))
+        .sum();
+    window_lines(analysis, layout, cell, range.start, end).saturating_sub(moved_lines)
+}
+
+/// The lines of a moved statement, 0 for a kept one.
+fn moved_lines(layout: &StatementLayout, moved: &impl Fn(StmtRef) -> bool, at: StmtRef) -> usize {
+    if moved(at) {
+        let (first, last) = layout.lines(at);
+        last - first + 1
+    } else {
+        0
+    }
+}
+
+/// The lines from the line after statement `from - 1` (the cell's first text line when `from`
+/// is 0) to the last line of statement `to - 1` (the cell's last text line when `to` is the
+/// cell's end), the span a part of the cell renders (see `steps::part_window`).
+fn window_lines(
+    analysis: &Analysis,
+    layout: &StatementLayout,
+    cell: usize,
+    from: usize,
+    to: usize,
+) -> usize {
+    let python = &analysis.cells[cell].python;
+    let first = match from {
+        0 => {
+            let blank = python.len() - python.trim_start().len();
+            memchr::memchr_iter(b'\n', &python.as_bytes()[..blank]).count()
+        }
+        from => {
+            layout
+                .lines(StmtRef {
+                    cell,
+                    index: from - 1,
+                })
+                .1
+                + 1
+        }
+    };
+    let last = if to == analysis.cells[cell].statements.len() {
+        memchr::memchr_iter(b'\n', python.trim_end().as_bytes()).count()
+    } else {
+        layout
+            .lines(StmtRef {
+                cell,
+                index: to - 1,
+            })
+            .1
+    };
+    (last + 1).saturating_sub(first)
+}
+
+/// A long cell cut into pieces of at least [`PIECE_LINES`] lines, each starting at a
+/// statement that shares no line with the one before. `entering`: the names that cross into
+/// the cell from earlier ones (passed on by any cut inside it too, at most).
+fn pieces(
+    analysis: &Analysis,
+    layout: &StatementLayout,
+    moved: &impl Fn(StmtRef) -> bool,
+    module_names: &FxHashSet<&str>,
+    cell: usize,
+    entering: usize,
+) -> Vec<Piece> {
+    let code = &analysis.cells[cell];
+    let count = code.statements.len();
+    // Names bound in the cell: the statement that first binds each, and the last statement
+    // that reads it (`count` when a later cell reads it from this one). A cut before
+    // statement `k` passes on the names bound before `k` and read from `k` on.
+    let mut live: FxHashMap<&str, (usize, usize)> = FxHashMap::default();
+    for (index, statement) in code.statements.iter().enumerate() {
+        for read in statement
+            .reads
+            .iter()
+            .chain(&statement.late_reads)
+            .chain(&statement.mutates)
+        {
+            if let Some((_, last)) = live.get_mut(read.name.as_str()) {
+                *last = index;
+            }
+        }
+        for binding in &statement.binds {
+            let name = binding.name.as_str();
+            if !module_names.contains(name) {
+                live.entry(name).or_insert((index, index));
+            }
+        }
+    }
+    let graph = &analysis.graph.graph;
+    for edge in graph.edges(NodeIndex::new(cell)) {
+        if let Some((_, last)) = live.get_mut(edge.weight().as_str()) {
+            *last = count;
+        }
+    }
+    let mut difference = vec![0isize; count + 2];
+    for &(first, last) in live.values() {
+        if first < last {
+            difference[first + 1] += 1;
+            difference[last + 1] -= 1;
+        }
+    }
+    let mut running = 0isize;
+    let crossing: Vec<usize> = difference[..count]
+        .iter()
+        .map(|d| {
+            running += d;
+            running.max(0) as usize + entering
+        })
+        .collect();
+
+    let starts_stage = |index: usize| {
+        let statement = &code.statements[index];
+        let loads = statement.files().iter().any(|f| !f.writes)
+            || code.python[statement.range].contains(".fit(");
+        let after_write = index > 0 && code.statements[index - 1].files().iter().any(|f| f.writes);
+        loads || after_write
+    };
+    let mut pieces = Vec::new();
+    let mut from = 0;
+    let mut moved_in_piece = 0;
+    for index in 1..=count {
+        moved_in_piece += moved_lines(
+            layout,
+            moved,
+            StmtRef {
+                cell,
+                index: index - 1,
+            },
+        );
+        let boundary = index == count
+            || layout.lines(StmtRef { cell, index }).0
+                > layout
+                    .lines(StmtRef {
+                        cell,
+                        index: index - 1,
+                    })
+                    .1;
+        if !boundary {
+            continue;
+        }
+        let lines =
+            window_lines(analysis, layout, cell, from, index).saturating_sub(moved_in_piece);
+        if lines >= PIECE_LINES || index == count {
+            pieces.push(Piece {
+                from,
+                to: index,
+                lines,
+                crossings: crossing[from],
+                stage_start: from > 0 && starts_stage(from),
+            });
+            from = index;
+            moved_in_piece = 0;
+        }
+    }
+    // A last piece too short to stand alone joins the one before.
+    if pieces.len() > 1 && pieces[pieces.len() - 1].lines < PIECE_LINES {
+        let last = pieces.pop().expect("two pieces");
+        let before = pieces.last_mut().expect("one piece left");
+        before.to = last.to;
+        before.lines += last.lines;
+    }
+    pieces
 }
 
 /// Cuts every group that is too long into steps, at the cheapest places.
 pub fn cut_long_groups(
     groups: Vec<Group>,
     notebook: &Notebook,
+    analysis: &Analysis,
     weights: &CellWeights,
 ) -> Vec<Group> {
     let mut out = Vec::with_capacity(groups.len());
-    for group in groups {
-        let code: Vec<(usize, usize)> = group
-            .items
-            .iter()
-            .enumerate()
-            .filter_map(|(position, item)| match item {
-                GroupItem::Code(cell) => Some((position, *cell)),
-                GroupItem::Markdown(_) => None,
-            })
-            .collect();
-        let cuts = choose_cuts(&code, &group, notebook, weights);
+    for mut group in groups {
+        group.items = into_pieces(group.items, weights);
+        let cuts = choose_cuts(&group, notebook, weights);
+        let first = out.len();
         if cuts.is_empty() {
             out.push(group);
-            continue;
+        } else {
+            split_at(group, &cuts, notebook, &mut out);
         }
-        split_at(group, &cuts, notebook, &mut out);
+        for group in &mut out[first..] {
+            group.items = joined(std::mem::take(&mut group.items), analysis);
+        }
     }
     out
 }
 
+/// The items with each long cell replaced by its pieces.
+fn into_pieces(items: Vec<GroupItem>, weights: &CellWeights) -> Vec<GroupItem> {
+    if weights.pieces.is_empty() {
+        return items;
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        match item {
+            GroupItem::Code(cell) if weights.pieces.contains_key(&cell) => {
+                out.extend(weights.pieces[&cell].iter().map(|piece| GroupItem::Part {
+                    cell,
+                    from: piece.from,
+                    to: piece.to,
+                }));
+            }
+            item => out.push(item),
+        }
+    }
+    out
+}
+
+/// The items with the adjacent parts of one cell that no cut divides made one again: a
+/// whole cell when they cover it.
+fn joined(items: Vec<GroupItem>, analysis: &Analysis) -> Vec<GroupItem> {
+    let mut out: Vec<GroupItem> = Vec::with_capacity(items.len());
+    for item in items {
+        if let (
+            Some(GroupItem::Part {
+                cell: open,
+                to: open_to,
+                ..
+            }),
+            GroupItem::Part { cell, from, to },
+        ) = (out.last_mut(), item)
+            && *open == cell
+            && *open_to == from
+        {
+            *open_to = to;
+            continue;
+        }
+        out.push(item);
+    }
+    for item in &mut out {
+        if let GroupItem::Part { cell, from: 0, to } = *item
+            && to == analysis.cells[cell].statements.len()
+        {
+            *item = GroupItem::Code(cell);
+        }
+    }
+    out
+}
+
+/// A code item as the dynamic programme weighs it.
+struct Unit {
+    /// Its position in the group's items.
+    position: usize,
+    /// The lines it adds to a step: its code, the markdown since the previous unit as
+    /// comments, and the cell's mark when it starts a cell.
+    lines: usize,
+    /// What a cut just before it costs (a preferred place costs less).
+    cut_cost: f64,
+}
+
+fn units(group: &Group, notebook: &Notebook, weights: &CellWeights) -> Vec<Unit> {
+    let mut units = Vec::new();
+    let mut markdown_lines = 0;
+    let mut heading = false;
+    for (position, item) in group.items.iter().enumerate() {
+        let (lines, cut_cost) = match *item {
+            GroupItem::Markdown(id) => {
+                let source = &notebook.cell(id).source;
+                markdown_lines += source.lines().count() + 1;
+                heading |= heading_of(source).is_some();
+                continue;
+            }
+            GroupItem::Code(cell) | GroupItem::Part { cell, from: 0, .. } => {
+                let lines = match *item {
+                    GroupItem::Part { to, .. } => piece(weights, cell, 0).map_or(0, |p| {
+                        debug_assert_eq!(p.to, to);
+                        p.lines
+                    }),
+                    _ => weights.lines[cell],
+                };
+                let mut cost = CROSSING_COST * weights.crossings[cell] as f64;
+                if weights.stage_start[cell] {
+                    cost -= STAGE_BONUS;
+                }
+                (lines + CELL_MARK_LINES, cost)
+            }
+            GroupItem::Part { cell, from, .. } => {
+                let Some(piece) = piece(weights, cell, from) else {
+                    continue;
+                };
+                let mut cost = CROSSING_COST * piece.crossings as f64 + INSIDE_CELL_COST;
+                if piece.stage_start {
+                    cost -= STAGE_BONUS;
+                }
+                (piece.lines, cost)
+            }
+        };
+        units.push(Unit {
+            position,
+            lines: lines + markdown_lines,
+            cut_cost: cut_cost - if heading { HEADING_BONUS } else { 0.0 },
+        });
+        markdown_lines = 0;
+        heading = false;
+    }
+    units
+}
+
+/// The piece of a long cell that starts at statement `from`.
+fn piece(weights: &CellWeights, cell: usize, from: usize) -> Option<&Piece> {
+    let pieces = weights.pieces.get(&cell)?;
+    let at = pieces.binary_search_by_key(&from, |p| p.from).ok()?;
+    Some(&pieces[at])
+}
+
 /// The positions in `group.items` before which a new step starts (the markdown right before
-/// a cut's code cell goes with it), chosen by the dynamic programme.
-fn choose_cuts(
-    code: &[(usize, usize)],
-    group: &Group,
-    notebook: &Notebook,
-    weights: &CellWeights,
-) -> Vec<usize> {
-    let m = code.len();
-    let lines: Vec<usize> = code.iter().map(|&(_, cell)| weights.lines[cell]).collect();
-    let total: usize = lines.iter().sum();
+/// a cut's code unit goes with it), chosen by the dynamic programme.
+fn choose_cuts(group: &Group, notebook: &Notebook, weights: &CellWeights) -> Vec<usize> {
+    let units = units(group, notebook, weights);
+    let m = units.len();
+    let total: usize = units.iter().map(|u| u.lines).sum();
+    let cells = group
+        .items
+        .iter()
+        .filter(|item| matches!(item, GroupItem::Code(_) | GroupItem::Part { from: 0, .. }))
+        .count();
     // A section under a heading is cut only when it is too long; the code before the first
     // heading (all of a notebook without headings) also when it is longer than a step should be.
-    let too_long = total > MAX_LINES || m > MAX_CELLS;
+    let too_long = total > MAX_LINES || cells > MAX_CELLS;
     let untitled_and_long = group.title.is_none() && total as f64 > TARGET_LINES;
     if m < 2 || !(too_long || untitled_and_long) {
         return Vec::new();
     }
-    // Where each code cell's step would start in `items`: right after the previous code
-    // cell, so that markdown between them opens the new step.
+    // Where each unit's step would start in `items`: right after the previous unit, so that
+    // markdown between them opens the new step.
     let starts: Vec<usize> = (0..m)
-        .map(|k| if k == 0 { 0 } else { code[k - 1].0 + 1 })
+        .map(|k| if k == 0 { 0 } else { units[k - 1].position + 1 })
         .collect();
-    let cut_cost = |k: usize| -> f64 {
-        let cell = code[k].1;
-        let mut cost = CROSSING_COST * weights.crossings[cell] as f64;
-        let heading = group.items[starts[k]..code[k].0].iter().any(|item| {
-            matches!(item, GroupItem::Markdown(id) if heading_of(&notebook.cell(*id).source).is_some())
-        });
-        if heading {
-            cost -= HEADING_BONUS;
-        }
-        if weights.stage_start[cell] {
-            cost -= STAGE_BONUS;
-        }
-        cost
-    };
     let mut prefix = vec![0usize; m + 1];
     for k in 0..m {
-        prefix[k + 1] = prefix[k] + lines[k];
+        prefix[k + 1] = prefix[k] + units[k].lines;
     }
     let step_cost = |from: usize, to: usize| -> f64 {
         let length = (prefix[to] - prefix[from]) as f64;
         STEP_COST + length * length / TARGET_LINES
     };
-    // best[j]: the cheapest way to cut the first j code cells; back[j]: where its last step
+    // best[j]: the cheapest way to cut the first j units; back[j]: where its last step
     // starts.
     let mut best = vec![f64::INFINITY; m + 1];
     let mut back = vec![0usize; m + 1];
@@ -217,7 +537,8 @@ fn choose_cuts(
             if too_long || best[i].is_infinite() {
                 continue;
             }
-            let cost = best[i] + step_cost(i, j) + if i > 0 { cut_cost(i) } else { 0.0 };
+            let cut = if i > 0 { units[i].cut_cost } else { 0.0 };
+            let cost = best[i] + step_cost(i, j) + cut;
             if cost < best[j] {
                 best[j] = cost;
                 back[j] = i;
@@ -270,7 +591,7 @@ fn split_at(group: Group, cuts: &[usize], notebook: &Notebook, out: &mut Vec<Gro
             .iter()
             .filter_map(|item| match item {
                 GroupItem::Markdown(id) => Some(notebook.cell(*id).source.as_str()),
-                GroupItem::Code(_) => None,
+                GroupItem::Code(_) | GroupItem::Part { .. } => None,
             })
             .collect();
         let heading = markdown.iter().find_map(|m| heading_of(m));

@@ -18,6 +18,7 @@ const DISTRIBUTIONS: &[(&str, &str)] = &[
     ("lxml", "lxml"),
     ("magic", "python-magic"),
     ("mpl_toolkits", "matplotlib"),
+    ("mpl_toolkits.basemap", "basemap"),
     ("pkg_resources", "setuptools"),
     ("serial", "pyserial"),
     ("skimage", "scikit-image"),
@@ -30,14 +31,20 @@ const DISTRIBUTIONS: &[(&str, &str)] = &[
     ("zmq", "pyzmq"),
 ];
 
+/// The distribution that ships `module`: a top-level name, or the first two parts of a
+/// module in a namespace package (`mpl_toolkits.basemap`); a namespace module the table does
+/// not know is its namespace's.
 pub fn distribution_of(module: &str) -> String {
-    DISTRIBUTIONS
-        .iter()
-        .find(|(import, _)| *import == module)
-        .map_or_else(
-            || module.replace('_', "-").to_ascii_lowercase(),
-            |(_, dist)| (*dist).to_owned(),
-        )
+    let known = |name: &str| {
+        DISTRIBUTIONS
+            .iter()
+            .find(|(import, _)| *import == name)
+            .map(|(_, dist)| (*dist).to_owned())
+    };
+    let top = module.split('.').next().unwrap_or(module);
+    known(module)
+        .or_else(|| known(top))
+        .unwrap_or_else(|| top.replace('_', "-").to_ascii_lowercase())
 }
 
 /// The project name a requirement string names (`numpy>=2` → `numpy`), normalised as PEP 503
@@ -54,6 +61,47 @@ pub fn requirement_key(requirement: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One check per entry of the table, so that an entry cannot change unseen.
+    #[test]
+    fn every_table_entry_maps_its_module() {
+        let expected = [
+            ("PIL", "pillow"),
+            ("Crypto", "pycryptodome"),
+            ("OpenSSL", "pyopenssl"),
+            ("attr", "attrs"),
+            ("bs4", "beautifulsoup4"),
+            ("cv2", "opencv-python"),
+            ("dateutil", "python-dateutil"),
+            ("docx", "python-docx"),
+            ("dotenv", "python-dotenv"),
+            ("fitz", "pymupdf"),
+            ("gi", "pygobject"),
+            ("google.protobuf", "protobuf"),
+            ("jwt", "pyjwt"),
+            ("lxml", "lxml"),
+            ("magic", "python-magic"),
+            ("mpl_toolkits", "matplotlib"),
+            ("mpl_toolkits.basemap", "basemap"),
+            ("pkg_resources", "setuptools"),
+            ("serial", "pyserial"),
+            ("skimage", "scikit-image"),
+            ("sklearn", "scikit-learn"),
+            ("slugify", "python-slugify"),
+            ("tensorflow_datasets", "tensorflow-datasets"),
+            ("usb", "pyusb"),
+            ("win32api", "pywin32"),
+            ("yaml", "pyyaml"),
+            ("zmq", "pyzmq"),
+        ];
+        assert_eq!(expected.len(), DISTRIBUTIONS.len(), "one check per entry");
+        for (module, distribution) in expected {
+            assert_eq!(distribution_of(module), distribution, "{module}");
+        }
+        // A namespace module the table does not name is its namespace's.
+        assert_eq!(distribution_of("mpl_toolkits.mplot3d"), "matplotlib");
+        assert_eq!(distribution_of("mpl_toolkits.axes_grid1"), "matplotlib");
+    }
 
     #[test]
     fn import_names_map_to_distributions() {

@@ -11,11 +11,13 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use rustpython_parser::text_size::TextRange;
 
+use crate::analysis::builtins::is_provided;
 use crate::analysis::facts::{ImportBinding, StmtKind};
 use crate::analysis::{Analysis, Name};
 use crate::diagnostic::{self, Diagnostic, Span};
 use crate::lift::Options;
 use crate::lift::dependencies::{distribution_of, requirement_key};
+use crate::lift::star_exports::star_exports;
 use crate::lift::stdlib::is_stdlib;
 use crate::lift::steps::{StatementLayout, StmtRef};
 use crate::notebook::magics::SUPPORT_MODULE;
@@ -108,6 +110,8 @@ pub fn hoist(
     // First each import on its own; then, since a name is hoisted only if every import
     // that binds it is, an import kept in place keeps the others binding its names in place.
     let mut candidates: Vec<(StmtRef, &[ImportBinding], &crate::analysis::StmtFacts)> = Vec::new();
+    // The names a known module's star import gives that the notebook reads, imported by name.
+    let mut star_bindings: Vec<(ImportBinding, Span)> = Vec::new();
     let mut kept_names: Vec<&Name> = Vec::new();
     for (position, (at, stmt)) in statements.iter().enumerate() {
         let span = Span::new(analysis.cells[at.cell].id, stmt.range);
@@ -162,6 +166,20 @@ pub fn hoist(
             StmtKind::StarImport { module, level } => {
                 // A star import is only legal at module level, so it always moves there.
                 hoisting.hoisted.insert(*at);
+                if let Some(names) =
+                    star_names(module.as_str(), *level, &statements, &rebound, &objects)
+                {
+                    star_bindings.extend(names.into_iter().map(|name| {
+                        let binding = ImportBinding {
+                            module: module.to_string(),
+                            name: Some(name.to_owned()),
+                            alias: None,
+                            level: 0,
+                        };
+                        (binding, Span::new(analysis.cells[at.cell].id, stmt.range))
+                    }));
+                    continue;
+                }
                 hoisting.star_imports = true;
                 if !hoisting
                     .star_modules
@@ -205,7 +223,7 @@ pub fn hoist(
             continue;
         }
         hoisting.hoisted.insert(at);
-        for binding in bindings.iter().map(kernel_stand_in) {
+        for binding in bindings.iter().map(kernel_stand_in).map(from_form) {
             if seen.insert(binding.clone()) {
                 hoisting.bindings.push(binding.clone());
                 hoisting
@@ -216,7 +234,94 @@ pub fn hoist(
             }
         }
     }
+    for (binding, span) in star_bindings {
+        if seen.insert(binding.clone()) {
+            hoisting.bound_names.insert(binding.bound_name().to_owned());
+            hoisting.bindings.push(binding);
+            hoisting.spans.push(span);
+        }
+    }
     hoisting
+}
+
+/// The names to import instead of `from module import *`, when the module's exports are
+/// known ([`star_exports`]): those the notebook reads, builtins the star import shadows
+/// (`sum` after `from numpy import *`) included. `None` keeps the star import: the module is
+/// unknown or relative, the notebook reads a name that nothing binds and the table does not
+/// list (a newer version's, or another star import's), or a name it reads from the module is
+/// bound elsewhere too, where only the star import's place in the page says which wins.
+fn star_names(
+    module: &str,
+    level: u32,
+    statements: &[(StmtRef, &crate::analysis::StmtFacts)],
+    rebound: &FxHashSet<&Name>,
+    objects: &FxHashMap<&Name, FxHashSet<BoundObject>>,
+) -> Option<Vec<&'static str>> {
+    let exports = star_exports(module).filter(|_| level == 0)?;
+    // Another module's star import may bind the same names: which wins depends on the page.
+    let other_stars: Vec<&str> = statements
+        .iter()
+        .filter_map(|(_, stmt)| match &stmt.kind {
+            StmtKind::StarImport { module: other, .. } if other.as_str() != module => {
+                Some(other.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    let mut bound: FxHashSet<&str> = FxHashSet::default();
+    let mut read: BTreeSet<&str> = BTreeSet::new();
+    for (_, stmt) in statements {
+        bound.extend(stmt.binds.iter().map(|b| b.name.as_str()));
+        read.extend(
+            stmt.reads
+                .iter()
+                .chain(&stmt.late_reads)
+                .map(|r| r.name.as_str()),
+        );
+    }
+    let exported = |name: &str| exports.binary_search(&name).is_ok();
+    let unresolved = read
+        .iter()
+        .any(|name| !bound.contains(name) && !is_provided(name) && !exported(name));
+    if unresolved {
+        return None;
+    }
+    let used: Vec<&'static str> = exports
+        .iter()
+        .copied()
+        .filter(|name| read.contains(name))
+        .collect();
+    let bound_elsewhere: FxHashSet<&str> = rebound
+        .iter()
+        .chain(objects.keys())
+        .map(|name| name.as_str())
+        .collect();
+    let starred_elsewhere = |name: &str| {
+        other_stars
+            .iter()
+            .any(|other| star_exports(other).is_none_or(|names| names.binary_search(&name).is_ok()))
+    };
+    let elsewhere = used
+        .iter()
+        .any(|name| bound_elsewhere.contains(name) || starred_elsewhere(name));
+    (!elsewhere).then_some(used)
+}
+
+/// `import a.b as b` written as `from a import b`, the form reviewers (and ruff's PLR0402)
+/// ask for: both bind `b` to the submodule `a.b`.
+fn from_form(binding: ImportBinding) -> ImportBinding {
+    match (&binding.name, &binding.alias) {
+        (None, Some(alias)) if binding.level == 0 => match binding.module.rsplit_once('.') {
+            Some((parent, last)) if last == alias => ImportBinding {
+                module: parent.to_owned(),
+                name: Some(alias.clone()),
+                alias: None,
+                level: 0,
+            },
+            _ => binding,
+        },
+        _ => binding,
+    }
 }
 
 /// IPython's `display` and `get_ipython` talk to a kernel; outside one, IPython's `display`

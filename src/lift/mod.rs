@@ -15,6 +15,7 @@ pub mod figures;
 pub mod imports;
 pub mod naming;
 pub mod saved;
+pub mod star_exports;
 pub mod stdlib;
 pub mod steps;
 pub mod text;
@@ -127,6 +128,8 @@ pub struct Step {
     pub globals: ThinVec<Name>,
     /// The body, indented for the function, ending with a newline.
     pub body: String,
+    /// The step closes figures its cells draw, which `--figures DIR` saves.
+    pub draws: bool,
     /// The step awaits at its top level (IPython's autoawait), so it is a coroutine the
     /// pipeline runs with `asyncio.run`.
     pub is_async: bool,
@@ -206,7 +209,7 @@ pub fn plan(
             |at| inputs.moved(at),
             &inputs.module_names(),
         );
-        grouped = cuts::cut_long_groups(grouped, notebook, &weights);
+        grouped = cuts::cut_long_groups(grouped, notebook, analysis, &weights);
     }
     let flow = steps::flow(&inputs, &grouped, options);
 

@@ -24,6 +24,9 @@ pub enum SavedStdout {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StepStdout {
     pub step: String,
+    /// The steps after it that go on with its last cell (a long cell cut between its
+    /// statements): what they print is compared with its own, as the cell printed it all.
+    pub continued_by: Vec<String>,
     pub lines: Vec<SavedLine>,
 }
 
@@ -64,38 +67,47 @@ pub fn saved_stdout(notebook: &Notebook, steps: &[Step], unseeded: bool) -> Save
             ));
         }
     }
-    SavedStdout::Steps(
-        steps
+    let mut saved: Vec<StepStdout> = Vec::with_capacity(steps.len());
+    let mut last_cell = None;
+    for step in steps {
+        // A step that opens with the cell the step before it ended in goes on with that cell.
+        let continues = step.cells.first().is_some_and(|c| Some(*c) == last_cell);
+        last_cell = step.cells.last().copied();
+        let cells = &step.cells[usize::from(continues)..];
+        let lines = cells
             .iter()
-            .map(|step| {
-                let lines = step
-                    .cells
-                    .iter()
-                    .map(|&id| notebook.cell(id))
-                    .filter(|c| c.kind == CellKind::Code)
-                    .filter_map(|c| Some((c, c.saved_stdout.as_deref()?)))
-                    .flat_map(|(cell, text)| {
-                        let writes_file = cell.source.trim_start().starts_with("%%writefile");
-                        without_ipython_notices(text)
-                            .lines()
-                            .map(|line| SavedLine {
-                                text: line.to_owned(),
-                                loose: unstable(line)
-                                    .or((writes_file && writefile_notice(line))
-                                        .then_some(WRITEFILE_NOTICE))
-                                    .or((unseeded && line.contains(|c: char| c.is_ascii_digit()))
-                                        .then_some("random numbers without a seed")),
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                    .collect();
-                StepStdout {
-                    step: step.name.clone(),
-                    lines,
-                }
-            })
-            .collect(),
-    )
+            .map(|&id| notebook.cell(id))
+            .filter(|c| c.kind == CellKind::Code)
+            .filter_map(|c| Some((c, c.saved_stdout.as_deref()?)))
+            .flat_map(|(cell, text)| saved_lines(cell.source.as_str(), text, unseeded));
+        match saved.last_mut() {
+            Some(open) if continues => {
+                open.continued_by.push(step.name.clone());
+                open.lines.extend(lines);
+            }
+            _ => saved.push(StepStdout {
+                step: step.name.clone(),
+                continued_by: Vec::new(),
+                lines: lines.collect(),
+            }),
+        }
+    }
+    SavedStdout::Steps(saved)
+}
+
+/// A cell's saved stdout as lines to assert, each loose where it cannot be stable.
+fn saved_lines(source: &str, text: &str, unseeded: bool) -> Vec<SavedLine> {
+    let writes_file = source.trim_start().starts_with("%%writefile");
+    without_ipython_notices(text)
+        .lines()
+        .map(|line| SavedLine {
+            text: line.to_owned(),
+            loose: unstable(line)
+                .or((writes_file && writefile_notice(line)).then_some(WRITEFILE_NOTICE))
+                .or((unseeded && line.contains(|c: char| c.is_ascii_digit()))
+                    .then_some("random numbers without a seed")),
+        })
+        .collect()
 }
 
 /// Why `%%writefile`'s notice differs from run to run; the generated test compares

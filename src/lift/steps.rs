@@ -7,7 +7,7 @@ use thin_vec::ThinVec;
 use crate::analysis::facts::{ShownExpression, StmtFacts};
 use crate::analysis::files::FileAccess;
 use crate::analysis::{Analysis, CodeCell, Name};
-use crate::diagnostic::CellId;
+use crate::diagnostic::{CellId, Diagnostic};
 use crate::lift::definitions::Lifted;
 use crate::lift::figures::Figures;
 use crate::lift::imports::Hoisting;
@@ -80,7 +80,7 @@ pub fn parameter_cell(
     let tagged = analysis
         .cells
         .iter()
-        .position(|c| notebook.cell(c.id).has_tag("parameters"));
+        .position(|c| notebook.cell(c.id).is_parameters());
     if let Some(cell_index) = tagged {
         let cell = &analysis.cells[cell_index];
         for (index, stmt) in cell.statements.iter().enumerate() {
@@ -123,12 +123,27 @@ pub struct Group {
     pub items: Vec<GroupItem>,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupItem {
     /// Index into `analysis.cells`.
     Code(usize),
+    /// The statements `from..to` of a long cell that a cut divides between steps (see
+    /// `cuts.rs`); the cell's lines between two parts go with the later one.
+    Part { cell: usize, from: usize, to: usize },
     /// Markdown inside a step, emitted as comments.
     Markdown(CellId),
+}
+
+impl GroupItem {
+    /// The code this item runs: its cell (an index into `analysis.cells`) and the range of
+    /// that cell's statements; `None` for markdown.
+    pub fn code(self, analysis: &Analysis) -> Option<(usize, std::ops::Range<usize>)> {
+        match self {
+            GroupItem::Code(cell) => Some((cell, 0..analysis.cells[cell].statements.len())),
+            GroupItem::Part { cell, from, to } => Some((cell, from..to)),
+            GroupItem::Markdown(_) => None,
+        }
+    }
 }
 
 /// A markdown cell's first heading: its level (the number of `#`) and its text.
@@ -161,6 +176,25 @@ pub fn section_level(notebook: &Notebook) -> Option<usize> {
     (1..=6)
         .find(|&level| counts[level] > 1)
         .or_else(|| (1..=6).rev().find(|&level| counts[level] > 0))
+}
+
+/// Under `--split tags`, the notebook without its code cells tagged `skip` (Kale's tag for a
+/// cell that is not part of the pipeline), each made a raw cell so that cell numbers stay,
+/// with a note for each; `None` when no code cell is tagged.
+pub fn without_skipped_cells(notebook: &Notebook) -> Option<(Notebook, Vec<Diagnostic>)> {
+    let skipped = |c: &crate::notebook::Cell| c.kind == CellKind::Code && c.has_tag("skip");
+    if !notebook.cells.iter().any(skipped) {
+        return None;
+    }
+    let mut trimmed = notebook.clone();
+    let mut notes = Vec::new();
+    for cell in &mut trimmed.cells {
+        if skipped(cell) {
+            cell.kind = CellKind::Raw;
+            notes.push(crate::diagnostic::cell_skipped(cell.id));
+        }
+    }
+    Some((trimmed, notes))
 }
 
 /// The tag that starts a new step under `--split tags`: `step:NAME`, or Kale's `block:NAME`.
@@ -495,13 +529,8 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
         let statements: ThinVec<StmtRef> = group
             .items
             .iter()
-            .filter_map(|item| match item {
-                GroupItem::Code(cell) => Some(*cell),
-                GroupItem::Markdown(_) => None,
-            })
-            .flat_map(|cell| {
-                (0..analysis.cells[cell].statements.len()).map(move |index| StmtRef { cell, index })
-            })
+            .filter_map(|item| item.code(analysis))
+            .flat_map(|(cell, range)| range.map(move |index| StmtRef { cell, index }))
             .filter(|&at| !inputs.moved(at))
             .collect();
         if statements.is_empty() {
@@ -594,14 +623,14 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
             .filter(|n| state.contains(*n) && declared.insert(n))
             .cloned()
             .collect();
-        let (body, uses_support) = step_body(
+        let body = step_body(
             inputs,
             group,
             &facts,
             &parameter_statements,
             &mut shown_cells,
         );
-        if uses_support {
+        if body.uses_support {
             names_read.insert(SUPPORT_MODULE);
         }
         steps.push(Step {
@@ -611,16 +640,14 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
             cells: group
                 .items
                 .iter()
-                .filter_map(|i| match i {
-                    GroupItem::Code(c) => Some(analysis.cells[*c].id),
-                    GroupItem::Markdown(_) => None,
-                })
+                .filter_map(|i| Some(analysis.cells[i.code(analysis)?.0].id))
                 .collect(),
             statements: facts.statements,
             params,
             returns,
             globals,
-            body,
+            body: body.text,
+            draws: body.draws,
             is_async: facts.awaits,
         });
     }
@@ -962,6 +989,15 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &FxHashSet<Nam
     }
 }
 
+/// A step's body as `step_body` cuts it.
+struct StepBody {
+    text: String,
+    /// The body calls the support module (`_nblift`).
+    uses_support: bool,
+    /// The body closes the figures its cells draw (`--figures` saves them first).
+    draws: bool,
+}
+
 /// The step's body: kept lines of its cells, markdown as comments, indented four spaces.
 fn step_body(
     inputs: &Inputs<'_>,
@@ -969,7 +1005,7 @@ fn step_body(
     facts: &StepFacts,
     parameter_statements: &FxHashSet<StmtRef>,
     shown_cells: &mut Vec<CellId>,
-) -> (String, bool) {
+) -> StepBody {
     let Inputs {
         notebook,
         analysis,
@@ -982,6 +1018,7 @@ fn step_body(
     let mut chunks: Vec<String> = Vec::new();
     // Whether the body calls the support module (`_nblift`).
     let mut uses_support = false;
+    let mut draws_any = false;
     for item in &group.items {
         match *item {
             GroupItem::Markdown(id) => {
@@ -991,7 +1028,10 @@ fn step_body(
                     chunks.push(chunk);
                 }
             }
-            GroupItem::Code(cell_index) => {
+            GroupItem::Code(_) | GroupItem::Part { .. } => {
+                let Some((cell_index, range)) = item.code(analysis) else {
+                    continue;
+                };
                 let cell = &analysis.cells[cell_index];
                 let source = &notebook.cell(cell.id).source;
                 let mut shown = shown_expression(cell, source, &kept, cell_index);
@@ -1014,6 +1054,13 @@ fn step_body(
                 };
                 let lines = CellLines::new(&python);
                 let mut drop = vec![false; lines.lines.len()];
+                // A part of a cell keeps its statements' lines, and the lines before them
+                // back to the previous part's last statement (comments lead what they
+                // describe).
+                let (window_first, window_last) = part_window(layout, cell_index, &range, cell);
+                for (line, d) in drop.iter_mut().enumerate() {
+                    *d = line < window_first || line > window_last;
+                }
                 for index in 0..cell.statements.len() {
                     let at = StmtRef {
                         cell: cell_index,
@@ -1023,7 +1070,16 @@ fn step_body(
                         continue;
                     }
                     if hoisting.hoisted.contains(&at) || parameter_statements.contains(&at) {
-                        let (first, last) = layout.lines(at);
+                        let (mut first, last) = layout.lines(at);
+                        // The comment right above a hoisted import labelled it (`# Imports`):
+                        // it goes with it, not left over the code that follows.
+                        while first > 0
+                            && !lines.in_string[first - 1]
+                            && lines.lines[first - 1].trim_start().starts_with('#')
+                            && hoisting.hoisted.contains(&at)
+                        {
+                            first -= 1;
+                        }
                         drop[first..=last].iter_mut().for_each(|d| *d = true);
                     } else if lifted.statements.contains(&at) {
                         let (first, last) = lifted.lines_with_comments(at, layout, &lines);
@@ -1051,7 +1107,9 @@ fn step_body(
                     // which cell showed something.
                     let mut chunk = format!("    # cell {}\n", cell.id.0 + 1);
                     indent_lines(kept_lines[first..=last].iter().copied(), "    ", &mut chunk);
-                    let draws = inputs.drawing_cells.contains(&cell_index);
+                    // The inline backend shows and closes figures when the cell ends.
+                    let draws = inputs.drawing_cells.contains(&cell_index)
+                        && range.end == cell.statements.len();
                     let close = match inputs.figures {
                         _ if !draws => None,
                         Figures::Kept => None,
@@ -1063,13 +1121,52 @@ fn step_body(
                             "    {SUPPORT_MODULE}.close_figures({arguments})\n"
                         ));
                         uses_support = true;
+                        draws_any = true;
                     }
                     chunks.push(chunk);
                 }
             }
         }
     }
-    (chunks.join("\n"), uses_support)
+    StepBody {
+        text: chunks.join("\n"),
+        uses_support,
+        draws: draws_any,
+    }
+}
+
+/// The first and last line (inclusive) of the statements `range` of a cell: from the line
+/// after the previous statement (the cell's first line for the first) to the range's last
+/// statement's last line (the cell's last line for the last).
+fn part_window(
+    layout: &StatementLayout,
+    cell: usize,
+    range: &std::ops::Range<usize>,
+    code: &CodeCell,
+) -> (usize, usize) {
+    let first = match range.start {
+        0 => 0,
+        start => {
+            layout
+                .lines(StmtRef {
+                    cell,
+                    index: start - 1,
+                })
+                .1
+                + 1
+        }
+    };
+    let last = if range.end >= code.statements.len() {
+        usize::MAX
+    } else {
+        layout
+            .lines(StmtRef {
+                cell,
+                index: range.end - 1,
+            })
+            .1
+    };
+    (first, last)
 }
 
 /// The expression Jupyter would show as the cell's `Out[n]`: the cell's last statement when it

@@ -59,7 +59,8 @@ impl<'a> CellLines<'a> {
 
 /// A docstring literal for `text`, indented for a function body.
 pub fn docstring(text: &str, indent: &str) -> Option<String> {
-    let text = text.trim();
+    let cleaned = without_markup(text);
+    let text = cleaned.trim();
     // A heading reads better without its markdown hashes.
     let stripped;
     let text = if text.starts_with('#') {
@@ -74,7 +75,11 @@ pub fn docstring(text: &str, indent: &str) -> Option<String> {
     let escaped = text.replace('\\', "\\\\").replace("\"\"\"", "\\\"\\\"\\\"");
     let mut lines = escaped.lines().map(str::trim_end);
     let first = lines.next().unwrap_or_default();
-    let rest: Vec<&str> = lines.collect();
+    let mut rest: Vec<&str> = lines.collect();
+    // A one-line summary, then a blank line, as PEP 257 has it.
+    if rest.first().is_some_and(|line| !line.is_empty()) {
+        rest.insert(0, "");
+    }
     let mut out = format!("{indent}\"\"\"{first}");
     if first.ends_with('"') && rest.is_empty() {
         out.push(' ');
@@ -98,7 +103,7 @@ pub fn docstring(text: &str, indent: &str) -> Option<String> {
 
 /// Markdown as `#` comment lines.
 pub fn comment_block(markdown: &str, indent: &str, out: &mut String) {
-    for line in markdown.trim().lines() {
+    for line in without_markup(markdown).trim().lines() {
         let line = line.trim_end();
         if line.is_empty() {
             out.push_str(indent);
@@ -112,9 +117,89 @@ pub fn comment_block(markdown: &str, indent: &str, out: &mut String) {
     }
 }
 
+/// HTML tags that notebooks put in markdown for the rendered page (anchors, fonts, breaks,
+/// centring), which read as noise in a docstring or a comment.
+const HTML_TAGS: &[&str] = &[
+    "a", "b", "br", "center", "div", "em", "font", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i",
+    "img", "li", "ol", "p", "small", "span", "strong", "sub", "sup", "u", "ul",
+];
+
+/// Markdown as a docstring or comments hold it: without HTML tags (their text kept, so
+/// `<font color="red">dark red</font>` reads `dark red`), and without horizontal rules
+/// (`---`); lines left empty by that go, blank lines between paragraphs stay.
+pub fn without_markup(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    for line in markdown.lines() {
+        let trimmed = line.trim();
+        let rule = trimmed.len() >= 3
+            && ['-', '*', '_']
+                .iter()
+                .any(|&c| trimmed.chars().all(|t| t == c));
+        if rule {
+            continue;
+        }
+        let cleaned = without_html_tags(line);
+        if cleaned.trim().is_empty() && !trimmed.is_empty() {
+            continue;
+        }
+        // A rule between paragraphs leaves two blank lines: keep one.
+        if cleaned.trim().is_empty() && (out.is_empty() || out.ends_with("\n\n")) {
+            continue;
+        }
+        out.push_str(cleaned.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The line without the tags of [`HTML_TAGS`] (`<a id="x">`, `</font>`, `<br/>`).
+fn without_html_tags(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(at) = rest.find('<') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let name_start = usize::from(after.starts_with('/'));
+        let name: String = after[name_start..]
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect();
+        let tail = &after[name_start + name.len()..];
+        let closes = tail.starts_with(['>', ' ', '/', '\t']);
+        match tail.find('>') {
+            Some(end) if closes && HTML_TAGS.contains(&name.to_ascii_lowercase().as_str()) => {
+                rest = &tail[end + 1..];
+            }
+            _ => {
+                out.push('<');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markup_for_the_rendered_page_is_left_out() {
+        let markdown = "## Batch norm<a id=\"impl\"></a>\n\n<a name=\"top\"></a>\nThe more <font color=\"#8b0000\">dark red</font>, the likelier.<br/>\n\n---\n\nIf x<y and y>z, `v <- 1` stays.";
+        assert_eq!(
+            without_markup(markdown),
+            "## Batch norm\n\nThe more dark red, the likelier.\n\nIf x<y and y>z, `v <- 1` stays.\n"
+        );
+    }
+
+    #[test]
+    fn a_docstring_opens_with_a_summary_line() {
+        assert_eq!(
+            docstring("# Clean\nKeep orders.\nSort them.", "    ").unwrap(),
+            "    \"\"\"Clean\n\n    Keep orders.\n    Sort them.\n    \"\"\""
+        );
+    }
 
     #[test]
     fn indentation_skips_the_inside_of_multiline_strings() {

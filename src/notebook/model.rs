@@ -31,6 +31,12 @@ impl Cell {
     pub fn has_tag(&self, tag: &str) -> bool {
         self.tags.iter().any(|t| t == tag)
     }
+
+    /// Whether the cell holds the pipeline's parameters: tagged `parameters` (papermill's
+    /// convention) or `pipeline-parameters` (Kale's).
+    pub fn is_parameters(&self) -> bool {
+        self.has_tag("parameters") || self.has_tag("pipeline-parameters")
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -64,7 +64,8 @@ pub struct Evidence {
     /// Final values that differ between runs of the notebook itself (`--repeat`), with the
     /// first difference seen (first run, then another): not compared with the package.
     pub unstable: Vec<Difference>,
-    /// Stdout differs between runs of the notebook itself: compared by line count only.
+    /// Stdout differs between runs of the notebook itself: compared by its shape only
+    /// ([`shape_of`]).
     pub stdout_unstable: bool,
     /// Names only the package defines (`%%timeit`'s setup runs in timeit's own namespace in
     /// the kernel): not compared.
@@ -131,7 +132,13 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
         .analysed
         .iter()
         .flat_map(|(_, analysis)| analysis.statements())
-        .flat_map(|(_, s)| s.modules.iter().map(crate::analysis::Name::as_str))
+        // Distributions are found by top-level package (`mpl_toolkits`, not
+        // `mpl_toolkits.basemap`).
+        .flat_map(|(_, s)| {
+            s.modules
+                .iter()
+                .map(|m| m.as_str().split('.').next().unwrap_or(""))
+        })
         .chain(["nbclient", "ipykernel", "IPython"])
         .collect();
     let (version, packages) = python_versions(&python, &modules)?;
@@ -502,6 +509,32 @@ struct Comparison {
     files: Vec<Difference>,
 }
 
+/// Text with every number (`-1.5e+00`, `42`) made `#` and white space left out: what stays
+/// of printed output whose numbers change from run to run.
+fn shape_of(text: &str) -> String {
+    let mut shape = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_whitespace() {
+            continue;
+        }
+        let starts_number = c.is_ascii_digit()
+            || (matches!(c, '-' | '.') && chars.peek().is_some_and(char::is_ascii_digit));
+        if !starts_number {
+            shape.push(c);
+            continue;
+        }
+        while chars
+            .peek()
+            .is_some_and(|&n| n.is_ascii_digit() || matches!(n, '.' | 'e' | 'E' | '+' | '-'))
+        {
+            chars.next();
+        }
+        shape.push('#');
+    }
+    shape
+}
+
 impl Comparison {
     fn of(
         kernel: &KernelRun,
@@ -515,9 +548,11 @@ impl Comparison {
             without_ipython_notices(&String::from_utf8_lossy(&run.output.stdout)),
         );
         let stdout_lines = expected.lines().count();
-        // Output that differs between runs of the notebook compares by its length.
+        // Output that differs between runs of the notebook compares by its shape: numbers
+        // masked and white space left out, since a printed array wraps where its numbers'
+        // widths say.
         let stdout_diff = if unstable.stdout {
-            (expected.lines().count() != got.lines().count())
+            (shape_of(&expected) != shape_of(&got))
                 .then(|| diff(&expected, &got, "stdout"))
                 .flatten()
         } else {
@@ -748,4 +783,20 @@ fn value_differences(notebook: &Value, package: &Value, ignore: &compare::Ignore
         }
     }
     compared
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shape_of;
+
+    #[test]
+    fn printed_random_numbers_have_one_shape_however_they_wrap() {
+        let one = "(1000,)\n[1.96214230e+00 1.35664349e+00\n 1.29440510e+00]\nmean 0.98";
+        let other = "(1000,)\n[-1.2e-01  3.5e+00 1.1e+00]\nmean 1.02";
+        assert_eq!(shape_of(one), shape_of(other));
+        assert_eq!(shape_of(one), "(#,)[###]mean#");
+        // A number more, or other words, is another shape.
+        assert_ne!(shape_of("[1 2 3]"), shape_of("[1 2]"));
+        assert_ne!(shape_of("mean 1"), shape_of("median 1"));
+    }
 }

@@ -1,6 +1,8 @@
 """Measure the shape of generated packages: is the output a refactoring a reviewer would keep?
 
 The measures are those of the refactoring-shape issue, read from the package's own files:
+- a notebook's code cells are those with a line a step could hold (not only blanks,
+  comments, IPython syntax or imports);
 - the steps are the functions `pipeline.run` calls (`_steps.NAME(...)`), in call order;
 - a step's length counts its lines without the docstring;
 - a dead return is a name bound from a step call that no later step call receives, leaving
@@ -9,7 +11,8 @@ The measures are those of the refactoring-shape issue, read from the package's o
   statement, or `getattr(_steps, ...)` in `pipeline.py`;
 - a step mutates an argument when it calls a mutating method on it (`x.append(...)`), assigns
   to an item or attribute of it, deletes an item of it, or passes `inplace=True` to a method of
-  it; it counts when a later step call receives that argument and the step does not return it.
+  it; it counts when a later step call receives that argument before a call rebinds it, and
+  the step does not return it.
 
 Usage: python shape.py JOBS.json, where JOBS.json is a JSON list of [notebook, package_dir]
 pairs. Prints one JSON object per job, one per line, in job order.
@@ -39,7 +42,25 @@ def code_cells(notebook):
     cells = data.get("cells")
     if cells is None:  # nbformat 3
         cells = [c for ws in data.get("worksheets", []) for c in ws.get("cells", [])]
-    return sum(1 for c in cells if c.get("cell_type") == "code")
+    return sum(
+        1 for c in cells
+        if c.get("cell_type") == "code" and holds_step_code(c.get("source") or c.get("input") or "")
+    )
+
+
+def holds_step_code(source):
+    """Whether a cell has a line a step could hold: not blank (an exercise notebook's empty
+    cells), not a comment, not IPython syntax (`%magic`, `!cmd`), not an import (which goes to
+    the module's top)."""
+    text = "".join(source) if isinstance(source, list) else source
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", "%", "!")):
+            continue
+        if line.startswith("import ") or (line.startswith("from ") and " import " in line):
+            continue
+        return True
+    return False
 
 
 def step_calls(run):
@@ -70,6 +91,16 @@ def step_calls(run):
             calls.append((statement.lineno, value.func.attr, bound, received))
     calls.sort()
     return [(name, bound, received) for _, name, bound, received in calls]
+
+
+def read_before_rebound(calls):
+    """The names a call of `calls` receives before any call rebinds them: the values a changed
+    argument would reach."""
+    read, rebound = set(), set()
+    for _, bound, received in calls:
+        read |= received - rebound
+        rebound |= set(bound) - received
+    return read
 
 
 def run_result(run):
@@ -194,7 +225,7 @@ def measure(notebook, package):
         shape["longest_step"] = max(shape["longest_step"], lines)
         shape["long_steps"] += lines > 80
         unreturned = mutated_parameters(function) - returned_names(function)
-        shape["mutating_steps"] += bool(unreturned & later)
+        shape["mutating_steps"] += bool(unreturned & read_before_rebound(calls[position + 1:]))
     return shape
 
 
