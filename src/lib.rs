@@ -34,6 +34,7 @@
 //!   that prints to the terminal).
 //! - `lsp/`: the other driver, `nblift lsp`: the same stages behind the Language Server
 //!   Protocol, over the documents an editor has open.
+//! - `process.rs`: running a child process with a time limit (verify's runs, the tests').
 //! - `diagnostic.rs`: the diagnostic catalogue; positions stay `(cell, byte range)` until
 //!   rendered.
 
@@ -44,4 +45,5 @@ pub mod emit;
 pub mod lift;
 pub mod lsp;
 pub mod notebook;
+pub mod process;
 pub mod verify;

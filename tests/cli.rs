@@ -602,3 +602,33 @@ fn kale_tags_name_steps_and_a_skip_cell_is_left_out_with_a_note() {
     assert_eq!(code, 0, "{stderr}");
     assert!(!stderr.contains("NB403"), "{stderr}");
 }
+
+#[test]
+fn a_walrus_in_a_dict_set_fstring_or_dict_key_binds_a_local() {
+    let output = support::nblift()
+        .arg("check")
+        .arg(support::fixtures().join("scoping/walrus_in_displays.ipynb"))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = support::text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(
+        !stderr.contains("NB308") && !stdout.contains("NB308"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_diagnostic_in_a_dedented_cell_names_the_column_as_written() {
+    let output = support::nblift()
+        .arg("check")
+        .arg(support::fixtures().join("bad/dedented_cell_column.ipynb"))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = support::text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("dedented_cell_column.ipynb:cell 2:2:11: error[NB302]"),
+        "{stderr}"
+    );
+}

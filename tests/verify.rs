@@ -189,6 +189,41 @@ fn a_notebook_that_fails_in_a_fresh_kernel_is_exit_4() {
 }
 
 #[test]
+fn a_package_that_never_ends_fails_after_its_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let (notebook, out) = one_cell_converted(dir.path(), "print('done')");
+    let steps = out.join("src/notebook/steps.py");
+    let edited = fs::read_to_string(&steps)
+        .unwrap()
+        .replace("print('done')", "__import__('time').sleep(3600)");
+    fs::write(&steps, edited).unwrap();
+    let started = std::time::Instant::now();
+    let (code, report) = verify_with(&notebook, &out, &["--timeout", "5"]);
+    assert_eq!(code, 3, "{report}");
+    assert!(report.contains("did not finish within 5 s"), "{report}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(120));
+}
+
+#[test]
+fn an_unseeded_random_number_is_equivalent_only_where_stable_and_differs_under_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    let (notebook, out) = one_cell_converted(dir.path(), "import random\nprint(random.random())");
+    let (code, report) = verify(&notebook, &out);
+    assert_eq!(code, 0, "{report}");
+    assert!(
+        report.contains("equivalent where stable (stdout compared with its numbers masked"),
+        "{report}"
+    );
+    assert!(!report.contains("\nequivalent:"), "{report}");
+    let (code, report) = verify_with(&notebook, &out, &["--strict"]);
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        report.contains("--strict: not everything was compared exactly"),
+        "{report}"
+    );
+}
+
+#[test]
 fn verify_finds_every_runnable_fixture_equivalent() {
     let notebooks = support::runnable_fixtures();
     let outcomes = support::parallel_map(&notebooks, 2, |notebook| {

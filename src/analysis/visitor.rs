@@ -1226,71 +1226,97 @@ fn collect_pattern_names<'a>(pattern: &'a ast::Pattern, names: &mut FxHashSet<&'
 /// Walrus targets in an expression bind in the enclosing function, even from inside a
 /// comprehension; lambdas are scopes of their own and are not entered.
 fn collect_expr_walrus<'a>(expr: &'a Expr, names: &mut FxHashSet<&'a str>) {
+    // Every variant is named, with no catch-all: an expression that can hold a walrus and is
+    // not walked here would make a name the notebook binds look undefined (NB308).
+    let mut walk = |e: &'a Expr| collect_expr_walrus(e, names);
     match expr {
         Expr::NamedExpr(n) => {
             collect_target_names(&n.target, names);
             collect_expr_walrus(&n.value, names);
         }
+        // A lambda's body is its own scope; a walrus cannot bind there for the cell.
         Expr::Lambda(_) | Expr::Constant(_) | Expr::Name(_) => {}
         Expr::ListComp(c) => {
             c.generators.iter().for_each(|g| {
-                collect_expr_walrus(&g.iter, names);
-                g.ifs.iter().for_each(|e| collect_expr_walrus(e, names));
+                walk(&g.iter);
+                g.ifs.iter().for_each(&mut walk);
             });
-            collect_expr_walrus(&c.elt, names);
+            walk(&c.elt);
         }
         Expr::SetComp(c) => {
-            c.generators
-                .iter()
-                .for_each(|g| g.ifs.iter().for_each(|e| collect_expr_walrus(e, names)));
-            collect_expr_walrus(&c.elt, names);
+            c.generators.iter().for_each(|g| {
+                walk(&g.iter);
+                g.ifs.iter().for_each(&mut walk);
+            });
+            walk(&c.elt);
         }
         Expr::GeneratorExp(c) => {
-            c.generators
-                .iter()
-                .for_each(|g| g.ifs.iter().for_each(|e| collect_expr_walrus(e, names)));
-            collect_expr_walrus(&c.elt, names);
+            c.generators.iter().for_each(|g| {
+                walk(&g.iter);
+                g.ifs.iter().for_each(&mut walk);
+            });
+            walk(&c.elt);
         }
         Expr::DictComp(c) => {
-            c.generators
-                .iter()
-                .for_each(|g| g.ifs.iter().for_each(|e| collect_expr_walrus(e, names)));
-            collect_expr_walrus(&c.value, names);
+            c.generators.iter().for_each(|g| {
+                walk(&g.iter);
+                g.ifs.iter().for_each(&mut walk);
+            });
+            walk(&c.key);
+            walk(&c.value);
         }
         Expr::Call(c) => {
-            collect_expr_walrus(&c.func, names);
-            c.args.iter().for_each(|e| collect_expr_walrus(e, names));
-            c.keywords
-                .iter()
-                .for_each(|k| collect_expr_walrus(&k.value, names));
+            walk(&c.func);
+            c.args.iter().for_each(&mut walk);
+            c.keywords.iter().for_each(|k| walk(&k.value));
         }
-        Expr::BoolOp(b) => b.values.iter().for_each(|e| collect_expr_walrus(e, names)),
+        Expr::BoolOp(b) => b.values.iter().for_each(walk),
         Expr::BinOp(b) => {
-            collect_expr_walrus(&b.left, names);
-            collect_expr_walrus(&b.right, names);
+            walk(&b.left);
+            walk(&b.right);
         }
-        Expr::UnaryOp(u) => collect_expr_walrus(&u.operand, names),
+        Expr::UnaryOp(u) => walk(&u.operand),
         Expr::IfExp(i) => {
-            collect_expr_walrus(&i.test, names);
-            collect_expr_walrus(&i.body, names);
-            collect_expr_walrus(&i.orelse, names);
+            walk(&i.test);
+            walk(&i.body);
+            walk(&i.orelse);
         }
         Expr::Compare(c) => {
-            collect_expr_walrus(&c.left, names);
-            c.comparators
-                .iter()
-                .for_each(|e| collect_expr_walrus(e, names));
+            walk(&c.left);
+            c.comparators.iter().for_each(walk);
         }
-        Expr::Tuple(t) => t.elts.iter().for_each(|e| collect_expr_walrus(e, names)),
-        Expr::List(l) => l.elts.iter().for_each(|e| collect_expr_walrus(e, names)),
+        Expr::Dict(d) => {
+            d.keys.iter().flatten().for_each(&mut walk);
+            d.values.iter().for_each(walk);
+        }
+        Expr::Set(set) => set.elts.iter().for_each(walk),
+        Expr::Tuple(t) => t.elts.iter().for_each(walk),
+        Expr::List(l) => l.elts.iter().for_each(walk),
+        Expr::JoinedStr(j) => j.values.iter().for_each(walk),
+        Expr::FormattedValue(f) => {
+            walk(&f.value);
+            if let Some(spec) = &f.format_spec {
+                walk(spec);
+            }
+        }
         Expr::Subscript(s) => {
-            collect_expr_walrus(&s.value, names);
-            collect_expr_walrus(&s.slice, names);
+            walk(&s.value);
+            walk(&s.slice);
         }
-        Expr::Attribute(a) => collect_expr_walrus(&a.value, names),
-        Expr::Await(a) => collect_expr_walrus(&a.value, names),
-        Expr::Starred(s) => collect_expr_walrus(&s.value, names),
-        _ => {}
+        Expr::Slice(s) => {
+            for part in [&s.lower, &s.upper, &s.step].into_iter().flatten() {
+                walk(part);
+            }
+        }
+        Expr::Attribute(a) => walk(&a.value),
+        Expr::Await(a) => walk(&a.value),
+        Expr::Yield(y) => {
+            if let Some(value) = &y.value {
+                walk(value);
+            }
+        }
+        Expr::YieldFrom(y) => walk(&y.value),
+        Expr::Starred(s) => walk(&s.value),
     }
 }
 

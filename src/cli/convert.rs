@@ -36,6 +36,13 @@ pub(crate) struct Front {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+impl Front {
+    /// The notebook with its analysis, when both are there.
+    pub fn analysed(&self) -> Option<(&Notebook, &Analysis)> {
+        Some((self.notebook.as_ref()?, self.analysis.as_ref()?))
+    }
+}
+
 pub(crate) fn front_end(path: &Path) -> Result<Front, String> {
     let bytes =
         std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
@@ -146,7 +153,7 @@ pub fn check(inputs: &[PathBuf], json: bool) -> Outcome {
             Ok(front) => front,
             Err(message) => return Rendered::failure(path, &message, json),
         };
-        let report = Report::new(path, front.analysis.as_ref(), &front.diagnostics);
+        let report = Report::new(path, front.analysed(), &front.diagnostics);
         report.diagnostics(json, report.status())
     })
 }
@@ -178,7 +185,7 @@ impl Prepared {
             Err(message) => return Err(Rendered::failure(path, message, json)),
         };
         // Only a refusal or a failure is reported here: `finish` reports the rest.
-        let report = || Report::new(path, front.analysis.as_ref(), &front.diagnostics);
+        let report = || Report::new(path, front.analysed(), &front.diagnostics);
         let (Some(notebook), Some(analysis), Some(package)) =
             (&front.notebook, &front.analysis, &self.package)
         else {
@@ -206,7 +213,7 @@ impl Prepared {
                 diagnostics.extend(missing_files(&analysis, path));
                 diagnostics.extend(notes);
                 if has_errors(&diagnostics) {
-                    let report = Report::new(path, Some(&analysis), &diagnostics);
+                    let report = Report::new(path, Some((&trimmed, &analysis)), &diagnostics);
                     return Err(report.diagnostics(json, report.status()));
                 }
                 reanalysed = (trimmed, analysis);
@@ -222,10 +229,6 @@ impl Prepared {
     pub(crate) fn front(&self) -> Option<&Front> {
         self.front.as_ref().ok()
     }
-
-    fn analysis(&self) -> Option<&Analysis> {
-        self.front.as_ref().ok()?.analysis.as_ref()
-    }
 }
 
 /// Lift, emit and write one prepared notebook as the package folder `output`.
@@ -235,7 +238,11 @@ pub fn finish(prepared: Prepared, output: &Path, settings: &Settings) -> Rendere
         Err(rendered) => return rendered,
     };
     let path = prepared.path.as_path();
-    let report = Report::new(path, prepared.analysis(), &diagnostics);
+    let report = Report::new(
+        path,
+        prepared.front().and_then(Front::analysed),
+        &diagnostics,
+    );
     let source = Source {
         notebook_file: path
             .file_name()

@@ -61,6 +61,14 @@ struct VerifyArgs {
     /// listed as unstable and left out of the verdict.
     #[arg(long, value_name = "N", default_value_t = 1)]
     repeat: usize,
+    /// Stop a run of the notebook or of the package after this many seconds: a package
+    /// still running then has failed (exit 3).
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    timeout: u64,
+    /// Exit 1 unless everything was compared exactly: no unstable value or output, nothing
+    /// the package does not keep.
+    #[arg(long)]
+    strict: bool,
     /// Leave these out of the comparison of data frames and CSV files (comma-separated).
     #[arg(long, value_enum, value_delimiter = ',')]
     ignore: Vec<Ignored>,
@@ -242,6 +250,8 @@ pub fn main() -> ExitCode {
                         python: &args.python,
                         repeat: 1,
                         ignore: crate::verify::compare::Ignore::default(),
+                        timeout: crate::verify::DEFAULT_TIMEOUT,
+                        strictness: crate::verify::Strictness::WhereStable,
                         analysed: None,
                     },
                     json,
@@ -261,6 +271,12 @@ pub fn main() -> ExitCode {
                 python: &args.python,
                 repeat: args.repeat,
                 ignore: Ignored::settings(&args.ignore),
+                timeout: std::time::Duration::from_secs(args.timeout),
+                strictness: if args.strict {
+                    crate::verify::Strictness::Exact
+                } else {
+                    crate::verify::Strictness::WhereStable
+                },
                 analysed: None,
             };
             let json = args.format == Format::Json;

@@ -13,25 +13,34 @@ use crate::analysis::Analysis;
 use crate::cli::Outcome;
 use crate::diagnostic::{Code, Diagnostic, Location, Severity};
 use crate::emit::File;
+use crate::notebook::Notebook;
+use crate::notebook::lines::{line_text, map_column};
 
 /// Where a diagnostic is, counted as people count: cells on the page, lines and columns
 /// (in characters) from 1; in a percent script, lines of the file.
-fn position(analysis: Option<&Analysis>, location: Location) -> Position {
+fn position(analysed: Option<(&Notebook, &Analysis)>, location: Location) -> Position {
     match location {
         Location::Notebook => (None, None, None),
         Location::File { line, column } => (None, Some(line), Some(column)),
         Location::Cell(span) => {
             let cell = Some(span.cell.0 + 1);
-            let Some(code) = analysis.and_then(|a| a.cell(span.cell)) else {
+            let Some((notebook, code)) = analysed.and_then(|(n, a)| Some((n, a.cell(span.cell)?)))
+            else {
                 return (cell, None, None);
             };
             let text = code.python.as_str();
             let offset = usize::from(span.range.start().min(TextSize::of(text)));
             let before = &text[..offset];
+            let line_index = before.matches('\n').count();
             // A percent script's cells count the file's lines.
-            let line = code.first_line as usize + before.matches('\n').count() + 1;
+            let line = code.first_line as usize + line_index + 1;
             let line_start = before.rfind('\n').map_or(0, |p| p + 1);
-            let column = text[line_start..offset].chars().count() + 1;
+            // The column in the line the user wrote, which IPython may have dedented or taken
+            // a prompt off: as the editor counts it.
+            let python_line = line_text(text, line_index);
+            let source_line = line_text(&notebook.cell(span.cell).source, line_index);
+            let byte = map_column(python_line, source_line, offset - line_start);
+            let column = source_line[..byte].chars().count() + 1;
             (cell, Some(line), Some(column))
         }
     }
@@ -145,10 +154,15 @@ struct JsonReport<'a> {
 }
 
 impl<'a> Report<'a> {
-    pub fn new(path: &'a Path, analysis: Option<&Analysis>, diagnostics: &'a [Diagnostic]) -> Self {
+    /// `analysed`: the notebook and its analysis, where the diagnostics point.
+    pub fn new(
+        path: &'a Path,
+        analysed: Option<(&Notebook, &Analysis)>,
+        diagnostics: &'a [Diagnostic],
+    ) -> Self {
         let mut diagnostics: Vec<(&Diagnostic, Position)> = diagnostics
             .iter()
-            .map(|d| (d, position(analysis, d.location)))
+            .map(|d| (d, position(analysed, d.location)))
             .collect();
         diagnostics.sort_by_key(|(d, _)| match d.location {
             Location::Notebook => (0, 0, 0),

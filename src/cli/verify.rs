@@ -109,8 +109,8 @@ pub fn verify_one(settings: &verify::Settings<'_>, front: Option<&Front>, json: 
         }
     };
     let explanations = Explanations::of(front, &evidence);
-    let analysis = front.and_then(|f| f.analysis.as_ref());
-    let report = |found: &[Diagnostic]| Report::new(notebook, analysis, found).json_diagnostics();
+    let analysed = front.and_then(Front::analysed);
+    let report = |found: &[Diagnostic]| Report::new(notebook, analysed, found).json_diagnostics();
     let stdout = if json {
         let json = JsonEvidence {
             notebook: notebook.display().to_string(),
@@ -126,15 +126,26 @@ pub fn verify_one(settings: &verify::Settings<'_>, front: Option<&Front>, json: 
         text.push('\n');
         text
     } else {
-        let lines = |found: &[Diagnostic]| Report::new(notebook, analysis, found).lines();
+        let lines = |found: &[Diagnostic]| Report::new(notebook, analysed, found).lines();
         human(notebook, output, &evidence, &explanations, lines)
     };
     let outcome = match evidence.verdict {
+        Verdict::Equivalent
+            if settings.strictness == verify::Strictness::Exact && !evidence.loose.is_empty() =>
+        {
+            Outcome::Errors
+        }
         Verdict::Equivalent => Outcome::Success,
         Verdict::Differs => Outcome::Errors,
         Verdict::PackageFailed(_) => Outcome::PackageFailed,
         Verdict::NotebookFailed(_) => Outcome::NotebookFailed,
     };
+    let mut stdout = stdout;
+    if outcome == Outcome::Errors && evidence.verdict == Verdict::Equivalent && !json {
+        stdout.push_str(
+            "--strict: not everything was compared exactly, so this counts as differing\n",
+        );
+    }
     Verified {
         outcome,
         stdout,
@@ -216,9 +227,17 @@ fn human(
         }
     }
     match &evidence.verdict {
-        Verdict::Equivalent => text.push_str(&format!(
+        Verdict::Equivalent if evidence.loose.is_empty() => text.push_str(&format!(
             "equivalent: {} lines printed, {} values shown, {} final values, the files written\n",
             evidence.stdout_lines, evidence.results, evidence.values_compared
+        )),
+        // Never more than was compared: what was compared loosely is said in the verdict.
+        Verdict::Equivalent => text.push_str(&format!(
+            "equivalent where stable ({}): {} lines printed, {} values shown, {} final values, the files written\n",
+            evidence.loose.join("; "),
+            evidence.stdout_lines,
+            evidence.results,
+            evidence.values_compared
         )),
         Verdict::NotebookFailed(error) => {
             let cell = evidence

@@ -1,6 +1,7 @@
 //! Positions between LSP and nblift: LSP counts lines and UTF-16 code units, the analysis
 //! counts bytes of a cell's text.
 
+use crate::notebook::lines::{floor_char_boundary, line_text, map_column};
 use lsp_types::{Position, Range, TextDocumentContentChangeEvent};
 
 /// The byte offset of an LSP position in `text`, clamped to the text (a position past a
@@ -34,13 +35,6 @@ pub fn position_of(text: &str, offset: usize, first_line: u32) -> Position {
     let line_start = before.rfind('\n').map_or(0, |p| p + 1);
     let character = text[line_start..offset].encode_utf16().count() as u32;
     Position::new(first_line + line, character)
-}
-
-fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    offset
 }
 
 /// A cell as the editor shows it (`source`) and as it was analysed (`python`, IPython syntax
@@ -87,24 +81,6 @@ impl CellText<'_> {
             .sum();
         (line_start + column).min(self.python.len())
     }
-}
-
-fn line_text(text: &str, line: usize) -> &str {
-    text.split('\n').nth(line).unwrap_or_default()
-}
-
-/// A byte column of line `from` as a byte column of line `to`.
-fn map_column(from: &str, to: &str, column: usize) -> usize {
-    let column = if from == to {
-        column
-    } else if to.ends_with(from) {
-        column + (to.len() - from.len())
-    } else if from.ends_with(to) {
-        column.saturating_sub(from.len() - to.len())
-    } else {
-        column
-    };
-    floor_char_boundary(to, column.min(to.len()))
 }
 
 /// Applies an editor's change (a range edit, or the whole text) to `text`.

@@ -133,6 +133,35 @@ pub fn code_end(line: &str) -> usize {
     bytes.len()
 }
 
+/// The largest char boundary of `text` at or before `offset`.
+pub fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// Line `line` (0-based) of `text`, empty past its end.
+pub fn line_text(text: &str, line: usize) -> &str {
+    text.split('\n').nth(line).unwrap_or_default()
+}
+
+/// A byte column of line `from` as a byte column of line `to`, where one is the other's
+/// translation: a line IPython dedents, or takes a prompt off, is the end of the line the user
+/// wrote; a translated magic line keeps its columns, clamped to the other line.
+pub fn map_column(from: &str, to: &str, column: usize) -> usize {
+    let column = if from == to {
+        column
+    } else if to.ends_with(from) {
+        column + (to.len() - from.len())
+    } else if from.ends_with(to) {
+        column.saturating_sub(from.len() - to.len())
+    } else {
+        column
+    };
+    floor_char_boundary(to, column.min(to.len()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -223,11 +223,19 @@ fn compare(
             }
         }
         // int, str, bool, None: exactly.
-        _ => {
+        "int" | "str" | "bool" | "NoneType" => {
             if notebook["value"] != package["value"] {
                 push(found, path, describe(notebook), describe(package));
             }
         }
+        // A kind this comparison does not know (a newer harness, a hand-edited package)
+        // compares nothing it can vouch for: a difference, never a silent equal.
+        unknown => push(
+            found,
+            path,
+            format!("a `{unknown}` fingerprint verify cannot compare"),
+            format!("a `{unknown}` fingerprint verify cannot compare"),
+        ),
     }
 }
 
@@ -610,6 +618,22 @@ mod tests {
 
     fn paths(found: &[Difference]) -> Vec<&str> {
         found.iter().map(|d| d.path.as_str()).collect()
+    }
+
+    #[test]
+    fn a_fingerprint_of_an_unknown_kind_is_a_difference_even_when_equal() {
+        let frame = json!({"kind": "polars.DataFrame", "columns": ["a"], "values": [1, 2]});
+        let found = differences("df", &frame, &frame);
+        assert_eq!(paths(&found), ["df"]);
+        assert!(
+            found[0].notebook.contains("`polars.DataFrame`"),
+            "{found:?}"
+        );
+        // Every kind the harness writes is known.
+        for kind in ["int", "str", "bool", "NoneType"] {
+            let value = json!({"kind": kind, "value": 1});
+            assert!(differences("x", &value, &value).is_empty(), "{kind}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod files;
 pub mod partings;
 pub mod stale;
 
+use crate::process::{RunError, output_with_timeout};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
 use std::fs;
@@ -70,6 +71,9 @@ pub struct Evidence {
     /// Names only the package defines (`%%timeit`'s setup runs in timeit's own namespace in
     /// the kernel): not compared.
     pub package_only: Vec<String>,
+    /// What was compared less than exactly, for the verdict to say so ("equivalent where
+    /// stable") and `--strict` to refuse.
+    pub loose: Vec<String>,
     /// Files written differently (or by one side only), relative to the notebook's folder.
     pub files: Vec<Difference>,
     /// For final values that differ, the first step after which each parts (found by a
@@ -102,6 +106,16 @@ pub enum ValueVerdict {
     PackageOnly,
 }
 
+/// Whether a verdict of equivalent may rest on loose comparisons (`--strict` says no).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strictness {
+    WhereStable,
+    Exact,
+}
+
+/// How long a run may take unless `--timeout` says otherwise.
+pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
 pub struct Settings<'a> {
     pub notebook: &'a Path,
     pub output: &'a Path,
@@ -111,6 +125,11 @@ pub struct Settings<'a> {
     pub repeat: usize,
     /// What the value and file comparisons leave out (`--ignore`).
     pub ignore: compare::Ignore,
+    /// How long one run of the notebook or of the package may take (`--timeout`): a run
+    /// still going then is killed, and fails.
+    pub timeout: std::time::Duration,
+    /// `--strict`: anything compared less than exactly makes the notebook differ.
+    pub strictness: Strictness,
     /// The notebook as loaded and analysed, when it could be: its saved outputs are checked
     /// against the fresh run, and the versions of what it imports are reported.
     pub analysed: Option<(&'a Notebook, &'a Analysis)>,
@@ -158,6 +177,7 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
         driver,
         package,
         output,
+        timeout: settings.timeout,
     };
 
     // The two runs are independent: side by side.
@@ -180,6 +200,7 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
         package_only: Vec::new(),
         unstable: Vec::new(),
         stdout_unstable: false,
+        loose: Vec::new(),
         files: Vec::new(),
         partings: Vec::new(),
         python: version,
@@ -286,7 +307,34 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
     evidence.files = compared.files;
     evidence.stdout_unstable = unstable.stdout;
     evidence.unstable = unstable.values.into_values().collect();
+    evidence.loose = loose_comparisons(&evidence, unstable.results);
     Ok(evidence)
+}
+
+/// What a verdict compared less than exactly.
+fn loose_comparisons(evidence: &Evidence, results_unstable: bool) -> Vec<String> {
+    let names = |names: &mut dyn Iterator<Item = &str>| {
+        names
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut loose = Vec::new();
+    if evidence.stdout_unstable {
+        loose.push("stdout compared with its numbers masked".to_owned());
+    }
+    if results_unstable {
+        loose.push("shown values compared by how many".to_owned());
+    }
+    if !evidence.unstable.is_empty() {
+        let unstable = names(&mut evidence.unstable.iter().map(|d| d.path.as_str()));
+        loose.push(format!("unstable values not compared: {unstable}"));
+    }
+    if !evidence.not_kept.is_empty() {
+        let not_kept = names(&mut evidence.not_kept.iter().map(String::as_str));
+        loose.push(format!("values the package does not keep: {not_kept}"));
+    }
+    loose
 }
 
 fn verdicts(
@@ -322,6 +370,7 @@ fn verdicts(
 /// What the runs share: the notebook's folder, copied afresh for each run, the Python, the
 /// package and the scratch folder.
 struct Runner {
+    timeout: std::time::Duration,
     python: PathBuf,
     driver: PathBuf,
     support: PathBuf,
@@ -389,9 +438,10 @@ impl Runner {
             command.arg(&plan_file).arg(&trace);
         }
         self.environment(&mut command);
-        let kernel = command
-            .output()
-            .map_err(|e| format!("cannot run `{}`: {e}", self.python.display()))?;
+        let kernel = output_with_timeout(&mut command, self.timeout).map_err(|e| match e {
+            RunError::Spawn(e) => format!("cannot run `{}`: {e}", self.python.display()),
+            RunError::TimedOut(_) => format!("the notebook's run {e} (--timeout)"),
+        })?;
         if kernel.status.code() == Some(2) {
             return Err(format!(
                 "`{}` cannot run notebooks: {}",
@@ -431,11 +481,21 @@ impl Runner {
             command.arg(flag).arg(file(flag));
         }
         self.environment(&mut command);
-        let output = command
+        command
             .env("PYTHONPATH", self.output.join("src"))
-            .current_dir(&dir)
-            .output()
-            .map_err(|e| format!("cannot run `{}`: {e}", self.python.display()))?;
+            .current_dir(&dir);
+        let output = match output_with_timeout(&mut command, self.timeout) {
+            Ok(output) => output,
+            Err(RunError::Spawn(e)) => {
+                return Err(format!("cannot run `{}`: {e}", self.python.display()));
+            }
+            // A package that hangs has failed, as one that raises has.
+            Err(timed_out) => std::process::Output {
+                status: failed_status(),
+                stdout: Vec::new(),
+                stderr: format!("the package {timed_out} (--timeout)\n").into_bytes(),
+            },
+        };
         let written = |flag: &str| {
             if output.status.success() && flags.contains(&flag) {
                 read_json(&file(flag))
@@ -507,6 +567,18 @@ struct Comparison {
     values: Compared,
     values_compared: usize,
     files: Vec<Difference>,
+}
+
+/// The status of a run that did not end by itself.
+fn failed_status() -> std::process::ExitStatus {
+    #[cfg(unix)]
+    {
+        std::os::unix::process::ExitStatusExt::from_raw(9)
+    }
+    #[cfg(not(unix))]
+    {
+        std::os::windows::process::ExitStatusExt::from_raw(1)
+    }
 }
 
 /// Text with every number (`-1.5e+00`, `42`) made `#` and white space left out: what stays

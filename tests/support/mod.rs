@@ -200,48 +200,10 @@ pub fn files_under(folder: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Runs a command, killing it after `limit`; `None` when it timed out.
+/// Runs a command, killing it (and its process group) after `limit`; `None` when it timed
+/// out or could not start. The library's helper, which verify uses too.
 pub fn output_with_timeout(command: &mut Command, limit: Duration) -> Option<Output> {
-    use std::process::Stdio;
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .ok()?;
-    let (mut stdout, mut stderr) = (child.stdout.take()?, child.stderr.take()?);
-    // Read both pipes while waiting, so a chatty child never blocks on a full pipe.
-    let out = std::thread::spawn(move || {
-        let mut buffer = Vec::new();
-        std::io::Read::read_to_end(&mut stdout, &mut buffer).ok();
-        buffer
-    });
-    let err = std::thread::spawn(move || {
-        let mut buffer = Vec::new();
-        std::io::Read::read_to_end(&mut stderr, &mut buffer).ok();
-        buffer
-    });
-    let started = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().ok()? {
-            break Some(status);
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let (stdout, stderr) = (
-        out.join().unwrap_or_default(),
-        err.join().unwrap_or_default(),
-    );
-    status.map(|status| Output {
-        status,
-        stdout,
-        stderr,
-    })
+    nblift::process::output_with_timeout(command, limit).ok()
 }
 
 /// Runs `work` over `items` on `threads` threads, keeping the items' order in the results.
