@@ -500,6 +500,15 @@ fn percent(part: usize, whole: usize) -> String {
 #[test]
 fn corpus_conformance() {
     let corpus = corpus();
+    // A clone without `../shared` (a contributor's) skips the corpus with a word; CI, which
+    // always has it beside the clone, must not pass without running it.
+    if !corpus.join("index.tsv").is_file() && std::env::var_os("CI").is_none() {
+        eprintln!(
+            "corpus_conformance skipped: no corpus at {} (CI runs it)",
+            corpus.display()
+        );
+        return;
+    }
     assert!(
         corpus.join("index.tsv").is_file(),
         "the corpus is expected at {}",
