@@ -18,7 +18,7 @@ use petgraph::graph::NodeIndex;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::analysis::Analysis;
-use crate::lift::steps::{Group, GroupItem, StatementLayout, StmtRef, heading_of};
+use crate::lift::steps::{Group, GroupItem, StatementLayout, StmtRef, heading_of, part_window};
 use crate::notebook::Notebook;
 
 /// A step holds at most this many lines (its code, the markdown between its cells as
@@ -124,19 +124,12 @@ impl CellWeights {
             difference[s] += 1;
             difference[e + 1] -= 1;
         }
-        let mut running = 0isize;
-        let crossings: Vec<usize> = difference[..count]
-            .iter()
-            .map(|d| {
-                running += d;
-                running.max(0) as usize
-            })
-            .collect();
+        let crossings: Vec<usize> = running_sums(&difference[..count]).collect();
 
         let stage_start = (0..count)
             .map(|cell| {
-                let statements = &analysis.cells[cell].statements;
-                let starts = statements
+                let starts = analysis.cells[cell]
+                    .statements
                     .iter()
                     .any(|s| s.files().iter().any(|f| !f.writes))
                     || analysis.cells[cell].python.contains(".fit(");
@@ -203,9 +196,8 @@ fn moved_lines(layout: &StatementLayout, moved: &impl Fn(StmtRef) -> bool, at: S
     }
 }
 
-/// The lines from the line after statement `from - 1` (the cell's first text line when `from`
-/// is 0) to the last line of statement `to - 1` (the cell's last text line when `to` is the
-/// cell's end), the span a part of the cell renders (see `steps::part_window`).
+/// The lines a part of the cell renders: the window `steps::part_window` keeps, less the
+/// cell's blank lines at either end, which no step shows.
 fn window_lines(
     analysis: &Analysis,
     layout: &StatementLayout,
@@ -213,33 +205,21 @@ fn window_lines(
     from: usize,
     to: usize,
 ) -> usize {
-    let python = &analysis.cells[cell].python;
-    let first = match from {
-        0 => {
-            let blank = python.len() - python.trim_start().len();
-            memchr::memchr_iter(b'\n', &python.as_bytes()[..blank]).count()
-        }
-        from => {
-            layout
-                .lines(StmtRef {
-                    cell,
-                    index: from - 1,
-                })
-                .1
-                + 1
-        }
-    };
-    let last = if to == analysis.cells[cell].statements.len() {
-        memchr::memchr_iter(b'\n', python.trim_end().as_bytes()).count()
-    } else {
-        layout
-            .lines(StmtRef {
-                cell,
-                index: to - 1,
-            })
-            .1
-    };
-    (last + 1).saturating_sub(first)
+    let code = &analysis.cells[cell];
+    let (first, last) = part_window(layout, cell, &(from..to), code);
+    let python = &code.python;
+    let blank = python.len() - python.trim_start().len();
+    let text_first = memchr::memchr_iter(b'\n', &python.as_bytes()[..blank]).count();
+    let text_last = memchr::memchr_iter(b'\n', python.trim_end().as_bytes()).count();
+    (last.min(text_last) + 1).saturating_sub(first.max(text_first))
+}
+
+/// The running sums of a difference array, from its first entry (negative sums count as 0).
+fn running_sums(difference: &[isize]) -> impl Iterator<Item = usize> + '_ {
+    difference.iter().scan(0isize, |running, d| {
+        *running += d;
+        Some((*running).max(0) as usize)
+    })
 }
 
 /// A long cell cut into pieces of at least [`PIECE_LINES`] lines, each starting at a
@@ -290,13 +270,8 @@ fn pieces(
             difference[last + 1] -= 1;
         }
     }
-    let mut running = 0isize;
-    let crossing: Vec<usize> = difference[..count]
-        .iter()
-        .map(|d| {
-            running += d;
-            running.max(0) as usize + entering
-        })
+    let crossing: Vec<usize> = running_sums(&difference[..count])
+        .map(|inside| inside + entering)
         .collect();
 
     let starts_stage = |index: usize| {

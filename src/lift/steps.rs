@@ -1138,7 +1138,7 @@ fn step_body(
 /// The first and last line (inclusive) of the statements `range` of a cell: from the line
 /// after the previous statement (the cell's first line for the first) to the range's last
 /// statement's last line (the cell's last line for the last).
-fn part_window(
+pub fn part_window(
     layout: &StatementLayout,
     cell: usize,
     range: &std::ops::Range<usize>,
