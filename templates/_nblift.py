@@ -324,8 +324,10 @@ def as_in_a_kernel():
 _INLINE = "module://matplotlib_inline.backend_inline"
 
 
-# `--figures DIR`: where the figures the steps draw are saved, and how many each step saved.
+# `--figures DIR`: where the figures the steps draw are saved, the figures saved so far, and
+# how many each step saved.
 _figures_dir = None
+_figures_seen = set()
 _figures_saved = {}
 
 
@@ -338,14 +340,14 @@ def save_figures(folder):
 
 
 def _save_open_figures(pyplot, step):
-    saved = _figures_saved.setdefault(step, set())
     for number in pyplot.get_fignums():
         figure = pyplot.figure(number)
         # A figure left open (a backend that keeps them) is saved once, by the step that drew it.
-        if id(figure) in saved:
+        if id(figure) in _figures_seen:
             continue
-        saved.add(id(figure))
-        figure.savefig(os.path.join(_figures_dir, f"{step}_{len(saved)}.png"))
+        _figures_seen.add(id(figure))
+        _figures_saved[step] = _figures_saved.get(step, 0) + 1
+        figure.savefig(os.path.join(_figures_dir, f"{step}_{_figures_saved[step]}.png"))
 
 
 def close_figures(inline=False):
