@@ -129,19 +129,19 @@ pub fn verify_one(settings: &verify::Settings<'_>, front: Option<&Front>, json: 
         let lines = |found: &[Diagnostic]| Report::new(notebook, analysed, found).lines();
         human(notebook, output, &evidence, &explanations, lines)
     };
+    // `--strict` refuses an equivalence that rests on loose comparisons.
+    let strict_refused = settings.strictness == verify::Strictness::Exact
+        && evidence.verdict == Verdict::Equivalent
+        && !evidence.loose.is_empty();
     let outcome = match evidence.verdict {
-        Verdict::Equivalent
-            if settings.strictness == verify::Strictness::Exact && !evidence.loose.is_empty() =>
-        {
-            Outcome::Errors
-        }
+        _ if strict_refused => Outcome::Errors,
         Verdict::Equivalent => Outcome::Success,
         Verdict::Differs => Outcome::Errors,
         Verdict::PackageFailed(_) => Outcome::PackageFailed,
         Verdict::NotebookFailed(_) => Outcome::NotebookFailed,
     };
     let mut stdout = stdout;
-    if outcome == Outcome::Errors && evidence.verdict == Verdict::Equivalent && !json {
+    if strict_refused && !json {
         stdout.push_str(
             "--strict: not everything was compared exactly, so this counts as differing\n",
         );
