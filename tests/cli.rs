@@ -263,19 +263,11 @@ fn package_names_never_shadow_what_the_notebook_imports() {
 
 #[test]
 fn check_reports_without_writing() {
-    let result = support::nblift()
-        .arg("check")
-        .arg(support::fixtures().join("bad/use_before_definition.ipynb"))
-        .output()
-        .unwrap();
-    assert_eq!(result.status.code(), Some(1));
-    assert!(support::text(&result).1.contains("error[NB301]"));
-    let result = support::nblift()
-        .arg("check")
-        .arg(support::fixtures().join("cells/sections.ipynb"))
-        .output()
-        .unwrap();
-    assert_eq!(result.status.code(), Some(0));
+    let (code, _, stderr) = checked("bad/use_before_definition.ipynb");
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("error[NB301]"));
+    let (code, _, _) = checked("cells/sections.ipynb");
+    assert_eq!(code, Some(0));
 }
 
 #[test]
@@ -523,6 +515,17 @@ fn converted(fixture: &str) -> tempfile::TempDir {
     out
 }
 
+/// `nblift check` on the fixture: (exit code, stdout, stderr).
+fn checked(fixture: &str) -> (Option<i32>, String, String) {
+    let output = support::nblift()
+        .arg("check")
+        .arg(support::fixtures().join(fixture))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = support::text(&output);
+    (output.status.code(), stdout, stderr)
+}
+
 #[test]
 fn basemap_is_a_dependency_of_its_own_beside_matplotlib() {
     let out = converted("static/basemap_from_mpl_toolkits.ipynb");
@@ -554,13 +557,7 @@ fn the_generated_readme_lists_the_notebooks_known_problems() {
             "[NB306]",
         ),
     ] {
-        let notebook = support::fixtures().join(fixture);
-        let output = support::nblift()
-            .arg("check")
-            .arg(&notebook)
-            .output()
-            .unwrap();
-        let (_, checked) = support::text(&output);
+        let (_, _, checked) = checked(fixture);
         // The README says what `check` says, where `check` says it.
         let line = checked
             .lines()
@@ -605,13 +602,8 @@ fn kale_tags_name_steps_and_a_skip_cell_is_left_out_with_a_note() {
 
 #[test]
 fn a_walrus_in_a_dict_set_fstring_or_dict_key_binds_a_local() {
-    let output = support::nblift()
-        .arg("check")
-        .arg(support::fixtures().join("scoping/walrus_in_displays.ipynb"))
-        .output()
-        .unwrap();
-    let (stdout, stderr) = support::text(&output);
-    assert!(output.status.success(), "{stdout}{stderr}");
+    let (code, stdout, stderr) = checked("scoping/walrus_in_displays.ipynb");
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
     assert!(
         !stderr.contains("NB308") && !stdout.contains("NB308"),
         "{stderr}"
@@ -620,13 +612,8 @@ fn a_walrus_in_a_dict_set_fstring_or_dict_key_binds_a_local() {
 
 #[test]
 fn a_diagnostic_in_a_dedented_cell_names_the_column_as_written() {
-    let output = support::nblift()
-        .arg("check")
-        .arg(support::fixtures().join("bad/dedented_cell_column.ipynb"))
-        .output()
-        .unwrap();
-    let (stdout, stderr) = support::text(&output);
-    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+    let (code, stdout, stderr) = checked("bad/dedented_cell_column.ipynb");
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
     assert!(
         stderr.contains("dedented_cell_column.ipynb:cell 2:2:11: error[NB302]"),
         "{stderr}"

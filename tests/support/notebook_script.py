@@ -49,6 +49,10 @@ def script(path):
             function_parts.append(body + "\n")
             continue
         untimed = "\n".join(timed_statement(line) for line in cell.source.split("\n"))
+        if untimed == cell.source:
+            # Most cells time nothing: their twin is the script's part, transformed once.
+            function_parts.append(part)
+            continue
         try:
             function_parts.append(manager.transform_cell(untimed))
         except Exception:  # noqa: BLE001 - as above

@@ -225,7 +225,8 @@ def measure(notebook, package):
         shape["longest_step"] = max(shape["longest_step"], lines)
         shape["long_steps"] += lines > 80
         unreturned = mutated_parameters(function) - returned_names(function)
-        shape["mutating_steps"] += bool(unreturned & read_before_rebound(calls[position + 1:]))
+        if unreturned:
+            shape["mutating_steps"] += bool(unreturned & read_before_rebound(calls[position + 1:]))
     return shape
 
 
