@@ -473,6 +473,16 @@ pub fn unused_import_removed(span: Span, name: &str) -> Diagnostic {
     .help("if the import matters for what importing the module does, use a name from it or keep it in a cell of its own with a comment")
 }
 
+pub fn repeated_import_removed(span: Span, first: CellId) -> Diagnostic {
+    Diagnostic::new(
+        Code::UnusedImportRemoved,
+        Location::Cell(span),
+        format!(
+            "this import repeats one of {first}, which already bound its name to the same module: the package leaves the repeat out"
+        ),
+    )
+}
+
 pub fn cell_skipped(cell: CellId) -> Diagnostic {
     Diagnostic::new(
         Code::CellSkipped,

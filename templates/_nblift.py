@@ -649,7 +649,7 @@ def instrument(run, steps, shown_cells=(), names=None):
 
     `shown_cells`: the cells whose last expression the notebook shows, recorded as they run.
     `names`: `(final names, state names)`, the names the notebook leaves defined and those of
-    them that live in `steps`' globals. Each step keeps its frame's names as it returns (a
+    them that live in `steps`' (or `lib`'s) globals. Each step keeps its frame's names as it returns (a
     name it received and no longer has was deleted); `run`'s own names (the parameters) fill
     in what no step had; module state is read from `steps` at the end.
 
@@ -691,9 +691,14 @@ def instrument(run, steps, shown_cells=(), names=None):
 
     def finals():
         namespace = {name: kept[name] for name in final_names if name in kept}
+        # A constant lifted into `lib.py` with the functions that read it is there, and in
+        # `steps` only when a step reads it too.
+        library = sys.modules.get(steps.__name__.rpartition(".")[0] + ".lib")
         for name in state_names:
-            if hasattr(steps, name):
-                namespace[name] = getattr(steps, name)
+            for module in (steps, library):
+                if hasattr(module, name):
+                    namespace[name] = getattr(module, name)
+                    break
         return namespace
 
     return _recompiled(run, keep_run), finals

@@ -630,21 +630,19 @@ fn corpus_conformance() {
     let mut introduced_pyflakes: BTreeMap<usize, String> = BTreeMap::new();
     for (&i, findings) in &package_findings {
         ruff_findings.insert(i, findings[0].1.clone());
-        let mut inherited = notebook_findings.remove(&script_of(i)).unwrap_or_default();
-        for (key, shown) in findings {
-            match inherited.iter().position(|k| k == key) {
-                Some(at) => {
-                    inherited.swap_remove(at);
-                }
-                None => {
-                    introduced.entry(i).or_insert_with(|| shown.clone());
-                    if key.starts_with('F') {
-                        introduced_pyflakes
-                            .entry(i)
-                            .or_insert_with(|| shown.clone());
-                    }
-                }
+        let inherited = notebook_findings.remove(&script_of(i)).unwrap_or_default();
+        // (what the report shows, key): `introduced` matches on the key alone.
+        let shown_keys: Vec<(String, String)> = findings
+            .iter()
+            .map(|(key, shown)| (shown.clone(), key.clone()))
+            .collect();
+        for (shown, key) in support::lint::introduced(&shown_keys, &inherited) {
+            if key.starts_with('F') {
+                introduced_pyflakes
+                    .entry(i)
+                    .or_insert_with(|| shown.clone());
             }
+            introduced.entry(i).or_insert(shown);
         }
     }
 

@@ -224,6 +224,32 @@ fn an_unseeded_random_number_is_equivalent_only_where_stable_and_differs_under_s
 }
 
 #[test]
+fn a_constant_moved_into_lib_with_the_functions_that_read_it_is_still_a_final_value() {
+    let notebook = support::fixtures().join("definitions/function_reads_notebook_constant.ipynb");
+    let out = tempfile::tempdir().unwrap();
+    let package = out.path().join("pkg");
+    convert(&notebook, &package, &[]).unwrap();
+    let source = package.join("src/function_reads_notebook_constant");
+    let lib = fs::read_to_string(source.join("lib.py")).unwrap();
+    let steps = fs::read_to_string(source.join("steps.py")).unwrap();
+    // `DAY` and `LABEL` move with `days` and `describe`; `rate` is bound twice and `LATER`
+    // after its reader, so `decayed` and `late` stay in their steps.
+    assert!(
+        lib.contains("# Seconds in a day.\nDAY = 86400\nLABEL = \"days\"\n\n\ndef days("),
+        "{lib}"
+    );
+    assert!(
+        !steps.contains("DAY =") && !steps.contains("global DAY"),
+        "{steps}"
+    );
+    assert!(steps.contains("from .lib import DAY, describe"), "{steps}");
+    assert!(steps.contains("    def decayed(x):") && steps.contains("    def late():"));
+    // Strict: every final value the notebook has is compared, the lifted constants too.
+    let (code, report) = verify_with(&notebook, &package, &["--strict"]);
+    assert_eq!(code, 0, "{report}");
+}
+
+#[test]
 fn verify_finds_every_runnable_fixture_equivalent() {
     let notebooks = support::runnable_fixtures();
     let outcomes = support::parallel_map(&notebooks, 2, |notebook| {

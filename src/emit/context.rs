@@ -63,6 +63,8 @@ pub struct Context {
     graph_edges: Vec<String>,
     lib: Option<LibContext>,
     lib_import_groups: Vec<Vec<String>>,
+    /// `lib.py` opens with constants, one blank line below the imports (isort's layout).
+    lib_opens_with_constant: bool,
     code: String,
     engines: Vec<EngineContext>,
     flow_steps: Vec<FlowStepContext>,
@@ -453,6 +455,7 @@ pub fn build(
             .as_ref()
             .map(|l| l.imports.clone())
             .unwrap_or_default(),
+        lib_opens_with_constant: plan.library.as_ref().is_some_and(|l| l.opens_with_constant),
         code: plan
             .library
             .as_ref()

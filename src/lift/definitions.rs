@@ -1,16 +1,24 @@
-//! Lifting `def` and `class` blocks into `lib.py`.
+//! Lifting `def` and `class` blocks into `lib.py`, with the notebook constants they read.
 //!
 //! A definition moves when moving it cannot change what it does: its name is bound by it
 //! alone, it declares no `global`, and every name it reads (now or when called) is a builtin
-//! the notebook never rebinds, a hoisted import, or another lifted definition. The last
-//! condition is settled with a worklist over reverse dependencies, so it stays linear.
+//! the notebook never rebinds, a hoisted import, another lifted definition, or a constant
+//! bound above it. The last condition is settled with a worklist over reverse dependencies,
+//! so it stays linear.
+//!
+//! A constant is a name bound once, by `NAME = literal` (a number, string, bool or `None`)
+//! standing alone outside the parameters cell: no later binding can be missed, and nothing
+//! can change its value in place. It moves with the definitions that read it, as a module
+//! constant of `lib.py` that steps import like the definitions. A keyword default per
+//! function would copy the literal into every function that reads it, and leave the step
+//! that bound it either an unused local or without the name the notebook ends with.
 
 use std::collections::VecDeque;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::analysis::builtins::is_builtin;
-use crate::analysis::facts::StmtKind;
+use crate::analysis::facts::{LiteralKind, StmtFacts, StmtKind};
 use crate::analysis::{Analysis, Name};
 use crate::lift::Library;
 use crate::lift::imports::{Hoisting, render_for};
@@ -19,8 +27,11 @@ use crate::lift::text::CellLines;
 
 pub struct Lifted {
     pub statements: FxHashSet<StmtRef>,
-    /// Names of the lifted definitions, in page order.
+    /// Names of the lifted definitions and constants, in page order.
     pub names: Vec<String>,
+    /// The lifted constants, in page order: names the notebook ends with that now live in
+    /// `lib.py`.
+    pub constants: Vec<Name>,
 }
 
 impl Lifted {
@@ -53,7 +64,13 @@ impl Lifted {
     }
 }
 
-pub fn lift(analysis: &Analysis, layout: &StatementLayout, hoisting: &Hoisting) -> Lifted {
+/// `parameters`: the statements of the parameters cell, which stay pipeline parameters.
+pub fn lift(
+    analysis: &Analysis,
+    layout: &StatementLayout,
+    hoisting: &Hoisting,
+    parameters: &FxHashSet<StmtRef>,
+) -> Lifted {
     let mut binders: FxHashMap<&Name, usize> = FxHashMap::default();
     for (_, stmt) in analysis.statements() {
         for name in stmt
@@ -68,8 +85,10 @@ pub fn lift(analysis: &Analysis, layout: &StatementLayout, hoisting: &Hoisting) 
     }
     let hoisted_names: FxHashSet<&str> = hoisting.bound_names.iter().map(String::as_str).collect();
 
-    // Candidates: top-level definitions bound once, standalone, without `global`.
+    // Candidates: top-level definitions bound once, standalone, without `global`; and the
+    // constants they may read.
     let mut candidates: FxHashMap<&Name, StmtRef> = FxHashMap::default();
+    let mut constants: FxHashMap<&Name, StmtRef> = FxHashMap::default();
     let mut order = Vec::new();
     for (cell_index, cell) in analysis.cells.iter().enumerate() {
         for (index, stmt) in cell.statements.iter().enumerate() {
@@ -77,6 +96,15 @@ pub fn lift(analysis: &Analysis, layout: &StatementLayout, hoisting: &Hoisting) 
                 cell: cell_index,
                 index,
             };
+            if let Some(constant) = constant(stmt) {
+                if binders.get(constant) == Some(&1)
+                    && layout.standalone(at)
+                    && !parameters.contains(&at)
+                {
+                    constants.insert(constant, at);
+                }
+                continue;
+            }
             let name = match &stmt.kind {
                 StmtKind::Function(name) | StmtKind::Class(name) => name,
                 _ => continue,
@@ -104,6 +132,8 @@ pub fn lift(analysis: &Analysis, layout: &StatementLayout, hoisting: &Hoisting) 
             }
             if candidates.contains_key(other) {
                 dependents.entry(other).or_default().push(name);
+            } else if constants.get(other).is_some_and(|&bound| bound < at) {
+                // Bound above the definition, so every call sees it bound (it moves along).
             } else if !(hoisted_names.contains(other.as_str())
                 || is_builtin(other.as_str()) && !binders.contains_key(other))
             {
@@ -117,17 +147,46 @@ pub fn lift(analysis: &Analysis, layout: &StatementLayout, hoisting: &Hoisting) 
         }
     }
 
+    // The constants the remaining definitions read move with them.
+    let mut moving: Vec<(StmtRef, &Name)> = Vec::new();
+    for (_, &at) in candidates.iter() {
+        let stmt = &analysis.cells[at.cell].statements[at.index];
+        for read in stmt.all_reads() {
+            if let Some(&bound) = constants.get(&read.name) {
+                moving.push((bound, &read.name));
+            }
+        }
+    }
+    moving.extend(
+        order
+            .iter()
+            .filter(|(name, _)| candidates.contains_key(name))
+            .map(|&(name, at)| (at, name)),
+    );
+    moving.sort();
+    moving.dedup();
+
     let mut lifted = Lifted {
         statements: FxHashSet::default(),
         names: Vec::new(),
+        constants: Vec::new(),
     };
-    for (name, at) in order {
-        if candidates.contains_key(name) {
-            lifted.statements.insert(at);
-            lifted.names.push(name.as_str().to_owned());
+    for (at, name) in moving {
+        lifted.statements.insert(at);
+        lifted.names.push(name.as_str().to_owned());
+        if constants.contains_key(name) {
+            lifted.constants.push(name.clone());
         }
     }
     lifted
+}
+
+/// The name a statement binds to a constant: `NAME = literal` or `NAME: T = literal` with a
+/// number, string, bool or `None`, reading nothing.
+fn constant(stmt: &StmtFacts) -> Option<&Name> {
+    let literal = stmt.literal()?;
+    let scalar = !matches!(literal.kind, LiteralKind::Container);
+    (scalar && stmt.reads.is_empty()).then_some(&literal.name)
 }
 
 pub fn library(
@@ -142,7 +201,9 @@ pub fn library(
     let mut ordered: Vec<StmtRef> = lifted.statements.iter().copied().collect();
     ordered.sort();
     let mut used = FxHashSet::default();
-    let mut blocks = Vec::new();
+    let mut code = String::new();
+    let mut after_constant = false;
+    let mut opens_with_constant = false;
     // The statements are in page order: each cell's lines are split once, for all of its
     // lifted statements.
     let mut cell_lines: Option<(usize, CellLines)> = None;
@@ -155,16 +216,30 @@ pub fn library(
             _ => CellLines::new(&cell.python),
         };
         let (first, last) = lifted.lines_with_comments(at, layout, &lines);
-        let block: Vec<&str> = lines.lines[first..=last]
-            .iter()
-            .map(|l| l.trim_end())
-            .collect();
-        blocks.push(block.join("\n"));
+        // Constants in a row form one group; definitions stand two blank lines apart.
+        let is_constant = matches!(stmt.kind, StmtKind::Other);
+        if code.is_empty() {
+            opens_with_constant = is_constant;
+        } else {
+            code.push_str(if is_constant && after_constant {
+                "\n"
+            } else {
+                "\n\n\n"
+            });
+        }
+        after_constant = is_constant;
+        for (k, line) in lines.lines[first..=last].iter().enumerate() {
+            if k > 0 {
+                code.push('\n');
+            }
+            code.push_str(line.trim_end());
+        }
         cell_lines = Some((at.cell, lines));
     }
     let library = Library {
         imports: render_for(hoisting, &used, None, &[]),
-        code: blocks.join("\n\n\n"),
+        code,
+        opens_with_constant,
         names: lifted.names.clone(),
     };
     (Some(library), used)

@@ -14,7 +14,7 @@ use rustpython_parser::text_size::TextRange;
 use crate::analysis::builtins::is_provided;
 use crate::analysis::facts::{ImportBinding, StmtKind};
 use crate::analysis::{Analysis, Name};
-use crate::diagnostic::{self, Diagnostic, Span};
+use crate::diagnostic::{self, CellId, Diagnostic, Span};
 use crate::lift::Options;
 use crate::lift::dependencies::{distribution_of, requirement_key};
 use crate::lift::star_exports::star_exports;
@@ -113,10 +113,30 @@ pub fn hoist(
     // The names a known module's star import gives that the notebook reads, imported by name.
     let mut star_bindings: Vec<(ImportBinding, Span)> = Vec::new();
     let mut kept_names: Vec<&Name> = Vec::new();
+    // Each `import module` (or `as alias`) so far, with the cell that first has it.
+    let mut imported_before: FxHashMap<&ImportBinding, CellId> = FxHashMap::default();
     for (position, (at, stmt)) in statements.iter().enumerate() {
         let span = Span::new(analysis.cells[at.cell].id, stmt.range);
         match &stmt.kind {
             StmtKind::Import(bindings) => {
+                let after_barrier = barrier.is_some_and(|b| b <= position);
+                if after_barrier
+                    && layout.standalone(*at)
+                    && let Some(first) =
+                        repeated_import(bindings, stmt, &imported_before, &rebound, &objects)
+                {
+                    // The module is already imported and bound to the same name, which
+                    // nothing else binds: the repeat does nothing. Kept in place, it would
+                    // be an unused import of its step, and would keep the first in place.
+                    hoisting.hoisted.insert(*at);
+                    diagnostics.push(diagnostic::repeated_import_removed(span, first));
+                    continue;
+                }
+                for binding in bindings.iter().filter(|b| b.name.is_none()) {
+                    imported_before
+                        .entry(binding)
+                        .or_insert(analysis.cells[at.cell].id);
+                }
                 if bindings.iter().any(|b| b.module == "__future__") {
                     if layout.standalone(*at) {
                         hoisting.hoisted.insert(*at);
@@ -138,7 +158,7 @@ pub fn hoist(
                     Some("it shares a line with other code")
                 } else if bindings.iter().any(|b| b.level > 0) {
                     Some("relative imports depend on the importing module")
-                } else if barrier.is_some_and(|b| b <= position) {
+                } else if after_barrier {
                     Some(
                         "earlier code changes where imports are found (`sys.path`, `%cd`, written files)",
                     )
@@ -156,7 +176,7 @@ pub fn hoist(
                         kept_names.extend(stmt.binds.iter().map(|b| &b.name));
                         // Repeating a plain import is common and harmless; explain only
                         // the cases a reader would wonder about.
-                        if !layout.standalone(*at) || barrier.is_some_and(|b| b <= position) {
+                        if !layout.standalone(*at) || after_barrier {
                             diagnostics.push(diagnostic::import_not_hoisted(span, reason));
                         }
                     }
@@ -242,6 +262,29 @@ pub fn hoist(
         }
     }
     hoisting
+}
+
+/// The cell that first imported what `bindings` import, when every binding is an `import
+/// module` (or `as alias`) done before and its name is bound by nothing but that import: a
+/// module is imported once per process, so the repeat binds the same object again. A
+/// `from module import name` can bind another object the second time (the module's
+/// attribute may have been set meanwhile), so it never counts as a repeat.
+fn repeated_import(
+    bindings: &[ImportBinding],
+    stmt: &crate::analysis::StmtFacts,
+    before: &FxHashMap<&ImportBinding, CellId>,
+    rebound: &FxHashSet<&Name>,
+    objects: &FxHashMap<&Name, FxHashSet<BoundObject>>,
+) -> Option<CellId> {
+    let mut first = None;
+    for (binding, bound) in bindings.iter().zip(&stmt.binds) {
+        let only_this = !rebound.contains(&bound.name) && objects[&bound.name].len() == 1;
+        if binding.name.is_some() || !only_this {
+            return None;
+        }
+        first = first.or(Some(*before.get(binding)?));
+    }
+    first
 }
 
 /// The names to import instead of `from module import *`, when the module's exports are
@@ -454,26 +497,57 @@ pub fn render_for(
         effect: None,
     }));
     let mut sections = render_sections(&items);
-    if unused_elsewhere.is_some() && !hoisting.star_modules.is_empty() {
-        let stars = hoisting.star_modules.iter().map(|(module, level)| {
-            (
-                section_of(&ImportBinding {
-                    module: module.clone(),
-                    name: None,
-                    alias: None,
-                    level: *level,
-                }),
-                format!("from {}{module} import *", ".".repeat(*level as usize)),
-            )
-        });
-        for (section, line) in stars {
-            sections.entry(section).or_default().push(line);
+    // Star imports stay below the imports they may rebind, as in the notebook. Where isort
+    // would sort one above an import of its section, it opens a block of its own after all
+    // the others (`# isort: split`), so that the order the notebook relied on holds.
+    let mut split_off = Vec::new();
+    if unused_elsewhere.is_some() {
+        for (module, level) in &hoisting.star_modules {
+            let section = section_of(&ImportBinding {
+                module: module.clone(),
+                name: None,
+                alias: None,
+                level: *level,
+            });
+            let line = format!("from {}{module} import *", ".".repeat(*level as usize));
+            let lines = sections.entry(section).or_default();
+            let sorts_last = lines
+                .iter()
+                .filter_map(|other| from_module_key(other))
+                .all(|other| other <= from_module_key(&line).unwrap_or_default());
+            if sorts_last {
+                lines.push(line);
+            } else {
+                split_off.push(line);
+            }
         }
     }
-    sections
+    let mut groups: Vec<Vec<String>> = sections
         .into_values()
         .filter(|lines| !lines.is_empty())
-        .collect()
+        .collect();
+    if !split_off.is_empty() {
+        let mut group = vec![
+            "# Below the imports above, as in the notebook: a star import may rebind their names."
+                .to_owned(),
+            "# isort: split".to_owned(),
+        ];
+        group.extend(split_off);
+        groups.push(group);
+    }
+    groups
+}
+
+/// Where isort sorts a `from` statement in its section: deeper relative levels first, then
+/// the module, case-insensitively. `None` for a plain `import`, which sorts before them all.
+fn from_module_key(line: &str) -> Option<(u32, String)> {
+    let rest = line.strip_prefix("from ")?;
+    let module = rest.split_whitespace().next()?;
+    let dots = module.len() - module.trim_start_matches('.').len();
+    Some((
+        u32::MAX - dots as u32,
+        module.trim_start_matches('.').to_lowercase(),
+    ))
 }
 
 /// A note for each hoisted import that no module of the package reads and that is not

@@ -108,6 +108,8 @@ pub struct Plan {
 pub struct Library {
     pub imports: Vec<Vec<String>>,
     pub code: String,
+    /// The code starts with a constant, not a definition.
+    pub opens_with_constant: bool,
     pub names: Vec<String>,
 }
 
@@ -183,8 +185,13 @@ pub fn plan(
     let mut diagnostics = Vec::new();
     let layout = steps::StatementLayout::new(analysis);
     let hoisting = imports::hoist(analysis, &layout, &mut diagnostics);
-    let lifted = definitions::lift(analysis, &layout, &hoisting);
     let parameters = steps::parameter_cell(notebook, analysis, &layout);
+    let lifted = definitions::lift(
+        analysis,
+        &layout,
+        &hoisting,
+        &parameters.parameters.iter().map(|(at, _)| *at).collect(),
+    );
     let mut grouped = steps::group(notebook, analysis, options.split);
     let inputs = steps::Inputs {
         notebook,

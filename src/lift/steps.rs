@@ -662,10 +662,17 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
             from_state: false,
         })
         .collect();
-    outputs.extend(module_state.iter().map(|name| Output {
-        name: name.clone(),
-        from_state: true,
-    }));
+    // The constants lifted into `lib.py` are module state there (the harness looks in
+    // `steps` and then `lib`).
+    outputs.extend(
+        module_state
+            .iter()
+            .chain(&lifted.constants)
+            .map(|name| Output {
+                name: name.clone(),
+                from_state: true,
+            }),
+    );
     outputs.sort_by(|a, b| a.name.cmp(&b.name));
 
     Flow {

@@ -104,21 +104,37 @@ pub fn notebook_findings(scripts: &Path, select: Option<&str>) -> BTreeMap<PathB
 }
 
 /// The findings of `package` (file, key) that `inherited` (the notebook's keys) does not
-/// account for, each inherited finding accounting for one.
+/// account for, each inherited finding accounting for one. The first of each pair is only
+/// carried along (a file, or what a report shows).
+///
+/// An import the notebook redoes before reading it is one finding in the notebook (F811, the
+/// redefinition of an unused name) and another in the step that holds the first import, where
+/// it is unused (F401): the same dead import, so the second accounts for the first.
 pub fn introduced(package: &[(String, String)], inherited: &[String]) -> Vec<(String, String)> {
-    let mut left: HashMap<&str, usize> = HashMap::new();
+    let mut left: HashMap<String, usize> = HashMap::new();
     for key in inherited {
-        *left.entry(key.as_str()).or_default() += 1;
+        *left.entry(key.clone()).or_default() += 1;
     }
+    let mut take = |key: &str| match left.get_mut(key) {
+        Some(n) if *n > 0 => {
+            *n -= 1;
+            true
+        }
+        _ => false,
+    };
     package
         .iter()
-        .filter(|(_, key)| match left.get_mut(key.as_str()) {
-            Some(n) if *n > 0 => {
-                *n -= 1;
-                false
-            }
-            _ => true,
-        })
+        .filter(|(_, key)| !(take(key) || redone_import(key).is_some_and(|k| take(&k))))
         .cloned()
         .collect()
+}
+
+/// For "F401 `a.b` imported but unused", the notebook's finding for the same dead import:
+/// "F811 Redefinition of unused `b`".
+fn redone_import(key: &str) -> Option<String> {
+    let module = key
+        .strip_prefix("F401 `")?
+        .strip_suffix("` imported but unused")?;
+    let name = module.rsplit('.').next()?;
+    Some(format!("F811 Redefinition of unused `{name}`"))
 }

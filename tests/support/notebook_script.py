@@ -197,8 +197,11 @@ def dead_stores(text):
             if name in unread:
                 dead.append((name, unread[name]))
             unread[name] = unpacked
+        # A definition binds its name too: an unread value it replaces was dead (`f, ax =
+        # plt.subplots()` before `def f()`). Nothing flags a definition left unread itself.
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            unread.pop(statement.name, None)
+            if statement.name in unread:
+                dead.append((statement.name, unread.pop(statement.name)))
     # A last binding nothing reads after, of a name read before it: dead too, where the one
     # function's earlier read hides it.
     dead.extend((name, unpacked) for name, unpacked in unread.items() if name in ever_read)
