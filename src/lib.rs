@@ -7,8 +7,10 @@
 //! .ipynb ─► notebook ─► analysis ─► lift ─► emit ─► files
 //! ```
 //!
-//! Each stage is a plain function returning its value with its diagnostics; the command-line
-//! driver (`cli`) stops only where an error makes later stages meaningless.
+//! Each stage is a plain function returning its value with its diagnostics. The driver
+//! (`compile`) runs them, stopping only where an error makes later stages meaningless, and
+//! returns data: `cli`, `lsp` and `verify` are hosts over it, and none imports another
+//! (`cli`, the binary's front, only starts the other two). Only `cli` knows `clap`.
 //!
 //! # Code map
 //!
@@ -28,22 +30,36 @@
 //!   exactly what keeps each name resolving as it did at module level: it returns what later
 //!   steps read (a value it changes in place included), and `run()` returns a small result;
 //!   the final namespace is the harness's (`templates/_nblift.py`), not the steps'.
+//!   `definitions.rs` lifts into `lib.py` the functions and classes that read only imports,
+//!   builtins, each other and constants (a name bound once to a scalar literal), which move
+//!   with them.
 //! - `emit/`: handlebars templates (embedded, strict, no HTML escaping) render the plan into
 //!   the package's files. It reads only the plan.
-//! - `cli/`: flags, the `convert` driver, atomic output, diagnostic rendering (the only code
-//!   that prints to the terminal).
-//! - `lsp/`: the other driver, `nblift lsp`: the same stages behind the Language Server
-//!   Protocol, over the documents an editor has open.
+//! - `compile/`: the driver as a library: the front end (`read`, `analysed`), `Prepared::plan`,
+//!   `convert` to the package's files (a typed `Conversion`), atomic writing with a
+//!   cancellation callback, the notebooks of a batch and their unique names. The notebook's
+//!   surroundings (files it reads, modules beside it) come through a `World` (`Disk`).
+//! - `ide/`: editor services over the same analysis and plan ("Lift cell into a function").
+//! - `cli/`: flags (`clap`), the commands over `compile`, Ctrl-C, the terminal and JSON
+//!   reports (the only code that prints to the terminal).
+//! - `lsp/`: `nblift lsp`: the same driver behind the Language Server Protocol, over the
+//!   documents an editor has open; its replies are built from `compile`'s typed values.
+//! - `verify/`: `nblift verify`'s library: runs the notebook in a fresh kernel and the package
+//!   in a fresh process, and compares what they print, show and leave, value by value.
+//! - `named.rs`: option values people type by name (`--split cells`), for every host.
 //! - `process.rs`: running a child process with a time limit (verify's runs, the tests').
-//! - `diagnostic.rs`: the diagnostic catalogue; positions stay `(cell, byte range)` until
-//!   rendered.
+//! - `diagnostic/`: the diagnostic catalogue; positions stay `(cell, byte range)` until a host
+//!   reports them, resolved once (`Located`) as people count.
 
 pub mod analysis;
 pub mod cli;
+pub mod compile;
 pub mod diagnostic;
 pub mod emit;
+pub mod ide;
 pub mod lift;
 pub mod lsp;
+pub mod named;
 pub mod notebook;
 pub mod process;
 pub mod verify;

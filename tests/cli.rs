@@ -271,6 +271,10 @@ fn check_reports_without_writing() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "test-python"),
+    ignore = "runs Python: --features test-python"
+)]
 fn a_template_folder_replaces_built_in_templates_and_adds_files() {
     let templates = tempfile::tempdir().unwrap();
     let added = templates.path().join("src").join("{{package}}");
@@ -378,6 +382,10 @@ fn a_file_one_step_writes_and_a_later_one_reads_is_noted_in_the_readme() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "test-python"),
+    ignore = "runs Python: --features test-python"
+)]
 fn a_percent_script_converts_into_a_package_that_prints_what_the_script_prints() {
     let script = support::fixtures().join("formats/percent_script.py");
     let out = tempfile::tempdir().unwrap();

@@ -6,6 +6,9 @@
 //! prints and shows in a fresh kernel, with the default parameters and with an override
 //! injected as papermill injects it.
 
+// Runs real Python: the engines lane (`cargo test --features test-engines`, or `--features full`).
+#![cfg(feature = "test-engines")]
+
 mod support;
 
 use std::collections::BTreeMap;

@@ -4,6 +4,9 @@
 //! the notebook's own code lacks (`support::lint`), and to be byte-identical when converted
 //! twice.
 
+// Runs real Python: the Python lane (`cargo test --features test-python`, or `--features full`).
+#![cfg(feature = "test-python")]
+
 mod support;
 
 use support::runs::{KernelJob, Run, convert, normalise, run_in_kernels, run_package};

@@ -2,6 +2,9 @@
 //! package: they pass for every runnable fixture, and a saved notebook's outputs are asserted
 //! step by step, so a step that prints something else fails with a readable message.
 
+// Runs real Python: the Python lane (`cargo test --features test-python`, or `--features full`).
+#![cfg(feature = "test-python")]
+
 mod support;
 
 use std::fs;

@@ -1,7 +1,10 @@
-//! "Lift cell into a function" (the editor's code action, `lift::cell`) on every runnable
+//! "Lift cell into a function" (the editor's code action, `ide::lift_cell`) on every runnable
 //! fixture: every code cell of the notebook is lifted in turn, the notebook analysed again
 //! after each edit, and the edited notebook must print and show in a fresh kernel exactly
 //! what the original does. The same over the corpus is `tests/lift_corpus.rs`.
+
+// Runs real Python: the Python lane (`cargo test --features test-python`, or `--features full`).
+#![cfg(feature = "test-python")]
 
 mod support;
 

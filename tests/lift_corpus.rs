@@ -2,8 +2,11 @@
 //! notebooks, laid out as its README says: each edited notebook must print and show in a
 //! fresh kernel what the original does. A longer run than `cargo test` makes (about seven
 //! minutes of kernel time), so `test = false` in `Cargo.toml` keeps it out of the suite: run
-//! it with `cargo test --test lift_corpus -- --nocapture` (`NBLIFT_LIFT_ONLY=part` keeps the
+//! it with `cargo test --features test-corpus --test lift_corpus -- --nocapture` (`NBLIFT_LIFT_ONLY=part` keeps the
 //! notebooks whose path contains `part`).
+
+// Runs real Python: the corpus lane (`cargo test --features test-corpus`, or `--features full`).
+#![cfg(feature = "test-corpus")]
 
 mod support;
 

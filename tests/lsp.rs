@@ -1,6 +1,9 @@
 //! `nblift lsp` driven by a real LSP client: the pytest-lsp tests in `tests/lsp/`, run in
 //! their own venv, with kernels and packages run by the main test venv's Python.
 
+// Runs real Python: the Python lane (`cargo test --features test-python`, or `--features full`).
+#![cfg(feature = "test-python")]
+
 mod support;
 
 use std::process::Command;

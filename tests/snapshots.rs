@@ -25,8 +25,9 @@ fn check(fixture: &str, name: &str) {
     let mut text = String::new();
     for path in support::files_under(&support::root().join(&output)) {
         let relative = path.strip_prefix(support::root().join(&output)).unwrap();
-        if relative.ends_with("_nblift.py") {
-            // The support module is the same in every package; it is not the fixture's output.
+        if relative.ends_with("_nblift.py") || relative.ends_with("_nblift_verify.py") {
+            // The support modules are the same in every package; they are not the fixture's
+            // output.
             continue;
         }
         text.push_str(&format!("# --- {} ---\n", relative.display()));
@@ -82,5 +83,37 @@ fn long_cell_is_cut_between_its_statements() {
     check(
         "split/long_cell_cut_between_statements.ipynb",
         "long_cell_cut_between_statements",
+    );
+}
+
+/// A snapshot no test asserts any more is dead weight that reads as a pinned behaviour: each
+/// file under `snapshots/` is named by a test of this file, and each plan snapshot's
+/// `input_file` is a fixture that exists (`tests/plans.rs` globs them).
+#[test]
+fn every_snapshot_belongs_to_a_test() {
+    let root = support::root();
+    let this_file = fs::read_to_string(root.join("tests/snapshots.rs")).unwrap();
+    let mut unreferenced = Vec::new();
+    for path in support::files_under(&root.join("snapshots")) {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let Some(stem) = name.strip_suffix(".snap") else {
+            unreferenced.push(name);
+            continue;
+        };
+        let referenced = if path.parent().unwrap().ends_with("plans") {
+            let text = fs::read_to_string(&path).unwrap();
+            text.lines()
+                .find_map(|line| line.strip_prefix("input_file: "))
+                .is_some_and(|fixture| root.join(fixture).is_file())
+        } else {
+            this_file.contains(&format!("\"{stem}\""))
+        };
+        if !referenced {
+            unreferenced.push(name);
+        }
+    }
+    assert!(
+        unreferenced.is_empty(),
+        "snapshots no test asserts (delete them): {unreferenced:?}"
     );
 }

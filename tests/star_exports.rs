@@ -3,6 +3,9 @@
 //! would keep a star import that could go, a name too many would import a name that is not
 //! there.
 
+// Runs real Python: the Python lane (`cargo test --features test-python`, or `--features full`).
+#![cfg(feature = "test-python")]
+
 mod support;
 
 use std::process::Command;

@@ -2,6 +2,9 @@
 //! printed changes is caught value by value, with the path where the values part; exit 3
 //! when the package fails and 4 when the notebook does.
 
+// Runs real Python: the Python lane (`cargo test --features test-python`, or `--features full`).
+#![cfg(feature = "test-python")]
+
 mod support;
 
 use std::fs;

@@ -6,8 +6,6 @@
 //! strings are not calls): it knows the common spellings (`np.random.rand`, `random.choice`,
 //! `default_rng()`, `train_test_split` without `random_state`), not every random source.
 
-use std::path::Path;
-
 use rustpython_parser::text_size::{TextRange, TextSize};
 
 use crate::analysis::CodeCell;
@@ -35,7 +33,8 @@ pub fn find(notebook: &Notebook, cells: &[CodeCell]) -> Vec<Diagnostic> {
 
 /// Files read by a literal path that is neither beside the notebook (in `folder`) nor
 /// written by some cell first.
-pub fn missing_files(cells: &[CodeCell], folder: &Path) -> Vec<Diagnostic> {
+/// `exists`: whether a path, as the notebook writes it, is there (see `compile::World`).
+pub fn missing_files(cells: &[CodeCell], exists: &dyn Fn(&str) -> bool) -> Vec<Diagnostic> {
     let mut written: Vec<&str> = Vec::new();
     let mut diagnostics = Vec::new();
     for cell in cells {
@@ -48,7 +47,7 @@ pub fn missing_files(cells: &[CodeCell], folder: &Path) -> Vec<Diagnostic> {
                 } else if !written.contains(&path)
                     && !path.contains(['*', '?', '{', '$', '~'])
                     && !path.contains("://")
-                    && !folder.join(path).exists()
+                    && !exists(path)
                 {
                     let at = cell.python[usize::from(statement.range.start())..]
                         .find(path)

@@ -2,54 +2,24 @@
 //! whole and in input order, and end with a summary. One bad notebook never stops the others;
 //! the exit code is the worst outcome.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
-use walkdir::WalkDir;
 
-use crate::cli::convert::{Prepared, Settings, finish, prepare};
+use crate::cli::convert::{Settings, finish};
 use crate::cli::render::{Rendered, Status, to_stderr, to_stdout};
 use crate::cli::verify::{Verified, verify_one};
-use crate::cli::{Outcome, interrupt};
+use crate::cli::{Format, Outcome, interrupt};
+use crate::compile::{self, Prepared, find_notebooks, prepare};
 use crate::diagnostic::Severity;
 
-/// The notebooks named or found under the folders named, in a stable order. Folders are
-/// searched for `*.ipynb`, skipping hidden files and folders (`.ipynb_checkpoints`, `.git`).
-/// A path that does not exist is kept, so that its failure is reported.
-pub fn find_notebooks(inputs: &[PathBuf]) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    for input in inputs {
-        if !input.is_dir() {
-            found.push(input.clone());
-            continue;
-        }
-        let walk = WalkDir::new(input)
-            .follow_links(true)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|entry| entry.depth() == 0 || !is_hidden(entry.file_name()));
-        // Unreadable entries are skipped: the walk reports what it can read.
-        for entry in walk.flatten() {
-            let path = entry.path();
-            if entry.file_type().is_file() && path.extension().is_some_and(|e| e == "ipynb") {
-                found.push(path.to_path_buf());
-            }
-        }
-    }
-    found
-}
-
-fn is_hidden(name: &std::ffi::OsStr) -> bool {
-    name.to_string_lossy().starts_with('.')
-}
-
 /// A progress bar on a terminal's stderr; hidden otherwise and for JSON output.
-fn progress(length: usize, json: bool) -> ProgressBar {
+fn progress(length: usize, format: Format) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(length as u64), ProgressDrawTarget::hidden());
-    if !json && std::io::stderr().is_terminal() {
+    if format == Format::Human && std::io::stderr().is_terminal() {
         bar.set_draw_target(ProgressDrawTarget::stderr());
         let style = ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed} {wide_msg}")
             .expect("the template is valid");
@@ -72,7 +42,7 @@ fn found_or_fail(inputs: &[PathBuf]) -> Option<Vec<PathBuf>> {
 
 /// `work` on one notebook; a panic (a bug of nblift) becomes that notebook's failure, so
 /// that the others go on.
-fn guarded<T>(path: &Path, json: bool, work: impl FnOnce() -> T) -> Result<T, Rendered> {
+fn guarded<T>(path: &Path, format: Format, work: impl FnOnce() -> T) -> Result<T, Rendered> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).map_err(|panic| {
         let message = panic
             .downcast_ref::<String>()
@@ -81,7 +51,7 @@ fn guarded<T>(path: &Path, json: bool, work: impl FnOnce() -> T) -> Result<T, Re
             .unwrap_or("no message");
         let message =
             format!("nblift crashed on this notebook (a bug, please report it): {message}");
-        Rendered::failure(path, &message, json)
+        Rendered::failure(path, &message, format)
     })
 }
 
@@ -94,15 +64,15 @@ fn interrupted() -> Rendered {
 }
 
 /// `nblift check` over every notebook found: each report in full.
-pub fn run(inputs: &[PathBuf], json: bool, work: impl Fn(&Path) -> Rendered + Sync) -> Outcome {
+pub fn run(inputs: &[PathBuf], format: Format, work: impl Fn(&Path) -> Rendered + Sync) -> Outcome {
     let Some(notebooks) = found_or_fail(inputs) else {
         return Outcome::Failure;
     };
-    let bar = progress(notebooks.len(), json);
+    let bar = progress(notebooks.len(), format);
     let reports: Vec<Rendered> = notebooks
         .par_iter()
         .map(|path| {
-            let rendered = guarded(path, json, || work(path)).unwrap_or_else(|failure| failure);
+            let rendered = guarded(path, format, || work(path)).unwrap_or_else(|failure| failure);
             bar.inc(1);
             rendered
         })
@@ -111,7 +81,7 @@ pub fn run(inputs: &[PathBuf], json: bool, work: impl Fn(&Path) -> Rendered + Sy
     for rendered in &reports {
         rendered.print();
     }
-    if !json && notebooks.len() > 1 {
+    if format == Format::Human && notebooks.len() > 1 {
         to_stderr(&summary(&notebooks, &reports, "with errors"));
     }
     worst(reports.iter().map(Rendered::outcome))
@@ -122,9 +92,9 @@ pub fn convert_all(settings: &Settings) -> Outcome {
     let Some(notebooks) = found_or_fail(&settings.inputs) else {
         return Outcome::Failure;
     };
-    let json = settings.json;
+    let format = settings.format;
     // Two ticks per notebook: analysed, then written.
-    let bar = progress(2 * notebooks.len(), json);
+    let bar = progress(2 * notebooks.len(), format);
     // `Err`: the notebook's final report already (interrupted, or nblift crashed).
     let mut prepared: Vec<Result<Prepared, Rendered>> = notebooks
         .par_iter()
@@ -132,7 +102,7 @@ pub fn convert_all(settings: &Settings) -> Outcome {
             let prepared = if interrupt::requested() {
                 Err(interrupted())
             } else {
-                guarded(path, json, || prepare(path, None))
+                guarded(path, format, || prepare(path, None))
             };
             bar.inc(1);
             prepared
@@ -153,7 +123,7 @@ pub fn convert_all(settings: &Settings) -> Outcome {
                         _ => settings.output.clone(),
                     };
                     let path = prepared.path.clone();
-                    guarded(&path, json, || finish(prepared, &folder, settings))
+                    guarded(&path, format, || finish(prepared, &folder, settings))
                         .unwrap_or_else(|failure| failure)
                 }
             };
@@ -164,7 +134,7 @@ pub fn convert_all(settings: &Settings) -> Outcome {
     bar.finish_and_clear();
 
     for rendered in &reports {
-        if json {
+        if format == Format::Json {
             to_stdout(&rendered.stdout);
             continue;
         }
@@ -179,27 +149,19 @@ pub fn convert_all(settings: &Settings) -> Outcome {
             to_stdout(&rendered.stdout);
         }
     }
-    if !json {
+    if format == Format::Human {
         to_stderr(&summary(&notebooks, &reports, "refused"));
     }
     worst(reports.iter().map(Rendered::outcome))
 }
 
-/// Package names made unique in input order, so the same inputs give the same folders (and
-/// `verify` finds the package `convert` wrote for each notebook).
+/// Package names made unique in input order (see [`compile::unique_names`]).
 fn unique_names(prepared: &mut [Result<Prepared, Rendered>]) {
-    let mut taken = HashSet::new();
-    for name in prepared
-        .iter_mut()
-        .filter_map(|p| p.as_mut().ok()?.package.as_mut()?.as_mut().ok())
-    {
-        let base = name.clone();
-        let mut suffix = 2;
-        while !taken.insert(name.clone()) {
-            *name = format!("{base}_{suffix}");
-            suffix += 1;
-        }
-    }
+    compile::unique_names(
+        prepared
+            .iter_mut()
+            .filter_map(|p| p.as_mut().ok()?.package.as_mut()?.as_mut().ok()),
+    );
 }
 
 /// `nblift verify DIR… OUT`: every notebook found against the package that `nblift convert
@@ -208,17 +170,17 @@ fn unique_names(prepared: &mut [Result<Prepared, Rendered>]) {
 pub fn verify_all(
     template: &crate::verify::Settings<'_>,
     inputs: &[PathBuf],
-    json: bool,
+    format: Format,
 ) -> Outcome {
     let Some(notebooks) = found_or_fail(inputs) else {
         return Outcome::Failure;
     };
     let mut prepared: Vec<Result<Prepared, Rendered>> = notebooks
         .par_iter()
-        .map(|path| guarded(path, json, || prepare(path, None)))
+        .map(|path| guarded(path, format, || prepare(path, None)))
         .collect();
     unique_names(&mut prepared);
-    let bar = progress(notebooks.len(), json);
+    let bar = progress(notebooks.len(), format);
     let verified: Vec<Verified> = prepared
         .par_iter()
         .zip(&notebooks)
@@ -240,7 +202,7 @@ pub fn verify_all(
                         ..*template
                     };
                     let front = prepared.as_ref().ok().and_then(Prepared::front);
-                    guarded(path, json, || verify_one(&settings, front, json))
+                    guarded(path, format, || verify_one(&settings, front, format))
                         .unwrap_or_else(|_| not_verified("nblift crashed (a bug, please report it)".into()))
                 }
                 _ if interrupt::requested() => not_verified("interrupted".into()),
@@ -259,7 +221,7 @@ pub fn verify_all(
         report.print();
         *counts.entry(report.label()).or_default() += 1;
     }
-    if !json {
+    if format == Format::Human {
         let parts: Vec<String> = counts
             .iter()
             .map(|(label, count)| format!("{count} {label}"))

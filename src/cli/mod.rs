@@ -5,17 +5,27 @@ mod batch;
 pub(crate) mod convert;
 mod graph;
 mod interrupt;
-mod output;
 pub(crate) mod render;
 pub(crate) mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::emit::UserTemplates;
+use crate::emit::{Engine, UserTemplates};
 use crate::lift::Split;
+use crate::named::Named;
+
+/// Parses an option's values by their names in the library (`Named`), with their help.
+fn named<T: Named + Send + Sync + Clone>() -> impl TypedValueParser<Value = T> {
+    let values = T::ALL
+        .iter()
+        .map(|value| PossibleValue::new(value.name()).help(value.help()));
+    PossibleValuesParser::new(values)
+        .map(|name| T::parse(&name, "").expect("clap accepts only the names of `Named::ALL`"))
+}
 
 #[derive(Parser)]
 #[command(
@@ -111,12 +121,12 @@ struct ConvertArgs {
     #[arg(long)]
     name: Option<String>,
     /// How cells are grouped into steps.
-    #[arg(long, value_enum, default_value_t = Split::Sections)]
+    #[arg(long, value_parser = named::<Split>(), default_value = "sections")]
     split: Split,
     /// Also export the pipeline to these orchestrators (comma-separated), each run by
     /// `python -m PKG --engine NAME`.
-    #[arg(long, value_enum, value_delimiter = ',')]
-    export: Vec<crate::emit::Engine>,
+    #[arg(long, value_parser = named::<Engine>(), value_delimiter = ',')]
+    export: Vec<Engine>,
     /// A folder of handlebars templates replacing the built-in ones of the same path and
     /// adding any others as files of every package (see the README).
     #[arg(long, value_name = "DIR")]
@@ -151,7 +161,7 @@ struct GraphArgs {
     /// The notebook (or percent script) whose steps to draw.
     notebook: PathBuf,
     /// How cells are grouped into steps.
-    #[arg(long, value_enum, default_value_t = Split::Sections)]
+    #[arg(long, value_parser = named::<Split>(), default_value = "sections")]
     split: Split,
     #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
     format: GraphFormat,
@@ -163,8 +173,9 @@ enum GraphFormat {
     Dot,
 }
 
+/// How a command reports: lines for people, or one JSON object per notebook.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
+pub enum Format {
     Human,
     Json,
 }
@@ -173,8 +184,10 @@ enum Format {
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 pub enum Outcome {
     Success,
-    /// Diagnostics of error severity; for `verify`, the runs differ.
-    Errors,
+    /// Diagnostics of error severity: the notebook is refused.
+    Refused,
+    /// `verify`: the runs differ (or, with `--strict`, were compared only loosely).
+    Differs,
     /// `verify`: the package did not run to the end.
     PackageFailed,
     /// `verify`: the notebook itself fails in a fresh kernel.
@@ -189,7 +202,7 @@ impl From<Outcome> for ExitCode {
     fn from(outcome: Outcome) -> ExitCode {
         ExitCode::from(match outcome {
             Outcome::Success => 0,
-            Outcome::Errors => 1,
+            Outcome::Refused | Outcome::Differs => 1,
             Outcome::PackageFailed => 3,
             Outcome::NotebookFailed => 4,
             Outcome::Failure => 2,
@@ -225,8 +238,8 @@ pub fn main() -> ExitCode {
                     return Outcome::Failure.into();
                 }
             };
-            let (output, json) = (args.output.clone(), args.format == Format::Json);
-            let converted = convert::convert(&convert::Settings {
+            let (output, format) = (args.output.clone(), args.format);
+            let converted = convert::run(&convert::Settings {
                 inputs: args.notebooks,
                 output: args.output,
                 name: args.name,
@@ -240,10 +253,10 @@ pub fn main() -> ExitCode {
                 templates,
                 force: args.force,
                 dry_run: args.dry_run,
-                json,
+                format,
             });
             match verified {
-                Some(notebook) if converted == Outcome::Success => verify::verify(
+                Some(notebook) if converted == Outcome::Success => verify::run(
                     &crate::verify::Settings {
                         notebook: &notebook,
                         output: &output,
@@ -254,16 +267,22 @@ pub fn main() -> ExitCode {
                         strictness: crate::verify::Strictness::WhereStable,
                         analysed: None,
                     },
-                    json,
+                    format,
                 ),
                 _ => converted,
             }
         }
-        Command::Check(args) => convert::check(&args.notebooks, args.format == Format::Json),
+        Command::Check(args) => convert::check(&args.notebooks, args.format),
         Command::Graph(args) => {
             graph::graph(&args.notebook, args.split, args.format == GraphFormat::Dot)
         }
-        Command::Lsp => crate::lsp::serve(),
+        Command::Lsp => {
+            if crate::lsp::serve() {
+                Outcome::Success
+            } else {
+                Outcome::Failure
+            }
+        }
         Command::Verify(args) => {
             let settings = crate::verify::Settings {
                 notebook: &args.notebook,
@@ -279,12 +298,12 @@ pub fn main() -> ExitCode {
                 },
                 analysed: None,
             };
-            let json = args.format == Format::Json;
+            let format = args.format;
             if args.notebook.is_dir() {
                 interrupt::install();
-                batch::verify_all(&settings, std::slice::from_ref(&args.notebook), json)
+                batch::verify_all(&settings, std::slice::from_ref(&args.notebook), format)
             } else {
-                verify::verify(&settings, json)
+                verify::run(&settings, format)
             }
         }
     };

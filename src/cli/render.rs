@@ -6,55 +6,18 @@
 use std::io::Write;
 use std::path::Path;
 
-use rustpython_parser::text_size::TextSize;
 use serde::Serialize;
 
-use crate::analysis::Analysis;
-use crate::cli::Outcome;
-use crate::diagnostic::{Code, Diagnostic, Location, Severity};
+use crate::cli::{Format, Outcome};
+use crate::compile::{JsonDiagnostic, Located, Position};
+use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::emit::File;
-use crate::notebook::Notebook;
-use crate::notebook::lines::{line_text, map_column};
 
-/// Where a diagnostic is, counted as people count: cells on the page, lines and columns
-/// (in characters) from 1; in a percent script, lines of the file.
-fn position(analysed: Option<(&Notebook, &Analysis)>, location: Location) -> Position {
-    match location {
-        Location::Notebook => (None, None, None),
-        Location::File { line, column } => (None, Some(line), Some(column)),
-        Location::Cell(span) => {
-            let cell = Some(span.cell.0 + 1);
-            let Some((notebook, code)) = analysed.and_then(|(n, a)| Some((n, a.cell(span.cell)?)))
-            else {
-                return (cell, None, None);
-            };
-            let text = code.python.as_str();
-            let offset = usize::from(span.range.start().min(TextSize::of(text)));
-            let before = &text[..offset];
-            let line_index = before.matches('\n').count();
-            // A percent script's cells count the file's lines.
-            let line = code.first_line as usize + line_index + 1;
-            let line_start = before.rfind('\n').map_or(0, |p| p + 1);
-            // The column in the line the user wrote, which IPython may have dedented or taken
-            // a prompt off: as the editor counts it.
-            let python_line = line_text(text, line_index);
-            let source_line = line_text(&notebook.cell(span.cell).source, line_index);
-            let byte = map_column(python_line, source_line, offset - line_start);
-            let column = source_line[..byte].chars().count() + 1;
-            (cell, Some(line), Some(column))
-        }
-    }
-}
-
-/// A notebook's diagnostics with their positions resolved, so the analysis they point into
-/// can be dropped before the package is rendered.
+/// One notebook's diagnostics, located, to report under its path.
 pub struct Report<'a> {
     path: &'a Path,
-    diagnostics: Vec<(&'a Diagnostic, Position)>,
+    diagnostics: Vec<(Diagnostic, Position)>,
 }
-
-/// (cell number, line, column), one-based.
-type Position = (Option<u32>, Option<usize>, Option<usize>);
 
 /// How one notebook's command ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,7 +37,7 @@ impl Status {
     pub fn outcome(&self) -> Outcome {
         match self {
             Status::Converted | Status::DryRun | Status::Checked => Outcome::Success,
-            Status::Refused(_) => Outcome::Errors,
+            Status::Refused(_) => Outcome::Refused,
             Status::Failed(_) => Outcome::Failure,
             Status::Interrupted => Outcome::Interrupted,
         }
@@ -104,8 +67,8 @@ pub struct Rendered {
 impl Rendered {
     /// A failure of the tool itself (I/O, usage) before any diagnostic: one line on stderr,
     /// or one JSON object.
-    pub fn failure(path: &Path, message: &str, json: bool) -> Rendered {
-        Report::new(path, None, &[]).failed(message, json)
+    pub fn failure(path: &Path, message: &str, format: Format) -> Rendered {
+        Report::new(path, Located::default()).failed(message, format)
     }
 
     pub fn outcome(&self) -> Outcome {
@@ -132,17 +95,6 @@ pub fn to_stderr(line: &str) {
 }
 
 #[derive(Serialize)]
-pub struct JsonDiagnostic {
-    code: &'static str,
-    severity: Severity,
-    message: String,
-    help: Option<String>,
-    cell: Option<u32>,
-    line: Option<usize>,
-    column: Option<usize>,
-}
-
-#[derive(Serialize)]
 struct JsonReport<'a> {
     notebook: String,
     status: &'a str,
@@ -154,29 +106,18 @@ struct JsonReport<'a> {
 }
 
 impl<'a> Report<'a> {
-    /// `analysed`: the notebook and its analysis, where the diagnostics point.
-    pub fn new(
-        path: &'a Path,
-        analysed: Option<(&Notebook, &Analysis)>,
-        diagnostics: &'a [Diagnostic],
-    ) -> Self {
-        let mut diagnostics: Vec<(&Diagnostic, Position)> = diagnostics
-            .iter()
-            .map(|d| (d, position(analysed, d.location)))
-            .collect();
-        diagnostics.sort_by_key(|(d, _)| match d.location {
-            Location::Notebook => (0, 0, 0),
-            Location::File { line, column } => (0, line, column),
-            Location::Cell(span) => (1, span.cell.index(), usize::from(span.range.start())),
-        });
-        Report { path, diagnostics }
+    pub fn new(path: &'a Path, located: Located) -> Self {
+        Report {
+            path,
+            diagnostics: located.diagnostics,
+        }
     }
 
     /// The tool failed (I/O, usage) after these diagnostics: an `error:` line on stderr, or
     /// one JSON object with both.
-    pub fn failed(&self, message: &str, json: bool) -> Rendered {
+    pub fn failed(&self, message: &str, format: Format) -> Rendered {
         let status = Status::Failed(message.to_owned());
-        if json {
+        if format == Format::Json {
             return self.json(status, None, Vec::new(), Some(message));
         }
         let mut rendered = self.human(status);
@@ -209,52 +150,16 @@ impl<'a> Report<'a> {
         text
     }
 
-    /// The findings about the notebook's own code that a reviewer of the package should know
-    /// (unused imports, names that shadow an import or a builtin, star imports), one line
-    /// each, located as people count, for the generated README.
-    pub fn known_problems(&self) -> Vec<String> {
-        const KNOWN: [Code; 4] = [
-            Code::ShadowedImport,
-            Code::ShadowedBuiltin,
-            Code::StarImport,
-            Code::UnusedImportRemoved,
-        ];
-        self.diagnostics
-            .iter()
-            .filter(|(d, _)| KNOWN.contains(&d.code))
-            .map(|(d, position)| {
-                let place = match *position {
-                    (Some(cell), Some(line), _) => format!("cell {cell}, line {line}"),
-                    (Some(cell), None, _) => format!("cell {cell}"),
-                    (None, Some(line), _) => format!("line {line}"),
-                    _ => "the notebook".to_owned(),
-                };
-                format!("{place}: {} ({})", d.message, d.code.as_str())
-            })
-            .collect()
-    }
-
     /// Each diagnostic as one line (and its help), in order, for a report of its own.
     pub fn lines(&self) -> Vec<String> {
         self.diagnostics
             .iter()
-            .map(|&(d, position)| self.human_line(d, position))
+            .map(|(d, position)| self.human_line(d, *position))
             .collect()
     }
 
     pub fn json_diagnostics(&self) -> Vec<JsonDiagnostic> {
-        self.diagnostics
-            .iter()
-            .map(|&(d, (cell, line, column))| JsonDiagnostic {
-                code: d.code.as_str(),
-                severity: d.severity(),
-                message: d.message.clone(),
-                help: d.help.clone(),
-                cell,
-                line,
-                column,
-            })
-            .collect()
+        self.diagnostics.iter().map(JsonDiagnostic::from).collect()
     }
 
     /// The status of a notebook that was not written: refused, checked or interrupted.
@@ -266,8 +171,8 @@ impl<'a> Report<'a> {
     }
 
     /// The diagnostics alone, under this status.
-    pub fn diagnostics(&self, json: bool, status: Status) -> Rendered {
-        if json {
+    pub fn diagnostics(&self, format: Format, status: Status) -> Rendered {
+        if format == Format::Json {
             self.json(status, None, Vec::new(), None)
         } else {
             self.human(status)
@@ -281,7 +186,7 @@ impl<'a> Report<'a> {
             diagnostics: self
                 .diagnostics
                 .iter()
-                .map(|&(d, position)| (d.severity(), self.human_line(d, position)))
+                .map(|(d, position)| (d.severity(), self.human_line(d, *position)))
                 .collect(),
         }
     }
@@ -314,7 +219,7 @@ impl<'a> Report<'a> {
     /// A package written (or, with `--dry-run`, that would be).
     pub fn conversion(
         &self,
-        json: bool,
+        format: Format,
         output: &Path,
         package: &str,
         files: &[File],
@@ -329,7 +234,7 @@ impl<'a> Report<'a> {
         } else {
             Status::Converted
         };
-        if json {
+        if format == Format::Json {
             return self.json(status, Some((output, package)), paths, None);
         }
         let mut rendered = self.human(status);

@@ -7,9 +7,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::cli::Outcome;
-use crate::cli::convert::{Front, front_end};
-use crate::cli::render::{JsonDiagnostic, Report, to_stderr, to_stdout};
+use crate::cli::render::{Report, to_stderr, to_stdout};
+use crate::cli::{Format, Outcome};
+use crate::compile::{self, Disk, Front, JsonDiagnostic, Located};
 use crate::diagnostic::{CellId, Diagnostic};
 use crate::verify::{self, Difference, Evidence, Verdict, explain};
 
@@ -22,14 +22,14 @@ struct Explanations {
 
 impl Explanations {
     fn of(front: Option<&Front>, evidence: &Evidence) -> Explanations {
-        let diagnostics = front.map_or(&[][..], |f| f.diagnostics.as_slice());
+        let diagnostics = front.map_or(&[][..], Front::diagnostics);
         let owned = |found: Vec<&Diagnostic>| found.into_iter().cloned().collect();
         let failure = match evidence.failed_cell {
             Some(cell) => owned(explain::failure(diagnostics, CellId(cell))),
             None => Vec::new(),
         };
-        let unstable = match front.and_then(|f| f.analysis.as_ref()) {
-            Some(analysis) => evidence
+        let unstable = match front.and_then(Front::analysed) {
+            Some((_, analysis)) => evidence
                 .unstable
                 .iter()
                 .map(|u| {
@@ -72,28 +72,33 @@ impl Verified {
     pub fn label(&self) -> &'static str {
         match self.outcome {
             Outcome::Success => "equivalent",
-            Outcome::Errors => "differ",
+            Outcome::Differs => "differ",
             Outcome::PackageFailed => "package failed",
             Outcome::NotebookFailed => "notebook failed",
-            Outcome::Failure | Outcome::Interrupted => "not verified",
+            Outcome::Refused | Outcome::Failure | Outcome::Interrupted => "not verified",
         }
     }
 }
 
 /// `nblift verify NOTEBOOK OUT`.
-pub fn verify(settings: &verify::Settings<'_>, json: bool) -> Outcome {
+pub fn run(settings: &verify::Settings<'_>, format: Format) -> Outcome {
     // The same front end as `check`: its notebook and analysis for verify, its diagnostics
     // to explain what the runs find.
-    let front = front_end(settings.notebook).ok();
-    let verified = verify_one(settings, front.as_ref(), json);
+    let notebook = settings.notebook;
+    let front = compile::read(notebook, &Disk::around(notebook)).ok();
+    let verified = verify_one(settings, front.as_ref(), format);
     verified.print();
     verified.outcome
 }
 
 /// Verifies one notebook, with its front end (`None` when it could not be read).
-pub fn verify_one(settings: &verify::Settings<'_>, front: Option<&Front>, json: bool) -> Verified {
+pub fn verify_one(
+    settings: &verify::Settings<'_>,
+    front: Option<&Front>,
+    format: Format,
+) -> Verified {
     let (notebook, output) = (settings.notebook, settings.output);
-    let analysed = front.and_then(|f| Some((f.notebook.as_ref()?, f.analysis.as_ref()?)));
+    let analysed = front.and_then(Front::analysed);
     let settings = verify::Settings {
         analysed,
         ..*settings
@@ -109,12 +114,13 @@ pub fn verify_one(settings: &verify::Settings<'_>, front: Option<&Front>, json: 
         }
     };
     let explanations = Explanations::of(front, &evidence);
-    let analysed = front.and_then(Front::analysed);
-    let report = |found: &[Diagnostic]| Report::new(notebook, analysed, found).json_diagnostics();
-    let stdout = if json {
-        let json = JsonEvidence {
+    let located = |found: &[Diagnostic]| Located::new(analysed, found);
+    let report = |found: &[Diagnostic]| Report::new(notebook, located(found)).json_diagnostics();
+    let stdout = if format == Format::Json {
+        let evidence_found = &evidence;
+        let evidence = JsonEvidence {
             notebook: notebook.display().to_string(),
-            evidence: &evidence,
+            evidence: evidence_found,
             predicted_by: report(&explanations.failure),
             unstable_explained_by: explanations
                 .unstable
@@ -122,11 +128,11 @@ pub fn verify_one(settings: &verify::Settings<'_>, front: Option<&Front>, json: 
                 .map(|(name, found)| (name.as_str(), report(found)))
                 .collect(),
         };
-        let mut text = serde_json::to_string(&json).expect("evidence serialises");
+        let mut text = serde_json::to_string(&evidence).expect("evidence serialises");
         text.push('\n');
         text
     } else {
-        let lines = |found: &[Diagnostic]| Report::new(notebook, analysed, found).lines();
+        let lines = |found: &[Diagnostic]| Report::new(notebook, located(found)).lines();
         human(notebook, output, &evidence, &explanations, lines)
     };
     // `--strict` refuses an equivalence that rests on loose comparisons.
@@ -134,14 +140,14 @@ pub fn verify_one(settings: &verify::Settings<'_>, front: Option<&Front>, json: 
         && evidence.verdict == Verdict::Equivalent
         && !evidence.loose.is_empty();
     let outcome = match evidence.verdict {
-        _ if strict_refused => Outcome::Errors,
+        _ if strict_refused => Outcome::Differs,
         Verdict::Equivalent => Outcome::Success,
-        Verdict::Differs => Outcome::Errors,
+        Verdict::Differs => Outcome::Differs,
         Verdict::PackageFailed(_) => Outcome::PackageFailed,
         Verdict::NotebookFailed(_) => Outcome::NotebookFailed,
     };
     let mut stdout = stdout;
-    if strict_refused && !json {
+    if strict_refused && format == Format::Human {
         stdout.push_str(
             "--strict: not everything was compared exactly, so this counts as differing\n",
         );

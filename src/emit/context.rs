@@ -10,6 +10,7 @@ use crate::lift::saved::SavedStdout;
 use crate::lift::steps::MODULE_NAME;
 use crate::lift::text::docstring;
 use crate::lift::{Plan, Step};
+use crate::named::Named;
 
 #[derive(Serialize)]
 pub struct Context {

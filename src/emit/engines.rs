@@ -5,9 +5,9 @@
 use std::path::Path;
 use std::path::PathBuf;
 
-use clap::ValueEnum;
+use crate::named::Named;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Engine {
     Prefect,
     Airflow,
@@ -15,10 +15,17 @@ pub enum Engine {
     Kedro,
 }
 
-impl Engine {
+impl Named for Engine {
+    const ALL: &'static [Engine] = &[
+        Engine::Prefect,
+        Engine::Airflow,
+        Engine::Dagster,
+        Engine::Kedro,
+    ];
+
     /// The engine's name on the command line, its optional-dependency group, and the
     /// top-level module it installs (missing, the run stops with the `pip install` to type).
-    pub fn name(self) -> &'static str {
+    fn name(self) -> &'static str {
         match self {
             Engine::Prefect => "prefect",
             Engine::Airflow => "airflow",
@@ -27,6 +34,17 @@ impl Engine {
         }
     }
 
+    fn help(self) -> &'static str {
+        match self {
+            Engine::Prefect => "A Prefect 3 flow (`prefect_flow.py`)",
+            Engine::Airflow => "An Airflow 3 DAG (`airflow_dag.py`)",
+            Engine::Dagster => "A Dagster job (`dagster_job.py`)",
+            Engine::Kedro => "A Kedro pipeline (`kedro_pipeline.py`)",
+        }
+    }
+}
+
+impl Engine {
     /// The package module whose `run(**parameters)` runs the pipeline on the engine here.
     pub fn runner_module(self) -> &'static str {
         match self {

@@ -71,7 +71,10 @@ const PARTIALS: &[(&str, &str, &str)] = embedded![("parameter_preamble", "parame
 const KEDRO_LOGGING: &str = include_str!("../../templates/engines/kedro_conf/logging.yml");
 
 /// The support module is plain Python, copied as it is.
-const SUPPORT_MODULE: &str = include_str!("../../templates/_nblift.py");
+/// The runtime every package needs (`_nblift.py`), and what `--values`/`--trace` and
+/// `nblift verify` compare (`_nblift_verify.py`, imported only when asked for).
+const SUPPORT_MODULE_SOURCE: &str = include_str!("../../templates/_nblift.py");
+const VERIFY_MODULE_SOURCE: &str = include_str!("../../templates/_nblift_verify.py");
 
 /// The templates, parsed once per process: a batch renders thousands of packages.
 fn registry() -> &'static Handlebars<'static> {
@@ -138,10 +141,16 @@ pub fn render(
     for engine in engines {
         rendered.extend(engine.files(&package));
     }
-    let mut files = vec![File {
-        path: package.join("_nblift.py"),
-        contents: SUPPORT_MODULE.to_owned(),
-    }];
+    let mut files = vec![
+        File {
+            path: package.join("_nblift.py"),
+            contents: SUPPORT_MODULE_SOURCE.to_owned(),
+        },
+        File {
+            path: package.join("_nblift_verify.py"),
+            contents: VERIFY_MODULE_SOURCE.to_owned(),
+        },
+    ];
     if engines.contains(&Engine::Kedro) {
         files.push(File {
             path: package.join("conf").join("logging.yml"),

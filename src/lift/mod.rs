@@ -7,7 +7,6 @@
 //! every other name a step reads from an earlier step is a parameter, and the providing step
 //! returns it.
 
-pub mod cell;
 pub mod cuts;
 pub mod definitions;
 pub mod dependencies;
@@ -27,11 +26,12 @@ use crate::analysis::builtins::{KERNEL_NAMES, LAST_RESULTS};
 use crate::analysis::facts::{ImportBinding, LiteralKind};
 use crate::analysis::{Analysis, Name};
 use crate::diagnostic::{CellId, Diagnostic};
+use crate::named::Named;
 use crate::notebook::Notebook;
 use crate::notebook::magics::SUPPORT_MODULE;
 
 /// How code cells are grouped into steps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Split {
     /// A new step at each heading of the notebook's section level; a long section, or a
     /// notebook without headings, is cut by its dataflow (see `cuts.rs`).
@@ -43,6 +43,30 @@ pub enum Split {
     Tags,
     /// The whole notebook as one step.
     Single,
+}
+
+impl Named for Split {
+    const ALL: &'static [Split] = &[Split::Sections, Split::Cells, Split::Tags, Split::Single];
+
+    fn name(self) -> &'static str {
+        match self {
+            Split::Sections => "sections",
+            Split::Cells => "cells",
+            Split::Tags => "tags",
+            Split::Single => "single",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            Split::Sections => {
+                "A new step at each heading of the notebook's section level; a long section, or a notebook without headings, is cut by its dataflow"
+            }
+            Split::Cells => "One step per code cell",
+            Split::Tags => "A new step at each cell tagged `step:NAME` (or Kale's `block:NAME`)",
+            Split::Single => "The whole notebook as one step",
+        }
+    }
 }
 
 impl Split {

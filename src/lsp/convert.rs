@@ -1,16 +1,20 @@
-//! The command "Convert notebook to package" (`nblift.convert`): `nblift convert` on the
-//! notebook as the editor shows it (unsaved edits included), next to the notebook file.
+//! The command "Convert notebook to package" (`nblift.convert`): the library driver
+//! (`crate::compile`) on the notebook as the editor shows it (unsaved edits included), next
+//! to the notebook file.
 
 use std::path::{Path, PathBuf};
 
-use clap::ValueEnum;
 use serde::Deserialize;
+use serde_json::json;
 
-use crate::cli::convert::{Settings, finish, prepare_loaded};
-use crate::cli::render::Status;
+use crate::compile::{
+    self, JsonDiagnostic, Located, NotConverted, NotPlanned, OutputError, Request, place,
+    write_atomically,
+};
 use crate::emit::{Engine, UserTemplates};
 use crate::lift::Split;
 use crate::lsp::documents::Document;
+use crate::named::Named;
 
 /// The command's options: the CLI's flags, `-` written `_` (`template_dir`, `dry_run`); all
 /// optional.
@@ -29,20 +33,20 @@ pub struct ConvertOptions {
     dry_run: bool,
 }
 
-/// Converts the document; the CLI's JSON report on success (`output` is the folder
-/// written), or a message saying why nothing was written.
+/// Converts the document; on success the same report as `nblift convert --format json`
+/// (`output` is the folder written), or a message saying why nothing was written.
 pub fn convert(document: &Document, options: ConvertOptions) -> Result<serde_json::Value, String> {
     let path = document
         .path()
         .ok_or("the notebook is not a file on disk; save it first")?;
     let split = match &options.split {
         None => Split::default(),
-        Some(name) => value_of::<Split>(name, "split")?,
+        Some(name) => Split::parse(name, "split")?,
     };
     let mut exports = options
         .export
         .iter()
-        .map(|name| value_of::<Engine>(name, "export"))
+        .map(|name| Engine::parse(name, "export"))
         .collect::<Result<Vec<_>, _>>()?;
     exports.sort();
     exports.dedup();
@@ -51,65 +55,73 @@ pub fn convert(document: &Document, options: ConvertOptions) -> Result<serde_jso
         Some(dir) => Some(UserTemplates::load(&folder.join(dir))?),
         None => None,
     };
-    let prepared = prepare_loaded(&path, document.notebook(), options.name.as_deref());
+    let prepared = compile::prepare_loaded(&path, document.notebook(), options.name.as_deref());
     let output = match (&options.output, &prepared.package) {
         (Some(output), _) => folder.join(output),
         (None, Some(Ok(package))) => folder.join(package),
-        // Refused or misnamed: `finish` reports why before any folder is needed.
+        // Refused or misnamed: the conversion says why before any folder is needed.
         (None, _) => folder.join("package"),
     };
-    let settings = Settings {
-        inputs: vec![path.clone()],
-        output: output.clone(),
-        name: options.name,
+    let request = Request {
         split,
-        exports,
-        templates,
-        force: options.force,
-        dry_run: options.dry_run,
-        json: true,
+        exports: &exports,
+        templates: templates.as_ref(),
     };
-    let rendered = finish(prepared, &output, &settings);
-    let report: serde_json::Value = serde_json::from_str(&rendered.stdout)
-        .map_err(|error| format!("the conversion report is not JSON: {error}"))?;
-    match rendered.status {
-        Status::Converted | Status::DryRun => Ok(report),
-        Status::Failed(message) => Err(message),
-        _ => Err(first_error(&report)),
+    let conversion = match compile::convert(prepared, &output, &request) {
+        Ok(conversion) => conversion,
+        Err(NotConverted::NotPlanned(NotPlanned::Refused(located))) => {
+            return Err(refusal(&located));
+        }
+        Err(
+            NotConverted::NotPlanned(
+                NotPlanned::Unreadable(message) | NotPlanned::Misnamed(message, _),
+            )
+            | NotConverted::Render(message, _),
+        ) => return Err(message),
+    };
+    if !options.dry_run {
+        // An editor has no Ctrl-C: the write is never cancelled.
+        write_atomically(&output, &conversion.files, options.force, &|| false).map_err(
+            |error| match error {
+                OutputError::Io(message) => message,
+                OutputError::Interrupted => "interrupted".to_owned(),
+            },
+        )?;
     }
-}
-
-/// A CLI value (`cells`, `prefect`) by the name the CLI takes.
-fn value_of<T: ValueEnum>(name: &str, option: &str) -> Result<T, String> {
-    T::from_str(name, true).map_err(|_| {
-        let known: Vec<String> = T::value_variants()
-            .iter()
-            .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_owned()))
-            .collect();
-        format!(
-            "`{name}` is not a valid `{option}` (one of: {})",
-            known.join(", ")
-        )
-    })
+    let files: Vec<String> = conversion
+        .files
+        .iter()
+        .map(|f| f.path.display().to_string().replace('\\', "/"))
+        .collect();
+    let diagnostics: Vec<JsonDiagnostic> = conversion
+        .located
+        .diagnostics
+        .iter()
+        .map(JsonDiagnostic::from)
+        .collect();
+    Ok(json!({
+        "notebook": path.display().to_string(),
+        "status": if options.dry_run { "dry-run" } else { "converted" },
+        "output": output.display().to_string(),
+        "package": conversion.package,
+        "files": files,
+        "diagnostics": diagnostics,
+        "error": null,
+    }))
 }
 
 /// The refusal's reason: its first error, with its place.
-fn first_error(report: &serde_json::Value) -> String {
-    let diagnostics = report["diagnostics"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let Some(error) = diagnostics.iter().find(|d| d["severity"] == "error") else {
+fn refusal(located: &Located) -> String {
+    let Some((error, position)) = located.first_error() else {
         return "the notebook was not converted".to_owned();
     };
-    let place = match (error["cell"].as_u64(), error["line"].as_u64()) {
-        (Some(cell), Some(line)) => format!("cell {cell}, line {line}: "),
-        (Some(cell), None) => format!("cell {cell}: "),
-        _ => String::new(),
+    let place = match position {
+        (None, None, _) => String::new(),
+        _ => format!("{}: ", place(*position)),
     };
     format!(
         "not converted: {place}{} [{}]",
-        error["message"].as_str().unwrap_or_default(),
-        error["code"].as_str().unwrap_or_default()
+        error.message,
+        error.code.as_str()
     )
 }

@@ -45,8 +45,8 @@ use rustc_hash::FxHashMap;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use crate::cli::Outcome;
-use crate::lift::cell::lift_cell;
+use crate::compile::{self, Disk};
+use crate::ide::lift_cell::lift_cell;
 use crate::lsp::documents::{Content, Document, Documents, OpenCell, is_percent_text};
 use crate::lsp::session::{Analysed, ParseCache};
 
@@ -59,13 +59,15 @@ pub fn log(message: &str) {
     eprintln!("nblift lsp: {message}");
 }
 
-pub fn serve() -> Outcome {
+/// Serves one editor over stdin and stdout until it exits; `false` when the session ended
+/// in a protocol error (logged).
+pub fn serve() -> bool {
     let (connection, threads) = transport::stdio();
-    let outcome = match session(&connection) {
-        Ok(()) => Outcome::Success,
+    let outcome = match serve_on(&connection) {
+        Ok(()) => true,
         Err(message) => {
             log(&message);
-            Outcome::Failure
+            false
         }
     };
     drop(connection);
@@ -104,7 +106,9 @@ fn capabilities() -> ServerCapabilities {
     }
 }
 
-fn session(connection: &Connection) -> Result<(), String> {
+/// One session over `connection`, from `initialize` to `exit`: stdio for an editor, an
+/// in-memory pair (`Connection::memory`) for the tests.
+pub fn serve_on(connection: &Connection) -> Result<(), String> {
     let (id, _params) = connection
         .initialize_start()
         .map_err(|e| format!("no initialize request: {e}"))?;
@@ -252,7 +256,11 @@ impl Server<'_> {
         let mut actions = Vec::new();
         if let Some(at) = navigate::cell_at(document, analysed, uri, params.range.start) {
             let title = "Lift cell into a function".to_owned();
-            let action = match lift_cell(&analysed.notebook, &analysed.analysis, at.cell) {
+            let world: Box<dyn compile::World> = match document.path() {
+                Some(path) => Box::new(Disk::around(&path)),
+                None => Box::new(compile::Nowhere),
+            };
+            let action = match lift_cell(&analysed.notebook, &analysed.analysis, at.cell, &*world) {
                 Ok(text) => {
                     let cell = analysed.notebook.cell(at.cell);
                     let place = document.place(cell);
@@ -464,9 +472,8 @@ impl Server<'_> {
             .unwrap_or_default();
         let mut analysed = cache.analyse(document.notebook());
         // Files read that are not beside the notebook: known once it has a folder.
-        if let Some(folder) = document.path().as_deref().and_then(std::path::Path::parent) {
-            let missing =
-                crate::analysis::reproducibility::missing_files(&analysed.analysis.cells, folder);
+        if let Some(path) = document.path() {
+            let missing = compile::missing_files(&analysed.analysis, &Disk::around(&path));
             analysed.diagnostics.extend(missing);
         }
         let found = diagnostics::by_document(document, &analysed);

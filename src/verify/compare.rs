@@ -1,4 +1,4 @@
-//! Comparing two fingerprints of a value (`fingerprint_of` in the package's `_nblift.py`),
+//! Comparing two fingerprints of a value (`fingerprint_of` in the package's `_nblift_verify.py`),
 //! the notebook's and the package's, into differences that each name the path where the
 //! values part (`df['z'].dtype`, `model.coef_[0][1]`) and both sides.
 //!

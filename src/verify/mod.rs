@@ -1,7 +1,7 @@
 //! `nblift verify NOTEBOOK OUT`: runs the notebook top to bottom in a fresh Jupyter kernel and
 //! the package in `OUT`, each in its own scratch copy of the notebook's folder, and compares
 //! what they print, what they show (`Out[n]`, `display()`), the final value of every name the
-//! notebook leaves defined (fingerprinted by the package's own `_nblift.py` on both sides),
+//! notebook leaves defined (fingerprinted by the package's own `_nblift_verify.py` on both sides),
 //! and the files they write.
 //!
 //! Python is the user's: `--python`, else `python3`, which must have `nbclient` and
@@ -166,7 +166,7 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
     let driver = scratch.path().join("run_notebook.py");
     fs::write(&driver, KERNEL_DRIVER).map_err(|e| e.to_string())?;
     let runner = Runner {
-        support: output.join("src").join(&package).join("_nblift.py"),
+        support: output.join("src").join(&package).join("_nblift_verify.py"),
         name: notebook
             .file_name()
             .ok_or("the notebook has no file name")?

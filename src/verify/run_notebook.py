@@ -1,10 +1,10 @@
 """Runs a notebook top to bottom in a fresh Jupyter kernel for `nblift verify`.
 
 Usage: python run_notebook.py NOTEBOOK CWD SUPPORT VALUES [TRACE_PLAN TRACE]
-    SUPPORT is the package's `_nblift.py`: a last cell, added here, loads it in the kernel
+    SUPPORT is the package's `_nblift_verify.py`: a last cell, added here, loads it in the kernel
     and writes the fingerprints of the kernel's namespace to VALUES with the package's own
     code. TRACE_PLAN, a JSON list of {cell, names}, asks for the fingerprints of those names
-    right after those cells, written to TRACE (see `--trace` in `_nblift.py`); they are taken
+    right after those cells, written to TRACE (see `--trace` in `_nblift_verify.py`); they are taken
     by code run outside the notebook's history, so execution counts, `Out` and `_` stay as
     in a plain run. Prints one JSON object: {"stdout", "results": [{cell, kind, text, mime}],
     "error": null | "the failing cell's error", "error_cell": null | its index,

@@ -1,4 +1,4 @@
-//! Lifting every cell of a notebook ("Lift cell into a function", `lift::cell`) and running
+//! Lifting every cell of a notebook ("Lift cell into a function", `ide::lift_cell`) and running
 //! the edited notebook in a fresh kernel beside the original: shared by `tests/lift_cell.rs`
 //! (the fixtures) and `tests/lift_corpus.rs` (the corpus, a longer run).
 
@@ -7,15 +7,19 @@ use std::fs;
 use std::path::Path;
 
 use nblift::analysis::analyze;
-use nblift::lift::cell::lift_cell;
+use nblift::compile::{Disk, World};
+use nblift::ide::lift_cell::lift_cell;
 use nblift::notebook::{CellKind, Notebook, load_notebook};
 use tempfile::TempDir;
 
 use super::runs::{KernelJob, Run, normalise, run_in_kernels};
 
 /// Lifts every code cell, in page order; returns the new sources by cell and how many cells
-/// were lifted, and the reasons the others were not.
-pub fn lift_every_cell(mut notebook: Notebook) -> (Notebook, usize, Vec<String>) {
+/// were lifted, and the reasons the others were not. `world`: the notebook's surroundings.
+pub fn lift_every_cell(
+    mut notebook: Notebook,
+    world: &dyn World,
+) -> (Notebook, usize, Vec<String>) {
     let mut lifted = 0;
     let mut skipped = Vec::new();
     for index in 0..notebook.cells.len() {
@@ -24,7 +28,7 @@ pub fn lift_every_cell(mut notebook: Notebook) -> (Notebook, usize, Vec<String>)
         }
         let (analysis, _) = analyze(&notebook);
         let id = notebook.cells[index].id;
-        match lift_cell(&notebook, &analysis, id) {
+        match lift_cell(&notebook, &analysis, id, world) {
             Ok(text) => {
                 notebook.cells[index].source = text;
                 lifted += 1;
@@ -65,7 +69,7 @@ pub fn pair(path: &Path, folder: &Path, cwd: &Path, stats: &mut Stats) -> Option
     if notebook.nbformat != 4 {
         return None;
     }
-    let (edited, lifted, skipped) = lift_every_cell(notebook);
+    let (edited, lifted, skipped) = lift_every_cell(notebook, &Disk::around(path));
     stats.lifted += lifted;
     for reason in skipped {
         // "cell 3: line 2 is IPython syntax (`%time …`), …" → "line 2 is IPython syntax"

@@ -2,7 +2,7 @@
 //! `nblift` binary, and copying fixture folders into scratch space.
 //!
 //! The venv lives in `target/nblift-venv`, is made once from `tests/support/requirements.txt`
-//! and reused while that file is unchanged, so `cargo test` needs nothing installed by hand.
+//! and reused while that file is unchanged, so the Python lane (`cargo test --features test-python`) needs nothing installed by hand.
 
 #![allow(dead_code)]
 

@@ -5,10 +5,14 @@
 //! position stays a [`Span`] (cell and byte range) or a file position until the command-line
 //! layer renders it; no stage formats line and column itself.
 
+mod located;
+
 use std::fmt;
 
 use rustpython_parser::text_size::TextRange;
 use serde::Serialize;
+
+pub use located::{JsonDiagnostic, Located, Position, place};
 
 /// A cell's position in the notebook: its index among all cells, markdown included.
 ///

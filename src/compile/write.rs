@@ -5,16 +5,21 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 
-use crate::cli::interrupt;
 use crate::emit::File;
 
 pub enum OutputError {
     Io(String),
-    /// Ctrl-C came before the package was moved into place; nothing was left behind.
+    /// Cancelled (Ctrl-C) before the package was moved into place; nothing was left behind.
     Interrupted,
 }
 
-pub fn write_atomically(output: &Path, files: &[File], force: bool) -> Result<(), OutputError> {
+/// `cancelled`: asked once every file is staged; `true` drops the package (Ctrl-C, say).
+pub fn write_atomically(
+    output: &Path,
+    files: &[File],
+    force: bool,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<(), OutputError> {
     let fail = |what: &str, error: std::io::Error| OutputError::Io(format!("{what}: {error}"));
     if output.exists() {
         if !output.is_dir() {
@@ -59,7 +64,7 @@ pub fn write_atomically(output: &Path, files: &[File], force: bool) -> Result<()
         fs::write(&path, &file.contents)
             .map_err(|e| fail(&format!("cannot write `{}`", file.path.display()), e))?;
     }
-    if interrupt::requested() {
+    if cancelled() {
         // `staging` is dropped, and removed with it.
         return Err(OutputError::Interrupted);
     }

@@ -12,14 +12,21 @@
 use rustc_hash::FxHashSet;
 
 use crate::analysis::{Analysis, StmtKind};
+use crate::compile::World;
 use crate::diagnostic::CellId;
 use crate::lift::steps::{StatementLayout, StmtRef, shown_expression};
 use crate::lift::text::{CellLines, indent_lines};
 use crate::lift::{self, Options, Split};
 use crate::notebook::{CellKind, Notebook};
 
-/// The cell's new text, or why it cannot be lifted.
-pub fn lift_cell(notebook: &Notebook, analysis: &Analysis, cell: CellId) -> Result<String, String> {
+/// The cell's new text, or why it cannot be lifted. `world`: the notebook's surroundings
+/// (the modules beside it decide which imports are the notebook's own).
+pub fn lift_cell(
+    notebook: &Notebook,
+    analysis: &Analysis,
+    cell: CellId,
+    world: &dyn World,
+) -> Result<String, String> {
     let source_cell = notebook.cell(cell);
     if source_cell.kind != CellKind::Code {
         return Err("only a code cell can be lifted into a function".to_owned());
@@ -53,7 +60,7 @@ pub fn lift_cell(notebook: &Notebook, analysis: &Analysis, cell: CellId) -> Resu
     let options = Options {
         package: "notebook".to_owned(),
         split: Split::Cells,
-        local_modules: Default::default(),
+        local_modules: world.local_modules(),
     };
     let (plan, _) = lift::plan(notebook, analysis, &options);
     let step =

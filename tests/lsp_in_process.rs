@@ -1,0 +1,218 @@
+//! `nblift lsp` in process, over `lsp_server::Connection::memory()` (as ruff's end-to-end
+//! tests drive its server): a notebook opened the way VS Code opens one, its diagnostics on
+//! the right cell, hover, the code actions, and "Convert notebook to package" as a dry run.
+//! The fast lane's view of the server; `tests/lsp.rs` drives the binary with a real client.
+
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use lsp_server::{Connection, Message, Notification, Request, RequestId};
+use serde_json::{Value, json};
+
+struct Client {
+    connection: Connection,
+    server: Option<JoinHandle<Result<(), String>>>,
+    next_id: i32,
+    /// Diagnostics published so far, by document URI (the latest set for each).
+    published: std::collections::HashMap<String, Vec<Value>>,
+}
+
+impl Client {
+    fn start() -> Client {
+        let (server_side, client_side) = Connection::memory();
+        let server = std::thread::spawn(move || nblift::lsp::serve_on(&server_side));
+        let mut client = Client {
+            connection: client_side,
+            server: Some(server),
+            next_id: 0,
+            published: Default::default(),
+        };
+        let capabilities = json!({
+            "textDocument": {"codeAction": {"disabledSupport": true}},
+            "notebookDocument": {"synchronization": {}},
+        });
+        let result = client.request("initialize", json!({"capabilities": capabilities}));
+        assert_eq!(result["serverInfo"]["name"], "nblift", "{result}");
+        client.notify("initialized", json!({}));
+        client
+    }
+
+    fn notify(&self, method: &str, params: Value) {
+        let notification = Notification::new(method.to_owned(), params);
+        self.connection
+            .sender
+            .send(Message::Notification(notification))
+            .unwrap();
+    }
+
+    /// Sends a request and waits for its response's result, keeping what is published
+    /// meanwhile.
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = RequestId::from(self.next_id);
+        let request = Request::new(id.clone(), method.to_owned(), params);
+        self.connection
+            .sender
+            .send(Message::Request(request))
+            .unwrap();
+        loop {
+            match self.receive() {
+                Message::Response(response) if response.id == id => {
+                    return match response.response_result {
+                        Ok(result) => result,
+                        Err(error) => panic!("{method}: {} {}", error.code, error.message),
+                    };
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn receive(&mut self) -> Message {
+        let message = self
+            .connection
+            .receiver
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the server answers within 30 s");
+        if let Message::Notification(n) = &message
+            && n.method == "textDocument/publishDiagnostics"
+        {
+            let uri = n.params["uri"].as_str().unwrap().to_owned();
+            let found = n.params["diagnostics"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            self.published.insert(uri, found);
+        }
+        message
+    }
+
+    /// The diagnostics of `uri`, once the server has published them.
+    fn diagnostics_of(&mut self, uri: &str) -> Vec<Value> {
+        while !self.published.contains_key(uri) {
+            self.receive();
+        }
+        self.published[uri].clone()
+    }
+
+    fn shut_down(mut self) {
+        self.request("shutdown", Value::Null);
+        self.notify("exit", Value::Null);
+        let server = self.server.take().unwrap();
+        assert_eq!(server.join().unwrap(), Ok(()));
+    }
+}
+
+/// Opens a notebook of `cells` (code, or markdown when it starts with `#`) at `path`, as VS
+/// Code does: one text document per cell. Returns the cells' URIs.
+fn open_notebook(client: &Client, path: &std::path::Path, cells: &[&str]) -> Vec<String> {
+    let uri = format!("file://{}", path.display());
+    let cell_uris: Vec<String> = (0..cells.len())
+        .map(|i| format!("vscode-notebook-cell://{}#cell{i}", path.display()))
+        .collect();
+    let markdown = |text: &str| text.starts_with('#');
+    let notebook_cells: Vec<Value> = cells
+        .iter()
+        .zip(&cell_uris)
+        .map(|(text, uri)| json!({"kind": if markdown(text) { 1 } else { 2 }, "document": uri}))
+        .collect();
+    let documents: Vec<Value> = cells
+        .iter()
+        .zip(&cell_uris)
+        .map(|(text, uri)| {
+            let language = if markdown(text) { "markdown" } else { "python" };
+            json!({"uri": uri, "languageId": language, "version": 1, "text": text})
+        })
+        .collect();
+    client.notify(
+        "notebookDocument/didOpen",
+        json!({
+            "notebookDocument": {"uri": uri, "notebookType": "jupyter-notebook", "version": 1, "cells": notebook_cells},
+            "cellTextDocuments": documents,
+        }),
+    );
+    cell_uris
+}
+
+#[test]
+fn a_use_before_definition_is_published_on_the_cell_that_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut client = Client::start();
+    let cells = open_notebook(
+        &client,
+        &dir.path().join("early.ipynb"),
+        &["# Early", "print(total)", "total = 3"],
+    );
+    let found = client.diagnostics_of(&cells[1]);
+    let codes: Vec<&str> = found.iter().filter_map(|d| d["code"].as_str()).collect();
+    assert_eq!(codes, ["NB301"], "{found:?}");
+    assert_eq!(
+        found[0]["range"]["start"],
+        json!({"line": 0, "character": 6})
+    );
+    // The cell that defines the name has nothing to say.
+    assert!(client.diagnostics_of(&cells[2]).is_empty());
+    client.shut_down();
+}
+
+#[test]
+fn hover_names_the_cell_that_defines_a_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut client = Client::start();
+    let cells = open_notebook(
+        &client,
+        &dir.path().join("hover.ipynb"),
+        &["rate = 0.5", "print(rate * 2)"],
+    );
+    client.diagnostics_of(&cells[1]);
+    let hover = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": cells[1]}, "position": {"line": 0, "character": 7}}),
+    );
+    let text = hover["contents"]["value"].as_str().unwrap_or_default();
+    assert!(text.contains("rate") && text.contains("cell 1"), "{hover}");
+    client.shut_down();
+}
+
+#[test]
+fn a_cell_offers_lift_and_convert_and_convert_runs_dry() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sums.ipynb");
+    let mut client = Client::start();
+    let cells = open_notebook(
+        &client,
+        &path,
+        &[
+            "# Sums",
+            "values = [1, 2, 3]",
+            "total = sum(values)\nprint(total)",
+        ],
+    );
+    client.diagnostics_of(&cells[2]);
+    let range = json!({"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}});
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": cells[2]}, "range": range, "context": {"diagnostics": []}}),
+    );
+    let titles: Vec<&str> = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["title"].as_str())
+        .collect();
+    assert!(titles.contains(&"Lift cell into a function"), "{actions}");
+    assert!(titles.contains(&"Convert notebook to package"), "{actions}");
+
+    let notebook = format!("file://{}", path.display());
+    let report = client.request(
+        "workspace/executeCommand",
+        json!({"command": "nblift.convert", "arguments": [notebook, {"dry_run": true}]}),
+    );
+    assert_eq!(report["status"], "dry-run", "{report}");
+    assert_eq!(report["package"], "sums", "{report}");
+    let files = report["files"].as_array().unwrap();
+    assert!(files.iter().any(|f| f == "src/sums/steps.py"), "{report}");
+    // A dry run writes nothing.
+    assert!(!dir.path().join("sums").exists());
+    client.shut_down();
+}
