@@ -18,7 +18,15 @@ struct Client {
 }
 
 impl Client {
+    /// A client that shows disabled code actions and syncs notebooks, as VS Code does.
     fn start() -> Client {
+        Client::start_with(json!({
+            "textDocument": {"codeAction": {"disabledSupport": true}},
+            "notebookDocument": {"synchronization": {}},
+        }))
+    }
+
+    fn start_with(capabilities: Value) -> Client {
         let (server_side, client_side) = Connection::memory();
         let server = std::thread::spawn(move || nblift::lsp::serve_on(&server_side));
         let mut client = Client {
@@ -27,10 +35,6 @@ impl Client {
             next_id: 0,
             published: Default::default(),
         };
-        let capabilities = json!({
-            "textDocument": {"codeAction": {"disabledSupport": true}},
-            "notebookDocument": {"synchronization": {}},
-        });
         let result = client.request("initialize", json!({"capabilities": capabilities}));
         assert_eq!(result["serverInfo"]["name"], "nblift", "{result}");
         client.notify("initialized", json!({}));
@@ -48,6 +52,21 @@ impl Client {
     /// Sends a request and waits for its response's result, keeping what is published
     /// meanwhile.
     fn request(&mut self, method: &str, params: Value) -> Value {
+        match self.respond(method, params) {
+            Ok(result) => result,
+            Err(error) => panic!("{method}: {} {}", error.code, error.message),
+        }
+    }
+
+    /// Sends a request that must fail; its error code.
+    fn request_error(&mut self, method: &str, params: Value) -> i32 {
+        match self.respond(method, params) {
+            Ok(result) => panic!("{method} answered {result}"),
+            Err(error) => error.code,
+        }
+    }
+
+    fn respond(&mut self, method: &str, params: Value) -> Result<Value, lsp_server::ResponseError> {
         self.next_id += 1;
         let id = RequestId::from(self.next_id);
         let request = Request::new(id.clone(), method.to_owned(), params);
@@ -58,10 +77,7 @@ impl Client {
         loop {
             match self.receive() {
                 Message::Response(response) if response.id == id => {
-                    return match response.response_result {
-                        Ok(result) => result,
-                        Err(error) => panic!("{method}: {} {}", error.code, error.message),
-                    };
+                    return response.response_result;
                 }
                 _ => {}
             }
@@ -214,5 +230,84 @@ fn a_cell_offers_lift_and_convert_and_convert_runs_dry() {
     assert!(files.iter().any(|f| f == "src/sums/steps.py"), "{report}");
     // A dry run writes nothing.
     assert!(!dir.path().join("sums").exists());
+    client.shut_down();
+}
+
+#[test]
+fn a_dedented_cell_names_the_column_as_written_as_check_does() {
+    // `nblift check tests/fixtures/bad/dedented_cell_column.ipynb` says 2:11 (see tests/cli.rs).
+    let dir = tempfile::tempdir().unwrap();
+    let mut client = Client::start();
+    let cells = open_notebook(
+        &client,
+        &dir.path().join("dedented.ipynb"),
+        &["# A dedented cell", "    x = 1\n    print(undefined_y)"],
+    );
+    let found = client.diagnostics_of(&cells[1]);
+    let codes: Vec<&str> = found.iter().filter_map(|d| d["code"].as_str()).collect();
+    assert_eq!(codes, ["NB302"], "{found:?}");
+    // Line 2, column 11 as people count: line 1, character 10 in LSP's zero-based terms.
+    assert_eq!(
+        found[0]["range"]["start"],
+        json!({"line": 1, "character": 10})
+    );
+    client.shut_down();
+}
+
+/// A client that does not declare `codeAction.disabledSupport`.
+fn start_without_disabled_support() -> Client {
+    Client::start_with(json!({"notebookDocument": {"synchronization": {}}}))
+}
+
+#[test]
+fn a_client_without_disabled_support_gets_only_actions_that_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut client = start_without_disabled_support();
+    let cells = open_notebook(
+        &client,
+        &dir.path().join("plain.ipynb"),
+        &["# Title", "total = 1 + 2\nprint(total)"],
+    );
+    client.diagnostics_of(&cells[1]);
+    let range = json!({"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}});
+    // On the markdown cell, lifting cannot apply: the action is left out, not sent disabled.
+    let on_markdown = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": cells[0]}, "range": range, "context": {"diagnostics": []}}),
+    );
+    let titles: Vec<&str> = on_markdown
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["title"].as_str())
+        .collect();
+    assert_eq!(titles, ["Convert notebook to package"], "{on_markdown}");
+    // Convert is a code action of kind `source` carrying the command: asked for source
+    // actions only, it is still there, and lifting (a refactoring) is not.
+    let source_only = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": cells[1]}, "range": range,
+               "context": {"diagnostics": [], "only": ["source"]}}),
+    );
+    let [convert] = source_only.as_array().unwrap().as_slice() else {
+        panic!("one source action: {source_only}");
+    };
+    assert_eq!(convert["kind"], "source");
+    assert_eq!(convert["command"]["command"], "nblift.convert");
+    client.shut_down();
+}
+
+#[test]
+fn a_request_the_server_does_not_advertise_is_method_not_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut client = Client::start();
+    let cells = open_notebook(&client, &dir.path().join("n.ipynb"), &["x = 1"]);
+    client.diagnostics_of(&cells[0]);
+    let error = client.request_error(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": cells[0]}, "position": {"line": 0, "character": 1}}),
+    );
+    assert_eq!(error, -32601, "MethodNotFound");
+    // The session goes on.
     client.shut_down();
 }

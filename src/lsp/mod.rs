@@ -109,9 +109,14 @@ fn capabilities() -> ServerCapabilities {
 /// One session over `connection`, from `initialize` to `exit`: stdio for an editor, an
 /// in-memory pair (`Connection::memory`) for the tests.
 pub fn serve_on(connection: &Connection) -> Result<(), String> {
-    let (id, _params) = connection
+    let (id, params) = connection
         .initialize_start()
         .map_err(|e| format!("no initialize request: {e}"))?;
+    // A client that cannot show a disabled code action lists it as a plain one, which then
+    // does nothing when chosen: such a client is sent only the actions that apply.
+    let disabled_support = params["capabilities"]["textDocument"]["codeAction"]["disabledSupport"]
+        .as_bool()
+        .unwrap_or(false);
     let result = json!({
         "capabilities": capabilities(),
         "serverInfo": {"name": "nblift", "version": env!("CARGO_PKG_VERSION")},
@@ -122,6 +127,7 @@ pub fn serve_on(connection: &Connection) -> Result<(), String> {
     log("initialized");
     let mut server = Server {
         connection,
+        disabled_support,
         documents: Documents::default(),
         analyses: FxHashMap::default(),
         published: FxHashMap::default(),
@@ -166,6 +172,8 @@ pub fn serve_on(connection: &Connection) -> Result<(), String> {
 
 struct Server<'a> {
     connection: &'a Connection,
+    /// The client shows disabled code actions (`codeAction.disabledSupport`).
+    disabled_support: bool,
     documents: Documents,
     /// Per open document: its parse cache and latest analysis.
     analyses: FxHashMap<Uri, (ParseCache, Analysed)>,
@@ -202,7 +210,11 @@ impl Server<'_> {
         match reply {
             Ok(result) => Response::new_ok(request.id, result),
             Err((code, message)) => {
-                log(&format!("{}: {message}", request.method));
+                // A request the server does not advertise is answered as the protocol says
+                // (MethodNotFound), without a log line: clients send them routinely.
+                if !matches!(code, ErrorCode::MethodNotFound) {
+                    log(&format!("{}: {message}", request.method));
+                }
                 Response::new_err(request.id, code as i32, message)
             }
         }
@@ -282,14 +294,37 @@ impl Server<'_> {
                     ..CodeAction::default()
                 },
             };
-            actions.push(CodeActionOrCommand::CodeAction(action));
+            if action.disabled.is_none() || self.disabled_support {
+                actions.push(CodeActionOrCommand::CodeAction(action));
+            }
         }
-        // A bare command: clients tell a command from a code action by its `command` field.
-        actions.push(CodeActionOrCommand::Command(Command {
-            title: "Convert notebook to package".to_owned(),
-            command: CONVERT_COMMAND.to_owned(),
-            arguments: Some(vec![json!(document.uri.as_str())]),
+        // A code action of kind `source` that carries the command, so that a client asking
+        // for source actions only (`only: ["source"]`) still gets it.
+        let title = "Convert notebook to package".to_owned();
+        actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+            title: title.clone(),
+            kind: Some(CodeActionKind::SOURCE),
+            command: Some(Command {
+                title,
+                command: CONVERT_COMMAND.to_owned(),
+                arguments: Some(vec![json!(document.uri.as_str())]),
+            }),
+            ..CodeAction::default()
         }));
+        // `only`: the kinds asked for, each with its sub-kinds (`refactor` has
+        // `refactor.extract`).
+        if let Some(only) = &params.context.only {
+            actions.retain(|action| {
+                let CodeActionOrCommand::CodeAction(action) = action else {
+                    return true;
+                };
+                let kind = action.kind.as_ref().map_or("", |k| k.as_str());
+                only.iter().any(|wanted| {
+                    let wanted = wanted.as_str();
+                    kind == wanted || kind.starts_with(&format!("{wanted}."))
+                })
+            });
+        }
         Ok(json!(actions))
     }
 

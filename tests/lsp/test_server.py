@@ -377,8 +377,15 @@ async def test_convert_command_writes_a_package_that_prints_what_the_notebook_pr
     path = copy_fixture("lsp/sales_in_cells.ipynb", tmp_path)
     notebook = OpenNotebook(client, path)
     await notebook.diagnostics()
-    command = action(
+    convert = action(
         await code_actions(client, notebook.cell_uris[1]), "Convert notebook to package"
+    )
+    # A code action of kind `source` that carries the command (its kind is checked in
+    # tests/lsp_in_process.rs): lsprotocol reads it as a `Command` whose `command` is the
+    # carried command's repr.
+    carried = ast.literal_eval(convert.command)
+    command = types.Command(
+        title=carried["title"], command=carried["command"], arguments=carried["arguments"]
     )
     assert command.command == "nblift.convert"
 
