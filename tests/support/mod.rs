@@ -1,8 +1,10 @@
 //! Test support shared by the integration tests: the pinned Python environment, running the
 //! `nblift` binary, and copying fixture folders into scratch space.
 //!
-//! The venv lives in `target/nblift-venv`, is made once from `tests/support/requirements.txt`
-//! and reused while that file is unchanged, so the Python lane (`cargo test --features test-python`) needs nothing installed by hand.
+//! The venv lives in `target/nblift-venv`, is made once with uv (itself installed with pip
+//! into `target/uv-venv`) from `tests/support/requirements.txt` and reused while that file
+//! is unchanged, so the Python lane (`cargo test --features test-python`) needs nothing
+//! installed by hand.
 
 #![allow(dead_code)]
 
@@ -62,15 +64,90 @@ pub fn venv_tool(name: &str) -> PathBuf {
     venv().join("bin").join(name)
 }
 
-/// The venv `target/FOLDER`, made from the requirements file `requirements` (relative to the
-/// project) unless it was already made from the same text.
+/// The venv `target/FOLDER`, made with uv from the requirements file `requirements`
+/// (relative to the project; every package pinned) unless it was already made from the same
+/// text.
 fn make_venv(folder: &str, requirements: &str) -> PathBuf {
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
+    let uv = uv();
+    made_once(folder, requirements, |venv, requirements_path| {
+        let uv_command = || {
+            let mut command = Command::new(&uv);
+            // The machine's Python, never one uv downloads; uv's cache under `target/`.
+            command
+                .env("UV_PYTHON_DOWNLOADS", "never")
+                .env("UV_CACHE_DIR", target_dir().join("uv-cache"));
+            command
+        };
+        // `--seed`: pip in the venv, as `python -m venv` gives it; a notebook's `%pip` runs it.
+        run_checked(
+            uv_command()
+                .args(["venv", "--quiet", "--seed", "--python", "python3"])
+                .arg(venv),
+            "uv venv",
+        );
+        run_checked(
+            uv_command()
+                .args([
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--compile-bytecode",
+                    "--python",
+                ])
+                .arg(venv.join("bin/python"))
+                .arg("-r")
+                .arg(requirements_path),
+            &format!("uv pip install -r {requirements}"),
+        );
+    })
+}
+
+/// uv itself, in `target/uv-venv`, installed with pip from `tests/support/uv.txt`.
+fn uv() -> PathBuf {
+    static UV: OnceLock<PathBuf> = OnceLock::new();
+    UV.get_or_init(|| {
+        let venv = made_once(
+            "uv-venv",
+            "tests/support/uv.txt",
+            |venv, requirements_path| {
+                run_checked(
+                    Command::new("python3").args(["-m", "venv"]).arg(venv),
+                    "python3 -m venv",
+                );
+                run_checked(
+                    Command::new(venv.join("bin/python"))
+                        .args([
+                            "-m",
+                            "pip",
+                            "install",
+                            "--disable-pip-version-check",
+                            "-q",
+                            "-r",
+                        ])
+                        .arg(requirements_path),
+                    "pip install uv",
+                );
+            },
+        );
+        venv.join("bin/uv")
+    })
+    .clone()
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
+}
+
+/// `target/FOLDER`, made by `make(folder, requirements file)` unless it was already made from
+/// the requirements' current text; one test binary makes it while the others wait.
+fn made_once(folder: &str, requirements: &str, make: impl Fn(&Path, &Path)) -> PathBuf {
+    let target = target_dir();
     let venv = target.join(folder);
     let requirements_path = root().join(requirements);
+    // The requirements, and how the venv is made: a change to either makes it again.
     let wanted = fs::read_to_string(&requirements_path)
-        .unwrap_or_else(|e| panic!("{requirements} is readable: {e}"));
+        .unwrap_or_else(|e| panic!("{requirements} is readable: {e}"))
+        + "\n# made by: uv venv --seed; uv pip install --compile-bytecode -r\n";
     let marker = venv.join("requirements.installed");
     fs::create_dir_all(venv.parent().expect("a venv has a parent folder")).expect("target folder");
     // Test binaries may run side by side: a lock folder makes one of them the installer.
@@ -81,30 +158,14 @@ fn make_venv(folder: &str, requirements: &str) -> PathBuf {
         std::thread::sleep(Duration::from_secs(1));
         waited += 1;
     }
-    let result = std::panic::catch_unwind(|| {
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         if fs::read_to_string(&marker).ok().as_deref() == Some(wanted.as_str()) {
             return;
         }
         let _ = fs::remove_dir_all(&venv);
-        run_checked(
-            Command::new("python3").args(["-m", "venv"]).arg(&venv),
-            "python3 -m venv",
-        );
-        run_checked(
-            Command::new(venv.join("bin/python"))
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--disable-pip-version-check",
-                    "-q",
-                    "-r",
-                ])
-                .arg(&requirements_path),
-            &format!("pip install -r {requirements}"),
-        );
+        make(&venv, &requirements_path);
         fs::write(&marker, &wanted).expect("write the venv marker");
-    });
+    }));
     let _ = fs::remove_dir(&lock);
     if let Err(panic) = result {
         std::panic::resume_unwind(panic);
