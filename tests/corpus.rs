@@ -921,12 +921,10 @@ fn corpus_conformance() {
         compile_errors.is_empty() && nondeterministic.is_empty(),
         "{summary}"
     );
-    // FIXME: the target is none (ruff's default rules, 0.17). What is left, 5 packages on
-    // 2026-12-07: a step that takes a name a loop in it rebinds (PLR1704, 3: the loop may run
-    // no time, so the step must receive the name's earlier value to pass it on), and a class
-    // or function defined twice in one step where ruff does not flag the notebook's own code
-    // (F811, 2).
-    assert!(introduced.len() <= 5, "{summary}");
+    // FIXME: the target is none (ruff's default rules, 0.17). What is left, 3 packages on
+    // 2026-12-07: a step that takes a name a loop in it rebinds (PLR1704: the loop may run no
+    // time, so the step must receive the name's earlier value to pass it on).
+    assert!(introduced.len() <= 3, "{summary}");
     assert!(
         deterministic_passed * 100 >= deterministic_total * 95,
         "{summary}"

@@ -176,7 +176,8 @@ class _Bindings(ast.NodeVisitor):
 def dead_stores(text):
     """The notebook's dead stores: each module-level binding of a name that is bound again
     before anything reads it, or that nothing reads after though something read the name
-    before, with whether it unpacks a tuple. Its first value is never
+    before, with whether it unpacks a tuple (or `"definition"`: a function or class defined
+    again before anything reads it). Its first value is never
     read: in the step that binds it, apart from the step that binds it again, it is an unused
     local (F841) or unpacked name (RUF059), the notebook's own dead store made visible; one
     function over the whole notebook does not show it, as the name is read somewhere in it."""
@@ -185,23 +186,32 @@ def dead_stores(text):
     except SyntaxError:
         return []
     unread, dead, ever_read = {}, [], set()
+    # Definitions not read since: one defined again before a read is a redefinition of an
+    # unused name (F811), which ruff misses at module level in some files (one with a
+    # `super()` call in a method, for one) but finds in the step that holds both.
+    unread_definitions = set()
     for statement in module.body:
         bindings = _Bindings()
         bindings.visit(statement)
         for event in bindings.events:
             if event[0] == "read":
                 unread.pop(event[1], None)
+                unread_definitions.discard(event[1])
                 ever_read.add(event[1])
                 continue
             _, name, unpacked = event
             if name in unread:
                 dead.append((name, unread[name]))
             unread[name] = unpacked
+            unread_definitions.discard(name)
         # A definition binds its name too: an unread value it replaces was dead (`f, ax =
         # plt.subplots()` before `def f()`). Nothing flags a definition left unread itself.
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             if statement.name in unread:
                 dead.append((statement.name, unread.pop(statement.name)))
+            if statement.name in unread_definitions:
+                dead.append((statement.name, "definition"))
+            unread_definitions.add(statement.name)
     # A last binding nothing reads after, of a name read before it: dead too, where the one
     # function's earlier read hides it.
     dead.extend((name, unpacked) for name, unpacked in unread.items() if name in ever_read)
@@ -233,7 +243,12 @@ def main(jobs_path):
             body += "\n    pass"
         in_function = "async def _notebook():\n" + body + "\n"
         for index, (name, unpacked) in enumerate(dead_stores(function_text)):
-            store = f"{name}, _ = divmod(0, 1)" if unpacked else f"{name} = None"
+            if unpacked == "definition":
+                store = f"def {name}():\n        pass\n\n    def {name}():\n        pass"
+            elif unpacked:
+                store = f"{name}, _ = divmod(0, 1)"
+            else:
+                store = f"{name} = None"
             in_function += f"\n\nasync def _dead_store_{index}():\n    {store}\n"
         pathlib.Path(script_path).with_suffix(".in_function.py").write_text(
             in_function, encoding="utf-8"
