@@ -20,7 +20,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::analysis::Analysis;
 use crate::notebook::Notebook;
@@ -209,22 +209,20 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
         stale: Vec::new(),
         verdicts: BTreeMap::new(),
     };
-    if let Some(error) = first.report["fingerprint_error"].as_str() {
+    if let Some(error) = &first.report.fingerprint_error {
         return Err(format!(
             "fingerprinting the notebook's values failed: {}",
             last_line(error)
         ));
     }
-    if let Some(error) = first.report["error"].as_str() {
+    if let Some(error) = &first.report.error {
         evidence.verdict = Verdict::NotebookFailed(last_line(error));
-        evidence.failed_cell = first.report["error_cell"]
-            .as_u64()
-            .and_then(|c| u32::try_from(c).ok());
+        evidence.failed_cell = first.report.error_cell;
         return Ok(evidence);
     }
     if let Some((notebook, analysis)) = settings.analysed {
         let unseeded = crate::analysis::reproducibility::any_draws_unseeded(&analysis.cells);
-        evidence.stale = stale::stale_outputs(notebook, &first.report["cell_stdout"], unseeded);
+        evidence.stale = stale::stale_outputs(notebook, &first.report.cell_stdout, unseeded);
     }
     let run = run?;
     if let Some(error) = run.failure() {
@@ -238,7 +236,7 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
     for run in 1..settings.repeat.max(1) {
         let again = runner.kernel(&format!("notebook-{run}"), None)?;
         // A notebook that fails in one of its runs fails: its values are not unstable.
-        if let Some(error) = again.report["error"].as_str() {
+        if let Some(error) = &again.report.error {
             let error = format!(
                 "in its run {} of {}: {}",
                 run + 1,
@@ -246,9 +244,7 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
                 last_line(error)
             );
             evidence.verdict = Verdict::NotebookFailed(error);
-            evidence.failed_cell = again.report["error_cell"]
-                .as_u64()
-                .and_then(|c| u32::try_from(c).ok());
+            evidence.failed_cell = again.report.error_cell;
             return Ok(evidence);
         }
         unstable.absorb(&first, &again, &runner.name, &settings.ignore);
@@ -279,7 +275,7 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
             .as_ref()
             .map(|trace| partings::plan(trace, &compared.values.differing));
         let again = runner.kernel("notebook-again", plan.as_ref())?;
-        if again.report["error"].is_null() {
+        if again.report.error.is_none() {
             unstable.absorb(&first, &again, &runner.name, &settings.ignore);
             compared = Comparison::of(&first, &between, &unstable, &runner.name, &settings.ignore);
             if let Some(trace) = &trace {
@@ -381,10 +377,30 @@ struct Runner {
     scratch: PathBuf,
 }
 
+/// What the kernel driver (`run_notebook.py`) prints: the contract with it. A report that
+/// does not read as this fails the run; no field is ever compared as absent. (The
+/// `deserialize_with` makes a missing `null` field an error: serde would read it as `None`.)
+#[derive(Deserialize)]
+struct KernelReport {
+    stdout: String,
+    /// `[{cell, kind, text, mime}]`, the shape of the package's `--results` file.
+    results: Value,
+    /// The failing cell's error, when the notebook fails.
+    #[serde(deserialize_with = "Option::deserialize")]
+    error: Option<String>,
+    /// Its index among the notebook's cells.
+    #[serde(deserialize_with = "Option::deserialize")]
+    error_cell: Option<u32>,
+    /// `[[cell index, text]]`: what each code cell printed.
+    cell_stdout: Value,
+    #[serde(deserialize_with = "Option::deserialize")]
+    fingerprint_error: Option<String>,
+}
+
 /// One run of the notebook in a fresh kernel: the driver's report, the final values, the
 /// folder it ran in and, when asked for, its trace.
 struct KernelRun {
-    report: Value,
+    report: KernelReport,
     values: Value,
     dir: PathBuf,
     trace: Value,
@@ -449,14 +465,19 @@ impl Runner {
                 String::from_utf8_lossy(&kernel.stderr).trim()
             ));
         }
-        let report: Value = serde_json::from_slice(&kernel.stdout).map_err(|_| {
-            format!(
-                "the kernel run failed: {}",
-                String::from_utf8_lossy(&kernel.stderr).trim()
-            )
+        let report: KernelReport = serde_json::from_slice(&kernel.stdout).map_err(|error| {
+            let stderr = String::from_utf8_lossy(&kernel.stderr);
+            if kernel.stdout.is_empty() {
+                format!("the kernel run failed: {}", stderr.trim())
+            } else {
+                format!(
+                    "the kernel driver's report does not read ({error}): {}",
+                    stderr.trim()
+                )
+            }
         })?;
         // A notebook that failed wrote no values.
-        let values = if report["error"].is_null() && report["fingerprint_error"].is_null() {
+        let values = if report.error.is_none() && report.fingerprint_error.is_none() {
             read_json(&values)?
         } else {
             Value::Null
@@ -531,9 +552,8 @@ impl Instability {
         name: &OsStr,
         ignore: &compare::Ignore,
     ) {
-        self.stdout |= first.report["stdout"] != other.report["stdout"];
-        self.results |=
-            comparable(&first.report["results"]) != comparable(&other.report["results"]);
+        self.stdout |= first.report.stdout != other.report.stdout;
+        self.results |= comparable(&first.report.results) != comparable(&other.report.results);
         self.files
             .extend(files::by_file(&first.dir, &other.dir, name, ignore).into_keys());
         for (name, value) in first.values.as_object().into_iter().flatten() {
@@ -616,7 +636,7 @@ impl Comparison {
         ignore: &compare::Ignore,
     ) -> Comparison {
         let (expected, got) = (
-            without_ipython_notices(kernel.report["stdout"].as_str().unwrap_or_default()),
+            without_ipython_notices(&kernel.report.stdout),
             without_ipython_notices(&String::from_utf8_lossy(&run.output.stdout)),
         );
         let stdout_lines = expected.lines().count();
@@ -630,10 +650,7 @@ impl Comparison {
         } else {
             diff(&expected, &got, "stdout")
         };
-        let (expected, got) = (
-            comparable(&kernel.report["results"]),
-            comparable(&run.results),
-        );
+        let (expected, got) = (comparable(&kernel.report.results), comparable(&run.results));
         let results_diff = if unstable.results {
             (expected.len() != got.len())
                 .then(|| diff(&expected.join("\n"), &got.join("\n"), "shown values"))
@@ -859,7 +876,27 @@ fn value_differences(notebook: &Value, package: &Value, ignore: &compare::Ignore
 
 #[cfg(test)]
 mod tests {
-    use super::shape_of;
+    use super::{KernelReport, shape_of};
+
+    #[test]
+    fn a_kernel_report_reads_only_whole() {
+        let whole = r#"{"stdout": "1\n", "results": [], "error": null, "error_cell": null,
+                        "cell_stdout": [[0, "1\n"]], "fingerprint_error": null}"#;
+        let report: KernelReport = serde_json::from_str(whole).unwrap();
+        assert_eq!((report.stdout.as_str(), report.error), ("1\n", None));
+        // A field missing (a driver of another version) is no `null`: the run fails.
+        let without_error = whole.replace(r#""error": null,"#, "");
+        assert!(serde_json::from_str::<KernelReport>(&without_error).is_err());
+        let failed = whole.replace(
+            r#""error": null, "error_cell": null"#,
+            r#""error": "E", "error_cell": 3"#,
+        );
+        let report: KernelReport = serde_json::from_str(&failed).unwrap();
+        assert_eq!(
+            (report.error.as_deref(), report.error_cell),
+            (Some("E"), Some(3))
+        );
+    }
 
     #[test]
     fn printed_random_numbers_have_one_shape_however_they_wrap() {
