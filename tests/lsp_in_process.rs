@@ -103,6 +103,19 @@ impl Client {
         message
     }
 
+    /// The code actions at the start of the cell `uri`; `only`: the kinds asked for.
+    fn code_actions(&mut self, uri: &str, only: Option<&[&str]>) -> Value {
+        let at = json!({"line": 0, "character": 0});
+        let mut context = json!({"diagnostics": []});
+        if let Some(only) = only {
+            context["only"] = json!(only);
+        }
+        self.request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": {"start": at, "end": at}, "context": context}),
+        )
+    }
+
     /// The diagnostics of `uri`, once the server has published them.
     fn diagnostics_of(&mut self, uri: &str) -> Vec<Value> {
         while !self.published.contains_key(uri) {
@@ -117,6 +130,16 @@ impl Client {
         let server = self.server.take().unwrap();
         assert_eq!(server.join().unwrap(), Ok(()));
     }
+}
+
+/// The titles of a code-action reply.
+fn titles(actions: &Value) -> Vec<&str> {
+    actions
+        .as_array()
+        .expect("a list of actions")
+        .iter()
+        .filter_map(|a| a["title"].as_str())
+        .collect()
 }
 
 /// Opens a notebook of `cells` (code, or markdown when it starts with `#`) at `path`, as VS
@@ -205,17 +228,8 @@ fn a_cell_offers_lift_and_convert_and_convert_runs_dry() {
         ],
     );
     client.diagnostics_of(&cells[2]);
-    let range = json!({"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}});
-    let actions = client.request(
-        "textDocument/codeAction",
-        json!({"textDocument": {"uri": cells[2]}, "range": range, "context": {"diagnostics": []}}),
-    );
-    let titles: Vec<&str> = actions
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|a| a["title"].as_str())
-        .collect();
+    let actions = client.code_actions(&cells[2], None);
+    let titles = titles(&actions);
     assert!(titles.contains(&"Lift cell into a function"), "{actions}");
     assert!(titles.contains(&"Convert notebook to package"), "{actions}");
 
@@ -269,26 +283,16 @@ fn a_client_without_disabled_support_gets_only_actions_that_apply() {
         &["# Title", "total = 1 + 2\nprint(total)"],
     );
     client.diagnostics_of(&cells[1]);
-    let range = json!({"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}});
     // On the markdown cell, lifting cannot apply: the action is left out, not sent disabled.
-    let on_markdown = client.request(
-        "textDocument/codeAction",
-        json!({"textDocument": {"uri": cells[0]}, "range": range, "context": {"diagnostics": []}}),
+    let on_markdown = client.code_actions(&cells[0], None);
+    assert_eq!(
+        titles(&on_markdown),
+        ["Convert notebook to package"],
+        "{on_markdown}"
     );
-    let titles: Vec<&str> = on_markdown
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|a| a["title"].as_str())
-        .collect();
-    assert_eq!(titles, ["Convert notebook to package"], "{on_markdown}");
     // Convert is a code action of kind `source` carrying the command: asked for source
     // actions only, it is still there, and lifting (a refactoring) is not.
-    let source_only = client.request(
-        "textDocument/codeAction",
-        json!({"textDocument": {"uri": cells[1]}, "range": range,
-               "context": {"diagnostics": [], "only": ["source"]}}),
-    );
+    let source_only = client.code_actions(&cells[1], Some(&["source"]));
     let [convert] = source_only.as_array().unwrap().as_slice() else {
         panic!("one source action: {source_only}");
     };
