@@ -315,3 +315,123 @@ fn a_request_the_server_does_not_advertise_is_method_not_found() {
     // The session goes on.
     client.shut_down();
 }
+
+/// Writes a notebook of (kind, source) cells, each code cell with an execution count.
+fn write_notebook(path: &std::path::Path, cells: &[(&str, &str)]) {
+    let cells: Vec<Value> = cells
+        .iter()
+        .enumerate()
+        .map(|(index, (kind, source))| {
+            let mut cell = json!({"cell_type": kind, "metadata": {}, "source": source});
+            if *kind == "code" {
+                cell["outputs"] = json!([]);
+                cell["execution_count"] = json!(index);
+            }
+            cell
+        })
+        .collect();
+    let notebook = json!({
+        "nbformat": 4, "nbformat_minor": 5, "cells": cells,
+        "metadata": {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}},
+    });
+    std::fs::write(path, serde_json::to_string_pretty(&notebook).unwrap()).unwrap();
+}
+
+/// (code, line, character) of each diagnostic, and the messages.
+fn placed(found: &[Value]) -> Vec<(String, u64, u64)> {
+    found
+        .iter()
+        .map(|d| {
+            let start = &d["range"]["start"];
+            (
+                d["code"].as_str().unwrap().to_owned(),
+                start["line"].as_u64().unwrap(),
+                start["character"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// JupyterLab's language-server extension (jupyterlab-lsp) sends a notebook as one Python
+/// text in `.virtual_documents/`, cells two blank lines apart, markdown cells empty and
+/// IPython lines rewritten: the server reads it as the notebook saved beside it.
+#[test]
+fn a_jupyterlab_virtual_document_is_read_as_its_saved_notebook() {
+    let dir = tempfile::tempdir().unwrap();
+    write_notebook(
+        &dir.path().join("nb.ipynb"),
+        &[
+            ("markdown", "# Title"),
+            ("code", "import os\nx = 1"),
+            ("code", "%time y = x + 1"),
+            ("code", "files = !ls"),
+            ("code", "print(later)"),
+            ("code", "later = 2"),
+        ],
+    );
+    let uri = format!(
+        "file://{}/.virtual_documents/nb.ipynb",
+        dir.path().display()
+    );
+    let text = "\n\n\nimport os\nx = 1\n\n\nget_ipython().run_line_magic(\"time\", \" y = x + 1\")\n\n\nfiles = get_ipython().getoutput(\"ls\")\n\n\nprint(later)\n\n\nlater = 2\n";
+    let mut client = Client::start();
+    client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}),
+    );
+    let found = client.diagnostics_of(&uri);
+    // Lines of the virtual text, columns of the cell as written: jupyterlab-lsp maps them.
+    let expected = [("NB102", 7, 6), ("NB103", 10, 0), ("NB301", 13, 6)];
+    let expected: Vec<(String, u64, u64)> = expected
+        .iter()
+        .map(|&(c, l, ch)| (c.to_owned(), l, ch))
+        .collect();
+    assert_eq!(placed(&found), expected, "{found:#?}");
+    // The magic as the user wrote it, and cells counted on the page, markdown included.
+    assert!(
+        found[0]["message"].as_str().unwrap().contains("`%time`"),
+        "{found:#?}"
+    );
+    assert!(
+        found[2]["message"].as_str().unwrap().contains("cell 6"),
+        "{found:#?}"
+    );
+    assert_eq!(
+        client.request(
+            "textDocument/hover",
+            json!({
+                "textDocument": {"uri": uri}, "position": {"line": 4, "character": 0},
+            })
+        )["contents"]["value"]
+            .as_str()
+            .map(|h| h.contains("cell 2")),
+        Some(true)
+    );
+
+    // A cell typed above, not saved yet: the diagnostics move down with their cells.
+    client.published.clear();
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{
+            "range": {"start": {"line": 3, "character": 0}, "end": {"line": 3, "character": 0}},
+            "text": "w = 0\n\n\n",
+        }]}),
+    );
+    let found = client.diagnostics_of(&uri);
+    let moved: Vec<u64> = placed(&found).iter().map(|d| d.1).collect();
+    assert_eq!(moved, [10, 13, 16], "{found:#?}");
+    assert!(
+        found[2]["message"].as_str().unwrap().contains("cell 7"),
+        "{found:#?}"
+    );
+
+    // A saved notebook nblift cannot read: nothing is said rather than something misplaced.
+    std::fs::write(dir.path().join("nb.ipynb"), "{ not json").unwrap();
+    client.published.clear();
+    client.notify(
+        "textDocument/didSave",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert_eq!(client.diagnostics_of(&uri), Vec::<Value>::new());
+    client.shut_down();
+}

@@ -35,7 +35,7 @@ pub fn by_document(document: &Document, analysed: &Analysed) -> BTreeMap<Uri, Ve
                     usize::from(span.range.start()),
                     usize::from(span.range.end()),
                 );
-                (place.uri, range)
+                (place.uri, within(range, place.last_line))
             }
             // A diagnostic about the whole notebook goes on its first cell's first line.
             Location::Notebook | Location::File { .. } => {
@@ -66,4 +66,20 @@ pub fn by_document(document: &Document, analysed: &Analysed) -> BTreeMap<Uri, Ve
         });
     }
     found
+}
+
+/// A range kept on its cell's lines: one below the cell's last line starts and ends there.
+fn within(range: Range, last_line: Option<u32>) -> Range {
+    let Some(last) = last_line else {
+        return range;
+    };
+    let clamp = |p: Position| {
+        if p.line > last {
+            Position::new(last, 0)
+        } else {
+            p
+        }
+    };
+    let start = clamp(range.start);
+    Range::new(start, clamp(range.end).max(start))
 }

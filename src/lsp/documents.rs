@@ -9,6 +9,7 @@ use rustc_hash::FxHashMap;
 
 use crate::diagnostic::CellId;
 use crate::lsp::text::apply_change;
+use crate::lsp::virtual_document::VirtualNotebook;
 use crate::notebook::{Cell, CellKind, Notebook, load_percent};
 
 /// A cell of an open notebook: its kind and metadata from the notebook, its text from its own
@@ -71,6 +72,8 @@ pub enum Content {
     },
     /// A percent script, as one text.
     Script(String),
+    /// A notebook as jupyterlab-lsp sends it: one Python text, aligned to the saved notebook.
+    Virtual(VirtualNotebook),
 }
 
 /// An open document.
@@ -85,6 +88,9 @@ pub struct Document {
 pub struct Place {
     pub uri: Uri,
     pub first_line: u32,
+    /// The last line of the cell's text in the document, where it may have fewer lines than
+    /// the cell (a virtual document's rewritten cell magic): nothing is placed below it.
+    pub last_line: Option<u32>,
 }
 
 impl Document {
@@ -92,6 +98,16 @@ impl Document {
     pub fn notebook(&self) -> Notebook {
         match &self.content {
             Content::Script(text) => load_percent(text),
+            // A virtual document that could not be aligned has no cells: nothing is said
+            // about it rather than something on the wrong cell.
+            Content::Virtual(open) => match &open.aligned {
+                Ok(aligned) => aligned.notebook.clone(),
+                Err(_) => Notebook {
+                    nbformat: 4,
+                    language: None,
+                    cells: Vec::new(),
+                },
+            },
             Content::Notebook { cells, language } => Notebook {
                 nbformat: 4,
                 language: language.clone(),
@@ -118,17 +134,34 @@ impl Document {
             Content::Script(_) => Place {
                 uri: self.uri.clone(),
                 first_line: cell.first_line,
+                last_line: None,
             },
+            Content::Virtual(open) => {
+                let block = open
+                    .aligned
+                    .as_ref()
+                    .ok()
+                    .and_then(|aligned| aligned.blocks.get(cell.id.index()));
+                Place {
+                    uri: self.uri.clone(),
+                    first_line: block.map_or(0, |b| b.first_line),
+                    last_line: block.map(|b| b.first_line + b.lines.saturating_sub(1)),
+                }
+            }
             Content::Notebook { cells, .. } => Place {
                 uri: cells[cell.id.index()].uri.clone(),
                 first_line: 0,
+                last_line: None,
             },
         }
     }
 
-    /// The file the document was read from, for a `file:` URI.
+    /// The file the notebook lives in, for a `file:` URI: a virtual document's saved notebook.
     pub fn path(&self) -> Option<PathBuf> {
-        file_path(&self.uri)
+        match &self.content {
+            Content::Virtual(open) => Some(open.saved_path.clone()),
+            _ => file_path(&self.uri),
+        }
     }
 }
 

@@ -17,18 +17,20 @@
 mod convert;
 mod diagnostics;
 mod documents;
+mod ipython_overrides;
 mod navigate;
 mod session;
 mod text;
 mod transport;
+mod virtual_document;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
 use lsp_types::notification::{
     DidChangeNotebookDocument, DidChangeTextDocument, DidCloseNotebookDocument,
-    DidCloseTextDocument, DidOpenNotebookDocument, DidOpenTextDocument, Notification as _,
-    PublishDiagnostics,
+    DidCloseTextDocument, DidOpenNotebookDocument, DidOpenTextDocument, DidSaveTextDocument,
+    Notification as _, PublishDiagnostics,
 };
 use lsp_types::request::{
     CodeActionRequest, ExecuteCommand, GotoDefinition, HoverRequest, Request as _,
@@ -39,7 +41,8 @@ use lsp_types::{
     ExecuteCommandParams, GotoDefinitionParams, GotoDefinitionResponse, HoverParams,
     HoverProviderCapability, MessageType, NotebookDocumentSyncOptions, NotebookSelector, OneOf,
     Position, PublishDiagnosticsParams, Range, ServerCapabilities, ShowMessageParams,
-    TextDocumentSyncCapability, TextDocumentSyncKind, TextEdit, Uri, WorkspaceEdit,
+    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
+    TextDocumentSyncSaveOptions, TextEdit, Uri, WorkspaceEdit,
 };
 use rustc_hash::FxHashMap;
 use serde::de::DeserializeOwned;
@@ -49,6 +52,7 @@ use crate::compile::{self, Disk};
 use crate::ide::lift_cell::lift_cell;
 use crate::lsp::documents::{Content, Document, Documents, OpenCell, is_percent_text};
 use crate::lsp::session::{Analysed, ParseCache};
+use crate::lsp::virtual_document::VirtualNotebook;
 
 /// The command that converts a notebook; its arguments: the notebook's URI, then an optional
 /// object of options (`output`, `name`, `split`, `export`, `force`, as the CLI's flags).
@@ -77,8 +81,14 @@ pub fn serve() -> bool {
 
 fn capabilities() -> ServerCapabilities {
     ServerCapabilities {
-        text_document_sync: Some(TextDocumentSyncCapability::Kind(
-            TextDocumentSyncKind::INCREMENTAL,
+        text_document_sync: Some(TextDocumentSyncCapability::Options(
+            TextDocumentSyncOptions {
+                open_close: Some(true),
+                change: Some(TextDocumentSyncKind::INCREMENTAL),
+                // A saved notebook is what a virtual document is aligned to.
+                save: Some(TextDocumentSyncSaveOptions::Supported(true)),
+                ..TextDocumentSyncOptions::default()
+            },
         )),
         notebook_document_sync: Some(OneOf::Left(NotebookDocumentSyncOptions {
             // Jupyter notebooks (VS Code's notebook type), every cell: markdown names the
@@ -385,7 +395,13 @@ impl Server<'_> {
                 if item.language_id != "python" {
                     return Ok(());
                 }
-                if is_percent_text(&item.text) {
+                if let Some(saved) = virtual_document::saved_notebook(&item.uri) {
+                    self.documents.insert(Document {
+                        uri: item.uri.clone(),
+                        content: Content::Virtual(VirtualNotebook::new(item.text, saved)),
+                    });
+                    self.refresh(&item.uri);
+                } else if is_percent_text(&item.text) {
                     self.documents.insert(Document {
                         uri: item.uri.clone(),
                         content: Content::Script(item.text),
@@ -399,14 +415,17 @@ impl Server<'_> {
                 let params: lsp_types::DidChangeTextDocumentParams =
                     params(value).map_err(decode)?;
                 let uri = params.text_document.uri;
-                if let Some(Document {
-                    content: Content::Script(text),
-                    ..
-                }) = self.documents.open.get_mut(&uri)
-                {
+                let open = self.documents.open.get_mut(&uri).map(|d| &mut d.content);
+                if let Some(Content::Script(text)) = open {
                     for change in params.content_changes {
                         text::apply_change(text, change);
                     }
+                    self.refresh(&uri);
+                } else if let Some(Content::Virtual(open)) = open {
+                    for change in params.content_changes {
+                        text::apply_change(&mut open.text, change);
+                    }
+                    open.align();
                     self.refresh(&uri);
                 } else if let Some(text) = self.documents.plain.get_mut(&uri) {
                     for change in params.content_changes {
@@ -421,6 +440,20 @@ impl Server<'_> {
                         });
                         self.refresh(&uri);
                     }
+                }
+            }
+            // Saving a notebook changes what its virtual document is aligned to (execution
+            // counts, cells added since).
+            DidSaveTextDocument::METHOD => {
+                let params: lsp_types::DidSaveTextDocumentParams = params(value).map_err(decode)?;
+                let uri = params.text_document.uri;
+                if let Some(Document {
+                    content: Content::Virtual(open),
+                    ..
+                }) = self.documents.open.get_mut(&uri)
+                {
+                    open.align();
+                    self.refresh(&uri);
                 }
             }
             DidCloseTextDocument::METHOD => {
@@ -497,6 +530,20 @@ impl Server<'_> {
     /// Analyses the document again and publishes its diagnostics, clearing them from cells
     /// that are gone.
     fn refresh(&mut self, uri: &Uri) {
+        if let Some(Document {
+            content: Content::Virtual(open),
+            ..
+        }) = self.documents.open.get_mut(uri)
+            && let Err(reason) = &open.aligned
+            && !open.failure_logged
+        {
+            log(&format!(
+                "{}: not aligned with the saved notebook, so no diagnostics for it until it \
+                 can be: {reason}",
+                uri.as_str()
+            ));
+            open.failure_logged = true;
+        }
         let Some(document) = self.documents.open.get(uri) else {
             return;
         };

@@ -1,0 +1,454 @@
+//! jupyterlab-lsp's virtual documents: JupyterLab sends an open notebook to a language server
+//! as one Python text at `…/.virtual_documents/NAME.ipynb`, its cells joined by two blank
+//! lines, markdown cells empty, IPython syntax rewritten ([`ipython_overrides`]), and no
+//! execution counts or tags. nblift aligns that text to the notebook saved at the same path
+//! without `.virtual_documents`, which gives each cell its kind, tags and execution count;
+//! cells added or changed since the last save are split on the two-blank-line layout.
+//!
+//! Positions stay in the virtual text: jupyterlab-lsp maps a virtual line to the cell it came
+//! from, line for line and column for column, so a cell's text starts at its block's first
+//! line, and its columns are the user's.
+//!
+//! [`ipython_overrides`]: crate::lsp::ipython_overrides
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use lsp_types::Uri;
+
+use crate::diagnostic::CellId;
+use crate::lsp::documents::file_path;
+use crate::lsp::ipython_overrides::{decode_cell, encode_cell};
+use crate::notebook::{Cell, CellKind, Notebook, load_notebook};
+
+/// The folder jupyter-lsp writes its virtual documents to, under the server's root.
+const VIRTUAL_FOLDER: &str = ".virtual_documents";
+
+/// Blank lines jupyterlab-lsp puts between two cells.
+const BLANK_LINES_BETWEEN_CELLS: usize = 2;
+
+/// The notebook saved where a virtual document says it is, if there is one: the path without
+/// its (last) `.virtual_documents` folder.
+pub fn saved_notebook(uri: &Uri) -> Option<PathBuf> {
+    let path = file_path(uri)?;
+    if path.extension().is_none_or(|e| e != "ipynb") {
+        return None;
+    }
+    let components: Vec<_> = path.components().collect();
+    let folder = components
+        .iter()
+        .rposition(|c| c.as_os_str() == VIRTUAL_FOLDER)?;
+    let saved: PathBuf = components
+        .iter()
+        .enumerate()
+        .filter(|&(index, _)| index != folder)
+        .map(|(_, c)| c.as_os_str())
+        .collect();
+    saved.is_file().then_some(saved)
+}
+
+/// Where a cell's text is in the virtual document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Block {
+    pub first_line: u32,
+    /// Its lines in the virtual text (a rewritten cell magic has one more or one fewer than
+    /// the cell).
+    pub lines: u32,
+}
+
+/// A virtual document as a notebook: the cells the user sees, and where each one's text is.
+#[derive(Clone, Debug)]
+pub struct Aligned {
+    pub notebook: Notebook,
+    pub blocks: Vec<Block>,
+}
+
+/// An open virtual document and the notebook saved behind it.
+#[derive(Clone, Debug)]
+pub struct VirtualNotebook {
+    pub text: String,
+    pub saved_path: PathBuf,
+    /// The saved notebook as last read, with the modification time it was read at.
+    saved: Option<(SystemTime, Result<Notebook, String>)>,
+    pub aligned: Result<Aligned, String>,
+    /// Whether the reason alignment failed was logged (once per failure).
+    pub failure_logged: bool,
+}
+
+impl VirtualNotebook {
+    pub fn new(text: String, saved_path: PathBuf) -> VirtualNotebook {
+        let mut open = VirtualNotebook {
+            text,
+            saved_path,
+            saved: None,
+            aligned: Err(String::new()),
+            failure_logged: false,
+        };
+        open.align();
+        open
+    }
+
+    /// Aligns the text again, reading the saved notebook again if it changed on disk.
+    pub fn align(&mut self) {
+        let modified = std::fs::metadata(&self.saved_path).and_then(|m| m.modified());
+        let aligned = match modified {
+            Err(e) => Err(format!("cannot read {}: {e}", self.saved_path.display())),
+            Ok(modified) => {
+                if self.saved.as_ref().is_none_or(|(at, _)| *at != modified) {
+                    self.saved = Some((modified, read_saved(&self.saved_path)));
+                }
+                match &self.saved {
+                    Some((_, Ok(saved))) => Ok(align(&self.text, saved)),
+                    Some((_, Err(reason))) => Err(reason.clone()),
+                    None => unreachable!("read just above"),
+                }
+            }
+        };
+        if aligned.is_ok() {
+            self.failure_logged = false;
+        }
+        self.aligned = aligned;
+    }
+}
+
+fn read_saved(path: &Path) -> Result<Notebook, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    load_notebook(&text).map_err(|d| format!("{}: {}", path.display(), d.message))
+}
+
+/// A saved cell as jupyterlab-lsp sends it: code rewritten, other cells empty.
+fn sent_lines(cell: &Cell) -> Vec<String> {
+    match cell.kind {
+        CellKind::Code => encode_cell(&cell.source)
+            .split('\n')
+            .map(str::to_owned)
+            .collect(),
+        CellKind::Markdown | CellKind::Raw => vec![String::new()],
+    }
+}
+
+fn is_separator(lines: &[&str], at: usize) -> bool {
+    lines
+        .get(at..at + BLANK_LINES_BETWEEN_CELLS)
+        .is_some_and(|gap| gap.iter().all(|l| l.is_empty()))
+}
+
+/// Aligns a virtual document's text to the saved notebook: the saved cells found unchanged
+/// at its start and at its end keep everything the notebook says of them; the text between
+/// is split on the two-blank-line layout, and its pieces take the saved cells between in
+/// order when there are as many of them (a cell edited since the save), or are new code
+/// cells otherwise. Linear in the text and the notebook.
+pub fn align(text: &str, saved: &Notebook) -> Aligned {
+    let mut lines: Vec<&str> = text.split('\n').collect();
+    // Every cell's block ends in a newline; the last one's is the text's last.
+    if text.ends_with('\n') {
+        lines.pop();
+    }
+    let sent: Vec<Vec<String>> = saved.cells.iter().map(sent_lines).collect();
+    let matches = |at: usize, cell: usize| {
+        let expected = &sent[cell];
+        lines
+            .get(at..at + expected.len())
+            .is_some_and(|found| found.iter().zip(expected).all(|(f, e)| f == e))
+    };
+
+    // Saved cells unchanged at the start: (cell, first line).
+    let mut head = Vec::new();
+    let mut at = 0;
+    while head.len() < sent.len() && matches(at, head.len()) {
+        let end = at + sent[head.len()].len();
+        let last = end == lines.len();
+        if !last && !is_separator(&lines, end) {
+            break;
+        }
+        head.push((head.len(), at));
+        at = end + BLANK_LINES_BETWEEN_CELLS;
+        if last {
+            break;
+        }
+    }
+    // Saved cells unchanged at the end, not overlapping the start.
+    let mut tail = Vec::new();
+    let mut until = lines.len();
+    let mut cell = sent.len();
+    while cell > head.len() {
+        let Some(start) = until.checked_sub(sent[cell - 1].len()) else {
+            break;
+        };
+        let separated = start == 0 || start >= 2 && is_separator(&lines, start - 2);
+        if start < at || !matches(start, cell - 1) || !separated {
+            break;
+        }
+        tail.push((cell - 1, start));
+        cell -= 1;
+        until = start.saturating_sub(BLANK_LINES_BETWEEN_CELLS);
+    }
+    tail.reverse();
+    let changed = head.len()..cell;
+    let pieces = if at <= until && at < lines.len() {
+        split_on_layout(&lines, at, until)
+    } else {
+        Vec::new()
+    };
+
+    let mut cells = Vec::new();
+    let mut blocks = Vec::new();
+    let mut push = |cell: Cell, first_line: usize, length: usize| {
+        blocks.push(Block {
+            first_line: first_line as u32,
+            lines: length as u32,
+        });
+        cells.push(Cell {
+            id: CellId(cells.len() as u32),
+            ..cell
+        });
+    };
+    for &(index, first_line) in &head {
+        push(saved.cells[index].clone(), first_line, sent[index].len());
+    }
+    let paired = pieces.len() == changed.len();
+    for (number, &(first_line, length)) in pieces.iter().enumerate() {
+        let text = lines[first_line..first_line + length].join("\n");
+        let was = paired.then(|| &saved.cells[changed.start + number]);
+        let cell = match was {
+            // A markdown or raw cell is sent empty: it is unchanged if it still is.
+            Some(was) if was.kind != CellKind::Code && text.is_empty() => was.clone(),
+            Some(was) if was.kind == CellKind::Code => Cell {
+                source: decode_cell(&text),
+                ..was.clone()
+            },
+            _ => new_code_cell(decode_cell(&text)),
+        };
+        push(cell, first_line, length);
+    }
+    for &(index, first_line) in &tail {
+        push(saved.cells[index].clone(), first_line, sent[index].len());
+    }
+    Aligned {
+        notebook: Notebook {
+            nbformat: saved.nbformat,
+            language: saved.language.clone(),
+            cells,
+        },
+        blocks,
+    }
+}
+
+fn new_code_cell(source: String) -> Cell {
+    Cell {
+        id: CellId(0),
+        kind: CellKind::Code,
+        source,
+        tags: Vec::new(),
+        execution_count: None,
+        saved_stdout: None,
+        first_line: 0,
+    }
+}
+
+/// The cells in `lines[from..until]` as (first line, length): a cell ends where two blank
+/// lines follow it, and has at least one line (an empty cell is one empty line).
+fn split_on_layout(lines: &[&str], from: usize, until: usize) -> Vec<(usize, usize)> {
+    let mut pieces = Vec::new();
+    let mut start = from;
+    let mut line = from + 1;
+    while line <= until {
+        if line == until {
+            pieces.push((start, line - start));
+            break;
+        }
+        if line + BLANK_LINES_BETWEEN_CELLS <= until && is_separator(lines, line) {
+            pieces.push((start, line - start));
+            start = line + BLANK_LINES_BETWEEN_CELLS;
+            line = start + 1;
+        } else {
+            line += 1;
+        }
+    }
+    pieces
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A saved notebook of (kind, source, execution count) cells.
+    fn saved(cells: &[(CellKind, &str, Option<u32>)]) -> Notebook {
+        Notebook {
+            nbformat: 4,
+            language: Some("python".to_owned()),
+            cells: cells
+                .iter()
+                .enumerate()
+                .map(|(index, &(kind, source, execution_count))| Cell {
+                    id: CellId(index as u32),
+                    kind,
+                    source: source.to_owned(),
+                    execution_count,
+                    ..new_code_cell(String::new())
+                })
+                .collect(),
+        }
+    }
+
+    const MD: CellKind = CellKind::Markdown;
+    const CODE: CellKind = CellKind::Code;
+
+    /// The cells found: kind, source, execution count, and the block's first line and length.
+    fn found(aligned: &Aligned) -> Vec<(CellKind, &str, Option<u32>, u32, u32)> {
+        aligned
+            .notebook
+            .cells
+            .iter()
+            .zip(&aligned.blocks)
+            .map(|(c, b)| {
+                (
+                    c.kind,
+                    c.source.as_str(),
+                    c.execution_count,
+                    b.first_line,
+                    b.lines,
+                )
+            })
+            .collect()
+    }
+
+    fn example() -> Notebook {
+        saved(&[
+            (MD, "# Title\nSome words", None),
+            (CODE, "import os\nx = 1", Some(1)),
+            (CODE, "%time y = x + 1", Some(2)),
+            (
+                CODE,
+                "def f():\n    return 1\n\n\ndef g():\n    return 2",
+                Some(3),
+            ),
+            (CODE, "%%time\nz = y * 2", Some(4)),
+        ])
+    }
+
+    /// The example as JupyterLab sends it, unchanged since the save.
+    const SENT: &str = "\n\n\nimport os\nx = 1\n\n\nget_ipython().run_line_magic(\"time\", \" y = x + 1\")\n\n\ndef f():\n    return 1\n\n\ndef g():\n    return 2\n\n\n# START_CELL_MAGIC(\"time\", \"\")\nz = y * 2\n# END_CELL_MAGIC\n";
+
+    #[test]
+    fn an_unchanged_notebook_is_the_saved_one() {
+        let aligned = align(SENT, &example());
+        assert_eq!(
+            found(&aligned),
+            [
+                (MD, "# Title\nSome words", None, 0, 1),
+                (CODE, "import os\nx = 1", Some(1), 3, 2),
+                (CODE, "%time y = x + 1", Some(2), 7, 1),
+                // Two blank lines inside a cell do not split it: the saved cell says where it ends.
+                (
+                    CODE,
+                    "def f():\n    return 1\n\n\ndef g():\n    return 2",
+                    Some(3),
+                    10,
+                    6
+                ),
+                (CODE, "%%time\nz = y * 2", Some(4), 18, 3),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_edited_cell_keeps_its_execution_count_and_reads_as_written() {
+        let sent = SENT.replace(
+            "get_ipython().run_line_magic(\"time\", \" y = x + 1\")",
+            "get_ipython().run_line_magic(\"time\", \" y = x + 2\")\nfiles = get_ipython().getoutput(\"ls\")",
+        );
+        let aligned = align(&sent, &example());
+        assert_eq!(
+            found(&aligned)[2],
+            (CODE, "%time y = x + 2\nfiles = !ls", Some(2), 7, 2)
+        );
+        assert_eq!(
+            found(&aligned)[3].3,
+            11,
+            "the cells below moved down a line"
+        );
+        assert_eq!(aligned.notebook.cells.len(), 5);
+    }
+
+    #[test]
+    fn a_cell_added_since_the_save_is_a_new_code_cell() {
+        let sent = SENT.replace("x = 1\n\n\n", "x = 1\n\n\nprint(x)\n\n\n");
+        let aligned = align(&sent, &example());
+        let cells = found(&aligned);
+        assert_eq!(cells.len(), 6);
+        assert_eq!(cells[2], (CODE, "print(x)", None, 7, 1));
+        assert_eq!(cells[3], (CODE, "%time y = x + 1", Some(2), 10, 1));
+        let ids: Vec<u32> = aligned.notebook.cells.iter().map(|c| c.id.0).collect();
+        assert_eq!(ids, [0, 1, 2, 3, 4, 5], "cells are numbered as on the page");
+    }
+
+    #[test]
+    fn a_cell_deleted_since_the_save_is_gone() {
+        let sent = SENT.replace(
+            "get_ipython().run_line_magic(\"time\", \" y = x + 1\")\n\n\n",
+            "",
+        );
+        let aligned = align(&sent, &example());
+        let sources: Vec<&str> = found(&aligned).iter().map(|c| c.1).collect();
+        assert_eq!(
+            sources,
+            [
+                "# Title\nSome words",
+                "import os\nx = 1",
+                "def f():\n    return 1\n\n\ndef g():\n    return 2",
+                "%%time\nz = y * 2"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_emptied_markdown_cell_stays_markdown_and_a_typed_one_becomes_code() {
+        let notebook = saved(&[
+            (CODE, "a = 1", Some(1)),
+            (MD, "# A", None),
+            (CODE, "b = 2", Some(2)),
+        ]);
+        let same = align("a = 1\n\n\n\n\n\nb = 2\n", &notebook);
+        assert_eq!(found(&same)[1], (MD, "# A", None, 3, 1));
+        let typed = align("a = 1\n\n\nc = 3\n\n\nb = 2\n", &notebook);
+        assert_eq!(found(&typed)[1], (CODE, "c = 3", None, 3, 1));
+    }
+
+    #[test]
+    fn cells_after_an_unknown_number_of_changes_are_split_on_the_layout() {
+        let notebook = saved(&[(CODE, "a = 1", Some(1)), (CODE, "b = 2", Some(2))]);
+        let aligned = align("a = 10\n\n\nb = 20\n\n\nc = 30", &notebook);
+        assert_eq!(
+            found(&aligned),
+            [
+                (CODE, "a = 10", None, 0, 1),
+                (CODE, "b = 20", None, 3, 1),
+                (CODE, "c = 30", None, 6, 1),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_saved_notebook_is_the_path_without_the_virtual_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let notebook = dir.path().join("sub/nb.ipynb");
+        std::fs::write(&notebook, "{}").unwrap();
+        let uri = |path: &str| -> Uri {
+            format!("file://{}/{path}", dir.path().display())
+                .parse()
+                .unwrap()
+        };
+        assert_eq!(
+            saved_notebook(&uri(".virtual_documents/sub/nb.ipynb")),
+            Some(notebook)
+        );
+        assert_eq!(
+            saved_notebook(&uri(".virtual_documents/sub/other.ipynb")),
+            None
+        );
+        assert_eq!(saved_notebook(&uri("sub/nb.ipynb")), None);
+    }
+}
