@@ -353,6 +353,54 @@ mod tests {
         );
     }
 
+    /// What JupyterLab 4.6.6 with jupyterlab-lsp 5.3.0 sent for a notebook of every kind of
+    /// cell (captured from a real session): each saved cell is found where it is.
+    #[test]
+    fn what_jupyterlab_sends_aligns_cell_for_cell() {
+        const RAW: CellKind = CellKind::Raw;
+        let cells = [
+            (MD, "# Title", None),
+            (CODE, "import os\nx = 1", Some(1)),
+            (CODE, "%time y = x + 1", Some(2)),
+            (CODE, "!ls -la", Some(3)),
+            (CODE, "files = !ls", Some(4)),
+            (MD, "Some markdown line one\nand line two", None),
+            (CODE, "%%time\nz = y * 2\nprint(z)", Some(5)),
+            (CODE, "%%bash\necho hi", Some(6)),
+            (CODE, "%%capture out\nprint(1)", None),
+            (
+                CODE,
+                "def f():\n    return 1\n\n\ndef g():\n    return 2",
+                Some(7),
+            ),
+            (CODE, "w = 3\n", Some(8)),
+            (RAW, "raw text", None),
+            (CODE, "os?", None),
+            (CODE, "print(undefined_name)", None),
+            (CODE, "", None),
+            (CODE, "%matplotlib inline\nimport math", None),
+        ];
+        let sent = "\n\n\nimport os\nx = 1\n\n\nget_ipython().run_line_magic(\"time\", \" y = x + 1\")\n\n\nget_ipython().getoutput(\"ls -la\")\n\n\nfiles = get_ipython().getoutput(\"ls\")\n\n\n\n\n\n# START_CELL_MAGIC(\"time\", \"\")\nz = y * 2\nprint(z)\n# END_CELL_MAGIC\n\n\nget_ipython().run_cell_magic(\"bash\", \"\", \"\"\"echo hi\"\"\")\n\n\n# START_CELL_MAGIC(\"capture\", \" out\")\nprint(1)\n# END_CELL_MAGIC\n\n\ndef f():\n    return 1\n\n\ndef g():\n    return 2\n\n\nw = 3\n\n\n\n\n\n\nget_ipython().run_line_magic('pinfo',  'os')\n\n\nprint(undefined_name)\n\n\n\n\n\nget_ipython().run_line_magic(\"matplotlib\", \" inline\")\nimport math\n";
+        let aligned = align(sent, &saved(&cells));
+        let first_lines: Vec<u32> = aligned.blocks.iter().map(|b| b.first_line).collect();
+        assert_eq!(
+            first_lines,
+            [0, 3, 7, 10, 13, 16, 19, 25, 28, 33, 41, 45, 48, 51, 54, 57]
+        );
+        let kinds_and_counts: Vec<_> = found(&aligned).iter().map(|c| (c.0, c.2)).collect();
+        let expected: Vec<_> = cells.iter().map(|c| (c.0, c.2)).collect();
+        assert_eq!(kinds_and_counts, expected);
+        // Each code block, read back, is the cell as written.
+        let lines: Vec<&str> = sent.split('\n').collect();
+        for (cell, block) in aligned.notebook.cells.iter().zip(&aligned.blocks) {
+            if cell.kind == CODE {
+                let (start, length) = (block.first_line as usize, block.lines as usize);
+                let text = lines[start..start + length].join("\n");
+                assert_eq!(decode_cell(&text), cell.source);
+            }
+        }
+    }
+
     #[test]
     fn an_edited_cell_keeps_its_execution_count_and_reads_as_written() {
         let sent = SENT.replace(

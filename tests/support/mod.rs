@@ -8,6 +8,8 @@
 
 #![allow(dead_code)]
 
+#[cfg(feature = "test-editors")]
+pub mod editors;
 pub mod lift;
 pub mod lint;
 pub mod runs;
@@ -141,13 +143,19 @@ fn target_dir() -> PathBuf {
 /// `target/FOLDER`, made by `make(folder, requirements file)` unless it was already made from
 /// the requirements' current text; one test binary makes it while the others wait.
 fn made_once(folder: &str, requirements: &str, make: impl Fn(&Path, &Path)) -> PathBuf {
-    let target = target_dir();
-    let venv = target.join(folder);
     let requirements_path = root().join(requirements);
     // The requirements, and how the venv is made: a change to either makes it again.
     let wanted = fs::read_to_string(&requirements_path)
         .unwrap_or_else(|e| panic!("{requirements} is readable: {e}"))
         + "\n# made by: uv venv --seed; uv pip install --compile-bytecode -r\n";
+    made_once_from(folder, wanted, |venv| make(venv, &requirements_path))
+}
+
+/// `target/FOLDER`, made by `make(folder)` unless it was already made from `wanted` (the text
+/// of everything it is made from); one test binary makes it while the others wait.
+fn made_once_from(folder: &str, wanted: String, make: impl Fn(&Path)) -> PathBuf {
+    let target = target_dir();
+    let venv = target.join(folder);
     let marker = venv.join("requirements.installed");
     fs::create_dir_all(venv.parent().expect("a venv has a parent folder")).expect("target folder");
     // Test binaries may run side by side: a lock folder makes one of them the installer.
@@ -163,7 +171,8 @@ fn made_once(folder: &str, requirements: &str, make: impl Fn(&Path, &Path)) -> P
             return;
         }
         let _ = fs::remove_dir_all(&venv);
-        make(&venv, &requirements_path);
+        fs::create_dir_all(&venv).expect("create the folder");
+        make(&venv);
         fs::write(&marker, &wanted).expect("write the venv marker");
     }));
     let _ = fs::remove_dir(&lock);
