@@ -27,6 +27,11 @@ impl Client {
     }
 
     fn start_with(capabilities: Value) -> Client {
+        Client::start_with_params(json!({"capabilities": capabilities}))
+    }
+
+    /// A client whose `initialize` sends `params`.
+    fn start_with_params(params: Value) -> Client {
         let (server_side, client_side) = Connection::memory();
         let server = std::thread::spawn(move || nblift::lsp::serve_on(&server_side));
         let mut client = Client {
@@ -35,7 +40,7 @@ impl Client {
             next_id: 0,
             published: Default::default(),
         };
-        let result = client.request("initialize", json!({"capabilities": capabilities}));
+        let result = client.request("initialize", params);
         assert_eq!(result["serverInfo"]["name"], "nblift", "{result}");
         client.notify("initialized", json!({}));
         client
@@ -434,4 +439,78 @@ fn a_jupyterlab_virtual_document_is_read_as_its_saved_notebook() {
     );
     assert_eq!(client.diagnostics_of(&uri), Vec::<Value>::new());
     client.shut_down();
+}
+
+/// An editor's `initialize` and `textDocument/codeAction` requests as captured from a real
+/// session (`tests/lsp_clients/`).
+fn captured(client: &str, request: &str) -> Value {
+    let path = format!(
+        "{}/tests/lsp_clients/{client}/{request}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+/// Neovim 0.11 and eglot 1.9, with their own capabilities (neither shows disabled actions)
+/// and code-action requests: the source filter finds Convert, and a cell that cannot be
+/// lifted is not offered a lift that would do nothing.
+#[test]
+fn neovim_and_eglot_get_convert_under_source_and_no_disabled_lift() {
+    for editor in ["neovim-0.11.4", "eglot-1.9"] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("script.py");
+        let uri = format!("file://{}", path.display());
+        let text = "# %%\nfrom os import *\n# %%\ntotal = 1 + 2\nprint(total)\n";
+        std::fs::write(&path, text).unwrap();
+        let mut client = Client::start_with_params(captured(editor, "initialize"));
+        client.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}),
+        );
+        let requests = captured(editor, "codeAction");
+        for mut request in requests.as_array().unwrap().iter().cloned() {
+            request["textDocument"]["uri"] = json!(uri);
+            let only = request["context"]["only"].clone();
+            let actions = client.request("textDocument/codeAction", request);
+            let expected: &[&str] = if only == json!(["source"]) {
+                &["Convert notebook to package"]
+            } else {
+                // `source.organizeImports`: nblift has none.
+                &[]
+            };
+            assert_eq!(
+                titles(&actions),
+                expected,
+                "{editor}, only {only}: {actions:#}"
+            );
+            // A code action of that kind (a bare command has none, and such a client drops
+            // it), carrying the command.
+            for action in actions.as_array().unwrap() {
+                assert_eq!(action["kind"], "source", "{editor}: {action:#}");
+                assert_eq!(
+                    action["command"]["command"], "nblift.convert",
+                    "{editor}: {action:#}"
+                );
+            }
+        }
+        // No filter, on the star import's cell (it cannot be lifted) and on the next cell.
+        let at = |line: u32| {
+            let position = json!({"line": line, "character": 0});
+            json!({"textDocument": {"uri": uri}, "range": {"start": position, "end": position},
+                   "context": {"diagnostics": []}})
+        };
+        let star = client.request("textDocument/codeAction", at(1));
+        assert_eq!(
+            titles(&star),
+            ["Convert notebook to package"],
+            "{editor}: {star:#}"
+        );
+        let liftable = client.request("textDocument/codeAction", at(3));
+        assert_eq!(
+            titles(&liftable),
+            ["Lift cell into a function", "Convert notebook to package"],
+            "{editor}: {liftable:#}"
+        );
+        client.shut_down();
+    }
 }
