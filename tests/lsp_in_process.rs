@@ -505,6 +505,22 @@ fn neovim_and_eglot_get_convert_under_source_and_no_disabled_lift() {
             ["Convert notebook to package"],
             "{editor}: {star:#}"
         );
+        // Hover in the format the client shows: eglot without markdown-mode asks for plain
+        // text, and markdown's backticks would show as typed.
+        let hover = client.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri}, "position": {"line": 4, "character": 6}}),
+        );
+        let (kind, name) = match editor {
+            "eglot-1.9" => ("plaintext", "total"),
+            _ => ("markdown", "`total`"),
+        };
+        assert_eq!(hover["contents"]["kind"], kind, "{editor}: {hover:#}");
+        assert_eq!(
+            hover["contents"]["value"],
+            format!("{name}: defined in cell 2; read in cell 2"),
+            "{editor}: {hover:#}"
+        );
         let liftable = client.request("textDocument/codeAction", at(3));
         assert_eq!(
             titles(&liftable),

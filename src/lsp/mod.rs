@@ -39,9 +39,9 @@ use lsp_types::{
     CodeAction, CodeActionDisabled, CodeActionKind, CodeActionOptions, CodeActionOrCommand,
     CodeActionParams, CodeActionProviderCapability, Command, ExecuteCommandOptions,
     ExecuteCommandParams, GotoDefinitionParams, GotoDefinitionResponse, HoverParams,
-    HoverProviderCapability, MessageType, NotebookDocumentSyncOptions, NotebookSelector, OneOf,
-    Position, PublishDiagnosticsParams, Range, ServerCapabilities, ShowMessageParams,
-    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
+    HoverProviderCapability, MarkupKind, MessageType, NotebookDocumentSyncOptions,
+    NotebookSelector, OneOf, Position, PublishDiagnosticsParams, Range, ServerCapabilities,
+    ShowMessageParams, TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
     TextDocumentSyncSaveOptions, TextEdit, Uri, WorkspaceEdit,
 };
 use rustc_hash::FxHashMap;
@@ -58,9 +58,18 @@ use crate::lsp::virtual_document::VirtualNotebook;
 /// object of options (`output`, `name`, `split`, `export`, `force`, as the CLI's flags).
 pub const CONVERT_COMMAND: &str = "nblift.convert";
 
-/// A line on stderr, which editors show as the server's log.
+/// A line on stderr, which editors show as the server's log: something went wrong.
 pub fn log(message: &str) {
     eprintln!("nblift lsp: {message}");
+}
+
+/// A line on stderr about routine work (each analysis, start and end), only when
+/// `NBLIFT_LSP_TRACE` is set: Neovim logs every stderr line as an error.
+fn trace(message: &str) {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *ON.get_or_init(|| std::env::var_os("NBLIFT_LSP_TRACE").is_some()) {
+        log(message);
+    }
 }
 
 /// Serves one editor over stdin and stdout until it exits; `false` when the session ended
@@ -127,6 +136,12 @@ pub fn serve_on(connection: &Connection) -> Result<(), String> {
     let disabled_support = params["capabilities"]["textDocument"]["codeAction"]["disabledSupport"]
         .as_bool()
         .unwrap_or(false);
+    // Markdown unless the client's hover formats leave it out.
+    let hover_kind =
+        match params["capabilities"]["textDocument"]["hover"]["contentFormat"].as_array() {
+            Some(formats) if !formats.iter().any(|f| f == "markdown") => MarkupKind::PlainText,
+            _ => MarkupKind::Markdown,
+        };
     let result = json!({
         "capabilities": capabilities(),
         "serverInfo": {"name": "nblift", "version": env!("CARGO_PKG_VERSION")},
@@ -134,10 +149,11 @@ pub fn serve_on(connection: &Connection) -> Result<(), String> {
     connection
         .initialize_finish(id, result)
         .map_err(|e| format!("initialization failed: {e}"))?;
-    log("initialized");
+    trace("initialized");
     let mut server = Server {
         connection,
         disabled_support,
+        hover_kind,
         documents: Documents::default(),
         analyses: FxHashMap::default(),
         published: FxHashMap::default(),
@@ -149,7 +165,7 @@ pub fn serve_on(connection: &Connection) -> Result<(), String> {
                     .handle_shutdown(&request)
                     .map_err(|e| format!("shutdown failed: {e}"))?
                 {
-                    log("shut down");
+                    trace("shut down");
                     return Ok(());
                 }
                 let id = request.id.clone();
@@ -184,6 +200,8 @@ struct Server<'a> {
     connection: &'a Connection,
     /// The client shows disabled code actions (`codeAction.disabledSupport`).
     disabled_support: bool,
+    /// The format the client shows hovers in.
+    hover_kind: MarkupKind,
     documents: Documents,
     /// Per open document: its parse cache and latest analysis.
     analyses: FxHashMap<Uri, (ParseCache, Analysed)>,
@@ -253,7 +271,7 @@ impl Server<'_> {
         }
         let (document, analysed) = self.open(&at.text_document.uri)?;
         let hover = navigate::cell_at(document, analysed, &at.text_document.uri, at.position)
-            .and_then(|position| navigate::hover(analysed, &position));
+            .and_then(|position| navigate::hover(analysed, &position, self.hover_kind.clone()));
         Ok(json!(hover))
     }
 
@@ -559,7 +577,7 @@ impl Server<'_> {
             analysed.diagnostics.extend(missing);
         }
         let found = diagnostics::by_document(document, &analysed);
-        log(&format!(
+        trace(&format!(
             "{}: {} cells, {} parsed again, {} diagnostics",
             uri.as_str(),
             analysed.notebook.cells.len(),

@@ -108,7 +108,9 @@ fn cell_list(cells: impl Iterator<Item = CellId>) -> String {
     }
 }
 
-pub fn hover(analysed: &Analysed, at: &CellPosition) -> Option<Hover> {
+/// The hover text of the name under the cursor: markdown, or plain text for a client that
+/// shows only that (eglot without `markdown-mode` asks for `plaintext`).
+pub fn hover(analysed: &Analysed, at: &CellPosition, kind: MarkupKind) -> Option<Hover> {
     let (name, uses) = name_at(analysed, at)?;
     let mut defined: Vec<CellId> = uses.bindings.iter().map(|b| b.cell).collect();
     defined.dedup();
@@ -118,10 +120,14 @@ pub fn hover(analysed: &Analysed, at: &CellPosition) -> Option<Hover> {
         format!("defined in {}", cell_list(defined.into_iter()))
     };
     let read = format!("read in {}", cell_list(uses.readers.into_iter()));
+    let name = match kind {
+        MarkupKind::Markdown => format!("`{name}`"),
+        MarkupKind::PlainText => name.to_string(),
+    };
     Some(Hover {
         contents: HoverContents::Markup(MarkupContent {
-            kind: MarkupKind::Markdown,
-            value: format!("`{name}`: {defined}; {read}"),
+            kind,
+            value: format!("{name}: {defined}; {read}"),
         }),
         range: None,
     })
