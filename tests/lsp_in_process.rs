@@ -430,7 +430,14 @@ fn a_jupyterlab_virtual_document_is_read_as_its_saved_notebook() {
         "{found:#?}"
     );
 
-    // A saved notebook nblift cannot read: nothing is said rather than something misplaced.
+    // No lift in the rewritten text (JupyterLab lifts through its extension); Convert is there.
+    assert_eq!(
+        titles(&client.code_actions(&uri, None)),
+        ["Convert notebook to package"]
+    );
+
+    // A saved notebook nblift cannot read: nothing is said rather than something misplaced,
+    // and nothing is converted.
     std::fs::write(dir.path().join("nb.ipynb"), "{ not json").unwrap();
     client.published.clear();
     client.notify(
@@ -438,6 +445,11 @@ fn a_jupyterlab_virtual_document_is_read_as_its_saved_notebook() {
         json!({"textDocument": {"uri": uri}}),
     );
     assert_eq!(client.diagnostics_of(&uri), Vec::<Value>::new());
+    let refused = client.request_error(
+        "workspace/executeCommand",
+        json!({"command": "nblift.convert", "arguments": [uri, {"dry_run": true}]}),
+    );
+    assert_eq!(refused, -32803, "RequestFailed");
     client.shut_down();
 }
 

@@ -13,7 +13,7 @@ use crate::compile::{
 };
 use crate::emit::{Engine, UserTemplates};
 use crate::lift::Split;
-use crate::lsp::documents::Document;
+use crate::lsp::documents::{Content, Document};
 use crate::named::Named;
 
 /// The command's options: the CLI's flags, `-` written `_` (`template_dir`, `dry_run`); all
@@ -39,6 +39,12 @@ pub fn convert(document: &Document, options: ConvertOptions) -> Result<serde_jso
     let path = document
         .path()
         .ok_or("the notebook is not a file on disk; save it first")?;
+    // A virtual document nblift could not align has no cells: nothing to convert.
+    if let Content::Virtual(open) = &document.content
+        && let Err(reason) = &open.aligned
+    {
+        return Err(format!("not converted: {reason}"));
+    }
     let split = match &options.split {
         None => Split::default(),
         Some(name) => Split::parse(name, "split")?,

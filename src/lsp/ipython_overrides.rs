@@ -9,7 +9,7 @@
 
 use std::sync::LazyLock;
 
-use regex::{Captures, Regex};
+use regex::{Captures, NoExpand, Regex};
 
 /// Cell magics whose body jupyterlab-lsp keeps as code between two marker comments.
 const MAGICS_TO_UNWRAP: [&str; 2] = ["time", "capture"];
@@ -87,11 +87,11 @@ pub fn encode_cell(source: &str) -> String {
     if let Some(c) = CELL_MAGIC.captures(source) {
         let name = group(&c, 1);
         let first_line = escape(group(&c, 2).strip_suffix('\n').unwrap_or_default());
-        let body = group(&c, 3);
+        // Escaped for both forms, as jupyterlab-lsp does.
+        let body = group(&c, 3).replace(r#"""""#, r#"\"\"\""#);
         return if MAGICS_TO_UNWRAP.contains(&name) {
             format!("# START_CELL_MAGIC(\"{name}\", \"{first_line}\")\n{body}\n# END_CELL_MAGIC")
         } else {
-            let body = body.replace(r#"""""#, r#"\"\"\""#);
             format!(r#"get_ipython().run_cell_magic("{name}", "{first_line}", """{body}""")"#)
         };
     }
@@ -105,7 +105,9 @@ fn encode_line(line: &str) -> String {
         SHELL.replacen(
             line,
             1,
-            format!(r#"{prefix}get_ipython().getoutput("{command}{rest}")"#),
+            NoExpand(&format!(
+                r#"{prefix}get_ipython().getoutput("{command}{rest}")"#
+            )),
         )
     } else if let Some(c) = INFO_BEFORE.captures(line) {
         let (indent, marks, name) = (group(&c, 1), group(&c, 2), group(&c, 3));
@@ -113,7 +115,9 @@ fn encode_line(line: &str) -> String {
         INFO_BEFORE.replacen(
             line,
             1,
-            format!("{indent}get_ipython().run_line_magic('{command}', '{name}')"),
+            NoExpand(&format!(
+                "{indent}get_ipython().run_line_magic('{command}', '{name}')"
+            )),
         )
     } else if let Some(c) = INFO_AFTER.captures(line) {
         let (indent, name, marks) = (group(&c, 1), group(&c, 2), group(&c, 3));
@@ -122,14 +126,18 @@ fn encode_line(line: &str) -> String {
         INFO_AFTER.replacen(
             line,
             1,
-            format!("{indent}get_ipython().run_line_magic('{command}',  '{name}')"),
+            NoExpand(&format!(
+                "{indent}get_ipython().run_line_magic('{command}',  '{name}')"
+            )),
         )
     } else if let Some(c) = LINE_MAGIC.captures(line) {
         let (prefix, name, arguments) = (group(&c, 1), group(&c, 2), escape(group(&c, 3)));
         LINE_MAGIC.replacen(
             line,
             1,
-            format!(r#"{prefix}get_ipython().run_line_magic("{name}", "{arguments}")"#),
+            NoExpand(&format!(
+                r#"{prefix}get_ipython().run_line_magic("{name}", "{arguments}")"#
+            )),
         )
     } else {
         return line.to_owned();
@@ -141,15 +149,9 @@ fn encode_line(line: &str) -> String {
 pub fn decode_cell(text: &str) -> String {
     let cell_magic = CELL_MAGIC_CALL
         .captures(text)
-        .map(|c| (c, true))
-        .or_else(|| CELL_MAGIC_UNWRAPPED.captures(text).map(|c| (c, false)));
-    if let Some((c, escaped)) = cell_magic {
-        let body = group(&c, 3);
-        let body = if escaped {
-            body.replace(r#"\"\"\""#, r#"""""#)
-        } else {
-            body.to_owned()
-        };
+        .or_else(|| CELL_MAGIC_UNWRAPPED.captures(text));
+    if let Some(c) = cell_magic {
+        let body = group(&c, 3).replace(r#"\"\"\""#, r#"""""#);
         return format!("%%{}{}\n{body}", group(&c, 1), unescape(group(&c, 2)));
     }
     let lines: Vec<String> = text.split('\n').map(decode_line).collect();
@@ -159,16 +161,16 @@ pub fn decode_cell(text: &str) -> String {
 fn decode_line(line: &str) -> String {
     let replaced = if let Some(c) = SHELL_CALL.captures(line) {
         let command = group(&c, 1);
-        SHELL_CALL.replacen(line, 1, format!("!{command}"))
+        SHELL_CALL.replacen(line, 1, NoExpand(&format!("!{command}")))
     } else if let Some(c) = INFO_BEFORE_CALL.captures(line) {
         let (marks, name) = (marks(group(&c, 1)), group(&c, 2));
-        INFO_BEFORE_CALL.replacen(line, 1, format!("{marks}{name}"))
+        INFO_BEFORE_CALL.replacen(line, 1, NoExpand(&format!("{marks}{name}")))
     } else if let Some(c) = INFO_AFTER_CALL.captures(line) {
         let (marks, name) = (marks(group(&c, 1)), group(&c, 2));
-        INFO_AFTER_CALL.replacen(line, 1, format!("{name}{marks}"))
+        INFO_AFTER_CALL.replacen(line, 1, NoExpand(&format!("{name}{marks}")))
     } else if let Some(c) = LINE_MAGIC_CALL.captures(line) {
         let (name, arguments) = (group(&c, 1), unescape(group(&c, 2)));
-        LINE_MAGIC_CALL.replacen(line, 1, format!("%{name}{arguments}"))
+        LINE_MAGIC_CALL.replacen(line, 1, NoExpand(&format!("%{name}{arguments}")))
     } else {
         return line.to_owned();
     };
@@ -222,6 +224,20 @@ mod tests {
             (
                 "    %time f()",
                 r#"    get_ipython().run_line_magic("time", " f()")"#,
+            ),
+            // The user's text goes in as written: a `$` is no group of the pattern.
+            (
+                "!echo $HOME $1 $$",
+                r#"get_ipython().getoutput("echo $HOME $1 $$")"#,
+            ),
+            (
+                "%env P=$PATH",
+                r#"get_ipython().run_line_magic("env", " P=$PATH")"#,
+            ),
+            // A docstring's quotes are escaped in an unwrapped cell magic too.
+            (
+                "%%time\n\"\"\"doc\"\"\"\nx = 1",
+                "# START_CELL_MAGIC(\"time\", \"\")\n\\\"\\\"\\\"doc\\\"\\\"\\\"\nx = 1\n# END_CELL_MAGIC",
             ),
         ];
         for (cell, sent) in cases {

@@ -294,7 +294,12 @@ impl Server<'_> {
         }
         let (document, analysed) = self.open(uri)?;
         let mut actions = Vec::new();
-        if let Some(at) = navigate::cell_at(document, analysed, uri, params.range.start) {
+        // Not in a virtual document: its text is rewritten IPython, which a lifted cell's
+        // text (as the user writes it) would not fit; JupyterLab lifts through its extension.
+        let liftable = !matches!(document.content, Content::Virtual(_));
+        if let Some(at) =
+            navigate::cell_at(document, analysed, uri, params.range.start).filter(|_| liftable)
+        {
             let title = "Lift cell into a function".to_owned();
             let world: Box<dyn compile::World> = match document.path() {
                 Some(path) => Box::new(Disk::around(&path)),
@@ -379,26 +384,25 @@ impl Server<'_> {
         let (document, _) = self.open(&uri)?;
         let report = convert::convert(document, options)
             .map_err(|message| (ErrorCode::RequestFailed, message))?;
-        let verb = if report["status"] == "dry-run" {
-            "would write"
-        } else {
-            "wrote"
-        };
-        let message = format!(
-            "nblift {verb} package `{}` to {}",
-            report["package"].as_str().unwrap_or_default(),
-            report["output"].as_str().unwrap_or_default()
-        );
-        self.send(
-            Notification::new(
-                "window/showMessage".to_owned(),
-                ShowMessageParams {
-                    typ: MessageType::INFO,
-                    message,
-                },
-            )
-            .into(),
-        );
+        // A dry run answers its caller (an editor asking where the package would go); a
+        // conversion also tells the user where it wrote.
+        if report["status"] != "dry-run" {
+            let message = format!(
+                "nblift wrote package `{}` to {}",
+                report["package"].as_str().unwrap_or_default(),
+                report["output"].as_str().unwrap_or_default()
+            );
+            self.send(
+                Notification::new(
+                    "window/showMessage".to_owned(),
+                    ShowMessageParams {
+                        typ: MessageType::INFO,
+                        message,
+                    },
+                )
+                .into(),
+            );
+        }
         Ok(report)
     }
 
@@ -443,7 +447,7 @@ impl Server<'_> {
                     for change in params.content_changes {
                         text::apply_change(&mut open.text, change);
                     }
-                    open.align();
+                    open.realign();
                     self.refresh(&uri);
                 } else if let Some(text) = self.documents.plain.get_mut(&uri) {
                     for change in params.content_changes {
@@ -470,7 +474,7 @@ impl Server<'_> {
                     ..
                 }) = self.documents.open.get_mut(&uri)
                 {
-                    open.align();
+                    open.reread_saved();
                     self.refresh(&uri);
                 }
             }
@@ -552,15 +556,13 @@ impl Server<'_> {
             content: Content::Virtual(open),
             ..
         }) = self.documents.open.get_mut(uri)
-            && let Err(reason) = &open.aligned
-            && !open.failure_logged
+            && let Some(reason) = open.take_unlogged_failure()
         {
             log(&format!(
                 "{}: not aligned with the saved notebook, so no diagnostics for it until it \
                  can be: {reason}",
                 uri.as_str()
             ));
-            open.failure_logged = true;
         }
         let Some(document) = self.documents.open.get(uri) else {
             return;

@@ -63,69 +63,107 @@ pub struct Aligned {
     pub blocks: Vec<Block>,
 }
 
+/// The saved notebook, and each of its cells as jupyterlab-lsp sends it (worked out once
+/// per read, not per keystroke).
+#[derive(Clone, Debug)]
+pub struct Saved {
+    notebook: Notebook,
+    sent: Vec<Vec<String>>,
+}
+
+impl Saved {
+    pub fn new(notebook: Notebook) -> Saved {
+        let sent = notebook.cells.iter().map(sent_lines).collect();
+        Saved { notebook, sent }
+    }
+}
+
+/// A saved cell as jupyterlab-lsp sends it: code rewritten, other cells empty; CodeMirror
+/// has made its line ends `\n`.
+fn sent_lines(cell: &Cell) -> Vec<String> {
+    match cell.kind {
+        CellKind::Code => encode_cell(&cell.source.replace("\r\n", "\n"))
+            .split('\n')
+            .map(str::to_owned)
+            .collect(),
+        CellKind::Markdown | CellKind::Raw => vec![String::new()],
+    }
+}
+
+/// The saved notebook as last read, and the modification time it was read at.
+type SavedCache = Option<(SystemTime, Result<Saved, String>)>;
+
 /// An open virtual document and the notebook saved behind it.
 #[derive(Clone, Debug)]
 pub struct VirtualNotebook {
     pub text: String,
     pub saved_path: PathBuf,
-    /// The saved notebook as last read, with the modification time it was read at.
-    saved: Option<(SystemTime, Result<Notebook, String>)>,
+    saved: SavedCache,
     pub aligned: Result<Aligned, String>,
-    /// Whether the reason alignment failed was logged (once per failure).
-    pub failure_logged: bool,
+    /// Whether the reason alignment fails was logged (once per failure).
+    failure_logged: bool,
 }
 
 impl VirtualNotebook {
     pub fn new(text: String, saved_path: PathBuf) -> VirtualNotebook {
-        let mut open = VirtualNotebook {
+        let mut saved = None;
+        let aligned = align_to_saved(&text, &saved_path, &mut saved);
+        VirtualNotebook {
             text,
             saved_path,
-            saved: None,
-            aligned: Err(String::new()),
+            saved,
+            aligned,
             failure_logged: false,
-        };
-        open.align();
-        open
+        }
     }
 
     /// Aligns the text again, reading the saved notebook again if it changed on disk.
-    pub fn align(&mut self) {
-        let modified = std::fs::metadata(&self.saved_path).and_then(|m| m.modified());
-        let aligned = match modified {
-            Err(e) => Err(format!("cannot read {}: {e}", self.saved_path.display())),
-            Ok(modified) => {
-                if self.saved.as_ref().is_none_or(|(at, _)| *at != modified) {
-                    self.saved = Some((modified, read_saved(&self.saved_path)));
-                }
-                match &self.saved {
-                    Some((_, Ok(saved))) => Ok(align(&self.text, saved)),
-                    Some((_, Err(reason))) => Err(reason.clone()),
-                    None => unreachable!("read just above"),
-                }
-            }
-        };
-        if aligned.is_ok() {
+    pub fn realign(&mut self) {
+        self.aligned = align_to_saved(&self.text, &self.saved_path, &mut self.saved);
+        if self.aligned.is_ok() {
             self.failure_logged = false;
         }
-        self.aligned = aligned;
     }
+
+    /// Reads the saved notebook again (it was just saved, maybe within the same clock tick
+    /// as the last read) and aligns the text to it.
+    pub fn reread_saved(&mut self) {
+        self.saved = None;
+        self.realign();
+    }
+
+    /// Why alignment fails, the first time it is asked since it began to fail: the log says
+    /// it once.
+    pub fn take_unlogged_failure(&mut self) -> Option<String> {
+        let reason = self.aligned.as_ref().err()?;
+        if self.failure_logged {
+            return None;
+        }
+        self.failure_logged = true;
+        Some(reason.clone())
+    }
+}
+
+fn align_to_saved(text: &str, path: &Path, cache: &mut SavedCache) -> Result<Aligned, String> {
+    let modified = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let saved = match cache.take() {
+        Some((at, saved)) if at == modified => saved,
+        _ => read_saved(path).map(Saved::new),
+    };
+    let aligned = match &saved {
+        Ok(saved) => Ok(align(text, saved)),
+        Err(reason) => Err(reason.clone()),
+    };
+    *cache = Some((modified, saved));
+    aligned
 }
 
 fn read_saved(path: &Path) -> Result<Notebook, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     load_notebook(&text).map_err(|d| format!("{}: {}", path.display(), d.message))
-}
-
-/// A saved cell as jupyterlab-lsp sends it: code rewritten, other cells empty.
-fn sent_lines(cell: &Cell) -> Vec<String> {
-    match cell.kind {
-        CellKind::Code => encode_cell(&cell.source)
-            .split('\n')
-            .map(str::to_owned)
-            .collect(),
-        CellKind::Markdown | CellKind::Raw => vec![String::new()],
-    }
 }
 
 fn is_separator(lines: &[&str], at: usize) -> bool {
@@ -139,13 +177,14 @@ fn is_separator(lines: &[&str], at: usize) -> bool {
 /// is split on the two-blank-line layout, and its pieces take the saved cells between in
 /// order when there are as many of them (a cell edited since the save), or are new code
 /// cells otherwise. Linear in the text and the notebook.
-pub fn align(text: &str, saved: &Notebook) -> Aligned {
+pub fn align(text: &str, saved: &Saved) -> Aligned {
+    let text = text.replace("\r\n", "\n");
+    let (sent, saved) = (&saved.sent, &saved.notebook);
     let mut lines: Vec<&str> = text.split('\n').collect();
     // Every cell's block ends in a newline; the last one's is the text's last.
     if text.ends_with('\n') {
         lines.pop();
     }
-    let sent: Vec<Vec<String>> = saved.cells.iter().map(sent_lines).collect();
     let matches = |at: usize, cell: usize| {
         let expected = &sent[cell];
         lines
@@ -214,8 +253,10 @@ pub fn align(text: &str, saved: &Notebook) -> Aligned {
         let cell = match was {
             // A markdown or raw cell is sent empty: it is unchanged if it still is.
             Some(was) if was.kind != CellKind::Code && text.is_empty() => was.clone(),
+            // Edited: its tags and execution count stay, its saved output no longer holds.
             Some(was) if was.kind == CellKind::Code => Cell {
                 source: decode_cell(&text),
+                saved_stdout: None,
                 ..was.clone()
             },
             _ => new_code_cell(decode_cell(&text)),
@@ -248,7 +289,8 @@ fn new_code_cell(source: String) -> Cell {
 }
 
 /// The cells in `lines[from..until]` as (first line, length): a cell ends where two blank
-/// lines follow it, and has at least one line (an empty cell is one empty line).
+/// lines follow it and the next line is not indented (two blank lines inside a function
+/// body do not end the cell), and has at least one line (an empty cell is one empty line).
 fn split_on_layout(lines: &[&str], from: usize, until: usize) -> Vec<(usize, usize)> {
     let mut pieces = Vec::new();
     let mut start = from;
@@ -258,7 +300,9 @@ fn split_on_layout(lines: &[&str], from: usize, until: usize) -> Vec<(usize, usi
             pieces.push((start, line - start));
             break;
         }
-        if line + BLANK_LINES_BETWEEN_CELLS <= until && is_separator(lines, line) {
+        let next = lines.get(line + BLANK_LINES_BETWEEN_CELLS).copied();
+        let indented = next.is_some_and(|l| l.starts_with([' ', '\t']));
+        if line + BLANK_LINES_BETWEEN_CELLS <= until && is_separator(lines, line) && !indented {
             pieces.push((start, line - start));
             start = line + BLANK_LINES_BETWEEN_CELLS;
             line = start + 1;
@@ -333,7 +377,7 @@ mod tests {
 
     #[test]
     fn an_unchanged_notebook_is_the_saved_one() {
-        let aligned = align(SENT, &example());
+        let aligned = align(SENT, &Saved::new(example()));
         assert_eq!(
             found(&aligned),
             [
@@ -381,7 +425,7 @@ mod tests {
             (CODE, "%matplotlib inline\nimport math", None),
         ];
         let sent = "\n\n\nimport os\nx = 1\n\n\nget_ipython().run_line_magic(\"time\", \" y = x + 1\")\n\n\nget_ipython().getoutput(\"ls -la\")\n\n\nfiles = get_ipython().getoutput(\"ls\")\n\n\n\n\n\n# START_CELL_MAGIC(\"time\", \"\")\nz = y * 2\nprint(z)\n# END_CELL_MAGIC\n\n\nget_ipython().run_cell_magic(\"bash\", \"\", \"\"\"echo hi\"\"\")\n\n\n# START_CELL_MAGIC(\"capture\", \" out\")\nprint(1)\n# END_CELL_MAGIC\n\n\ndef f():\n    return 1\n\n\ndef g():\n    return 2\n\n\nw = 3\n\n\n\n\n\n\nget_ipython().run_line_magic('pinfo',  'os')\n\n\nprint(undefined_name)\n\n\n\n\n\nget_ipython().run_line_magic(\"matplotlib\", \" inline\")\nimport math\n";
-        let aligned = align(sent, &saved(&cells));
+        let aligned = align(sent, &Saved::new(saved(&cells)));
         let first_lines: Vec<u32> = aligned.blocks.iter().map(|b| b.first_line).collect();
         assert_eq!(
             first_lines,
@@ -407,7 +451,7 @@ mod tests {
             "get_ipython().run_line_magic(\"time\", \" y = x + 1\")",
             "get_ipython().run_line_magic(\"time\", \" y = x + 2\")\nfiles = get_ipython().getoutput(\"ls\")",
         );
-        let aligned = align(&sent, &example());
+        let aligned = align(&sent, &Saved::new(example()));
         assert_eq!(
             found(&aligned)[2],
             (CODE, "%time y = x + 2\nfiles = !ls", Some(2), 7, 2)
@@ -423,7 +467,7 @@ mod tests {
     #[test]
     fn a_cell_added_since_the_save_is_a_new_code_cell() {
         let sent = SENT.replace("x = 1\n\n\n", "x = 1\n\n\nprint(x)\n\n\n");
-        let aligned = align(&sent, &example());
+        let aligned = align(&sent, &Saved::new(example()));
         let cells = found(&aligned);
         assert_eq!(cells.len(), 6);
         assert_eq!(cells[2], (CODE, "print(x)", None, 7, 1));
@@ -438,7 +482,7 @@ mod tests {
             "get_ipython().run_line_magic(\"time\", \" y = x + 1\")\n\n\n",
             "",
         );
-        let aligned = align(&sent, &example());
+        let aligned = align(&sent, &Saved::new(example()));
         let sources: Vec<&str> = found(&aligned).iter().map(|c| c.1).collect();
         assert_eq!(
             sources,
@@ -458,16 +502,16 @@ mod tests {
             (MD, "# A", None),
             (CODE, "b = 2", Some(2)),
         ]);
-        let same = align("a = 1\n\n\n\n\n\nb = 2\n", &notebook);
+        let same = align("a = 1\n\n\n\n\n\nb = 2\n", &Saved::new(notebook.clone()));
         assert_eq!(found(&same)[1], (MD, "# A", None, 3, 1));
-        let typed = align("a = 1\n\n\nc = 3\n\n\nb = 2\n", &notebook);
+        let typed = align("a = 1\n\n\nc = 3\n\n\nb = 2\n", &Saved::new(notebook));
         assert_eq!(found(&typed)[1], (CODE, "c = 3", None, 3, 1));
     }
 
     #[test]
     fn cells_after_an_unknown_number_of_changes_are_split_on_the_layout() {
         let notebook = saved(&[(CODE, "a = 1", Some(1)), (CODE, "b = 2", Some(2))]);
-        let aligned = align("a = 10\n\n\nb = 20\n\n\nc = 30", &notebook);
+        let aligned = align("a = 10\n\n\nb = 20\n\n\nc = 30", &Saved::new(notebook));
         assert_eq!(
             found(&aligned),
             [
@@ -476,6 +520,58 @@ mod tests {
                 (CODE, "c = 30", None, 6, 1),
             ]
         );
+    }
+
+    #[test]
+    fn two_blank_lines_inside_a_function_do_not_end_an_edited_cell() {
+        let notebook = saved(&[
+            (CODE, "def f():\n    return 1", Some(1)),
+            (CODE, "f()", Some(2)),
+        ]);
+        let sent = "def f():\n    x = 1\n\n\n    return x\n\n\nf()\n";
+        let aligned = align(sent, &Saved::new(notebook));
+        assert_eq!(
+            found(&aligned),
+            [
+                (CODE, "def f():\n    x = 1\n\n\n    return x", Some(1), 0, 5),
+                (CODE, "f()", Some(2), 7, 1),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_saved_cell_with_windows_line_ends_is_found() {
+        let notebook = saved(&[
+            (CODE, "a = 1\r\nb = 2", Some(1)),
+            (CODE, "print(a)", Some(2)),
+        ]);
+        let aligned = align("a = 1\nb = 2\n\n\nprint(a)\n", &Saved::new(notebook));
+        let counts: Vec<_> = found(&aligned).iter().map(|c| (c.2, c.3)).collect();
+        assert_eq!(counts, [(Some(1), 0), (Some(2), 4)]);
+    }
+
+    proptest::proptest! {
+        /// Whatever the editor sends against whatever was saved: no panic, and every cell
+        /// has a block of its own, in order, inside the text.
+        #[test]
+        fn any_text_aligns_to_blocks_in_order_inside_it(
+            text in "[a-c%!\\n \"]{0,60}",
+            cells in proptest::collection::vec(("[a-c%\\n ]{0,12}", proptest::bool::ANY), 0..6),
+        ) {
+            let cells: Vec<(CellKind, &str, Option<u32>)> = cells
+                .iter()
+                .map(|(source, code)| (if *code { CODE } else { MD }, source.as_str(), None))
+                .collect();
+            let aligned = align(&text, &Saved::new(saved(&cells)));
+            let lines = text.split('\n').count() as u32;
+            proptest::prop_assert_eq!(aligned.blocks.len(), aligned.notebook.cells.len());
+            let mut next = 0;
+            for block in &aligned.blocks {
+                proptest::prop_assert!(block.first_line >= next, "{:?}", aligned.blocks);
+                proptest::prop_assert!(block.first_line + block.lines <= lines.max(1), "{:?}", aligned.blocks);
+                next = block.first_line + block.lines;
+            }
+        }
     }
 
     #[test]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -24,32 +23,11 @@ import pytest
 from nbclient import NotebookClient
 from playwright.sync_api import Page, expect, sync_playwright
 
+from conftest import NOTEBOOK, SCREENSHOTS, free_port, launch, shoot
+
 HERE = Path(__file__).parent
-NOTEBOOK = "editor_actions.ipynb"
-SCREENSHOTS = Path(os.environ["NBLIFT_SCREENSHOTS"])
-# Chromium as root, on a machine without a network: no sandbox, no background connections.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # jupyterlab-lsp draws a diagnostic as a CodeMirror lint range of its severity.
 LINT_RANGES = ".cm-lintRange-error, .cm-lintRange-warning, .cm-lintRange-info"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def shoot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
 
 
 @pytest.fixture(scope="module")
@@ -113,15 +91,30 @@ def lab(root: Path, tmp_path_factory: pytest.TempPathFactory):
     shutil.copy(home / "lab.log", SCREENSHOTS / "jupyterlab.log")
 
 
+# What nblift lsp published, as jupyterlab-lsp's websocket carried it to the page.
+PUBLISHED: list[dict] = []
+
+
+def keep_published(websocket) -> None:
+    if "/lsp/ws/nblift" not in websocket.url:
+        return
+
+    def received(payload) -> None:
+        message = json.loads(payload) if isinstance(payload, str) else {}
+        if message.get("method") == "textDocument/publishDiagnostics":
+            PUBLISHED.append(message["params"])
+
+    websocket.on("framereceived", received)
+
+
 @pytest.fixture(scope="module")
 def page(lab: str):
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=os.environ["CHROMIUM"], args=CHROMIUM_ARGS, headless=True
-        )
+        browser = launch(playwright)
         context = browser.new_context(viewport={"width": 1400, "height": 1400})
         page = context.new_page()
         page.set_default_timeout(60_000)
+        page.on("websocket", keep_published)
         page.goto(f"{lab}/lab/tree/{NOTEBOOK}", wait_until="domcontentloaded")
         page.wait_for_selector(".jp-Notebook .jp-Cell")
         yield page
@@ -166,18 +159,23 @@ def test_diagnostics_are_on_the_cells_that_have_them(page: Page):
         timeout=120_000,
     )
     found = lint_ranges(page)
-    shoot(page, "1-diagnostics")
+    shoot(page, "1-diagnostics", full_page=True)
     by_cell = {(cell, severity) for cell, severity, _ in found}
     assert by_cell == {(1, "warning"), (2, "warning")}, found
     assert any(c == 2 and text == "total" for c, _, text in found), found
     assert "`from statistics import *` hides which names" in message_on(page, 1, "warning")
     assert "`total` is not defined at this point" in message_on(page, 2, "warning")
-    shoot(page, "2-diagnostic-message")
+    # What the server sent for the `%time` line: on its line of the virtual document (the
+    # title, two cells and their separators above it), the magic named as written.
+    latest = [p for p in PUBLISHED if p["uri"].endswith("/.virtual_documents/" + NOTEBOOK)][-1]
+    notes = [d for d in latest["diagnostics"] if d["code"] == "NB102"]
+    assert [d["range"]["start"]["line"] for d in notes] == [13], latest
+    assert "`%time` becomes the statement" in notes[0]["message"], notes
+    shoot(page, "2-diagnostic-message", full_page=True)
 
 
 def test_hover_names_where_a_name_is_defined(page: Page):
     line = cells(page).nth(5).locator(".cm-line").first
-    box = line.bounding_box()
     # `total` in `print(mean(prices), total)`; jupyterlab-lsp shows hover with Ctrl held.
     word = line.evaluate(
         """(line) => {
@@ -197,7 +195,6 @@ def test_hover_names_where_a_name_is_defined(page: Page):
         }"""
     )
     assert word is not None
-    assert box is not None
     page.mouse.move(word["x"], word["y"])
     page.keyboard.down("Control")
     page.mouse.move(word["x"] + 1, word["y"])
@@ -205,7 +202,7 @@ def test_hover_names_where_a_name_is_defined(page: Page):
     expect(hover).to_be_visible()
     text = hover.inner_text()
     page.keyboard.up("Control")
-    shoot(page, "3-hover")
+    shoot(page, "3-hover", full_page=True)
     assert "defined in cell 5" in text, text
     page.mouse.move(0, 0)
 
@@ -237,7 +234,7 @@ def test_lift_from_the_context_menu_keeps_what_the_notebook_does(page: Page, roo
     page.locator(".lm-Menu-item", has_text="Lift cell into a function").click()
     source = cell.locator(".cm-content")
     expect(source).to_contain_text("def ", timeout=30_000)
-    shoot(page, "4-lifted")
+    shoot(page, "4-lifted", full_page=True)
     lifted = source.inner_text()
     assert "return total" in lifted, lifted
     # One edit: one undo gives the cell back, one redo the lift.
@@ -260,7 +257,7 @@ def test_convert_writes_the_package(page: Page, root: Path):
     page.locator(".jp-Toolbar-item[data-jp-item-name='nblift-convert'] button").click()
     panel = page.locator("#nblift-results")
     expect(panel).to_contain_text("Converted", timeout=60_000)
-    shoot(page, "5-converted")
+    shoot(page, "5-converted", full_page=True)
     packages = [p for p in root.iterdir() if (p / "pyproject.toml").is_file()]
     assert len(packages) == 1, list(root.iterdir())
     report = panel.inner_text()
@@ -273,5 +270,5 @@ def test_verify_says_equivalent(page: Page):
     page.locator(".jp-Toolbar-item[data-jp-item-name='nblift-verify'] button").click()
     panel = page.locator("#nblift-results")
     expect(panel).to_contain_text("Verified:", timeout=300_000)
-    shoot(page, "6-verified")
+    shoot(page, "6-verified", full_page=True)
     assert "Verified: equivalent" in panel.inner_text(), panel.inner_text()

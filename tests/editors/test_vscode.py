@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.parse
@@ -22,18 +21,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
+from conftest import NOTEBOOK, SCREENSHOTS, free_port, launch, shoot
+
 HERE = Path(__file__).parent
-NOTEBOOK = "editor_actions.ipynb"
-SCREENSHOTS = Path(os.environ["NBLIFT_SCREENSHOTS"])
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # The workbench as a test wants it: the notebook opens as a notebook, no welcome page, chat
 # or update checks in the way, nothing saved behind the test's back.
 SETTINGS = {
@@ -54,17 +44,6 @@ SETTINGS = {
 CODE_CELLS = ".notebook-editor .cell-list-container .code-cell-row"
 SQUIGGLES = ".squiggly-error, .squiggly-warning, .squiggly-info"
 ACTION_ITEMS = ".action-widget .monaco-list-row.action"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def shoot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}.png")
 
 
 @pytest.fixture(scope="module")
@@ -135,9 +114,7 @@ def code_server(workspace: Path, tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="module")
 def page(code_server: int, workspace: Path):
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=os.environ["CHROMIUM"], args=CHROMIUM_ARGS, headless=True
-        )
+        browser = launch(playwright)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(60_000)
         notebook = f"vscode-remote://127.0.0.1:{code_server}{workspace / NOTEBOOK}"

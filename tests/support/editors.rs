@@ -11,18 +11,22 @@ use std::sync::OnceLock;
 
 use super::{made_once_from, make_venv, root, run_checked, target_dir, uv};
 
-/// Debian's chromium, installed with apt-get when missing.
+/// Debian's packages the editor tests need (chromium, and libkrb5-dev for code-server's
+/// native modules), installed with apt-get when missing.
+fn system_packages() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        run_checked(
+            &mut Command::new(root().join("tests/support/editors/system-packages.sh")),
+            "install Debian's packages for the editor tests",
+        );
+    });
+}
+
+/// Debian's chromium.
 pub fn chromium() -> PathBuf {
-    static CHROMIUM: OnceLock<PathBuf> = OnceLock::new();
-    CHROMIUM
-        .get_or_init(|| {
-            run_checked(
-                &mut Command::new(root().join("tests/support/editors/system-packages.sh")),
-                "install Debian's packages for the editor tests",
-            );
-            PathBuf::from("/usr/bin/chromium")
-        })
-        .clone()
+    system_packages();
+    PathBuf::from("/usr/bin/chromium")
 }
 
 const JUPYTERLAB_PINS: &str = "tests/support/editors/jupyterlab.txt";
@@ -106,6 +110,11 @@ fn path_with(first: &Path) -> String {
 fn install_jupyterlab_extension(venv: &Path) {
     let pins = fs::read_to_string(root().join(JUPYTERLAB_PINS)).expect("pins");
     let bin = venv.join("bin");
+    // A venv made again from the same pins has lost the extension: install it again.
+    let installed = venv.join("share/jupyter/labextensions/jupyterlab-nblift/package.json");
+    if !installed.is_file() {
+        let _ = fs::remove_file(target_dir().join("jupyterlab-extension/requirements.installed"));
+    }
     let path = path_with(&bin);
     npm_built(
         "jupyterlab-extension",
@@ -171,13 +180,17 @@ pub fn code_server() -> (PathBuf, String) {
     static CODE_SERVER: OnceLock<(PathBuf, String)> = OnceLock::new();
     CODE_SERVER
         .get_or_init(|| {
-            chromium(); // libkrb5-dev, for the native modules
+            system_packages(); // libkrb5-dev, for the native modules
             let (bin, headers) = node24();
             let path = path_with(&bin);
+            // Built against that Node: another Node builds it again.
+            let node =
+                fs::read_to_string(root().join("tests/support/editors/node24/package-lock.json"))
+                    .expect("node24's lock file");
             let built = npm_built(
                 "code-server",
                 "tests/support/editors/code-server",
-                &bin.display().to_string(),
+                &node,
                 &path,
                 &[("npm_config_nodedir", &headers)],
                 |_| {},

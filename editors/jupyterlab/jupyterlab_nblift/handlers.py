@@ -24,7 +24,7 @@ def nblift_binary() -> str:
     if not binary:
         raise web.HTTPError(
             500,
-            reason="nblift is not on PATH: install it with `cargo install --path .` "
+            "nblift is not on PATH: install it with `cargo install --path .` "
             "in nblift's repository, or set NBLIFT to the binary",
         )
     return binary
@@ -35,14 +35,20 @@ class NbliftHandler(APIHandler):
         root = Path(self.contents_manager.root_dir).resolve()
         path = (root / relative).resolve()
         if root not in path.parents or path.suffix != ".ipynb":
-            raise web.HTTPError(400, reason=f"not a notebook under the server's root: {relative}")
+            raise web.HTTPError(400, f"not a notebook under the server's root: {relative}")
         return path
 
-    def body(self) -> dict[str, Any]:
+    def body(self, *fields: str) -> dict[str, Any]:
+        """The request's JSON object, which must have `fields` (the message the page shows is
+        the error's log message: APIHandler answers with it)."""
         try:
-            return json.loads(self.request.body)
+            body = json.loads(self.request.body)
         except json.JSONDecodeError as error:
-            raise web.HTTPError(400, reason=f"the request is not JSON: {error}") from error
+            raise web.HTTPError(400, f"the request is not JSON: {error}") from error
+        missing = [f for f in fields if not isinstance(body, dict) or f not in body]
+        if missing:
+            raise web.HTTPError(400, f"the request has no {', '.join(missing)}")
+        return body
 
 
 class LiftHandler(NbliftHandler):
@@ -50,8 +56,10 @@ class LiftHandler(NbliftHandler):
 
     @web.authenticated
     async def post(self) -> None:
-        body = self.body()
+        body = self.body("path", "cells", "cell")
         path = self.notebook_path(body["path"])
+        if not 0 <= int(body["cell"]) < len(body["cells"]):
+            raise web.HTTPError(400, f"there is no cell {body['cell']}")
 
         def lift() -> dict[str, str]:
             with NbliftSession(nblift_binary(), path, body["cells"]) as session:
@@ -60,7 +68,7 @@ class LiftHandler(NbliftHandler):
         try:
             self.finish(json.dumps(await asyncio.to_thread(lift)))
         except LspError as error:
-            raise web.HTTPError(500, reason=str(error)) from error
+            self.finish(json.dumps({"reason": str(error)}))
 
 
 class ConvertHandler(NbliftHandler):
@@ -68,7 +76,7 @@ class ConvertHandler(NbliftHandler):
 
     @web.authenticated
     async def post(self) -> None:
-        body = self.body()
+        body = self.body("path", "cells")
         path = self.notebook_path(body["path"])
         force = bool(body.get("force"))
 
@@ -100,7 +108,7 @@ class VerifyHandler(NbliftHandler):
 
     @web.authenticated
     async def post(self) -> None:
-        body = self.body()
+        body = self.body("path", "cells")
         path = self.notebook_path(body["path"])
 
         def package() -> Path:

@@ -14,6 +14,17 @@ from typing import Any
 _KINDS = {"markdown": 1, "raw": 1, "code": 2}
 
 
+def _notebook_cell(cell: dict[str, Any], uri: str) -> dict[str, Any]:
+    """A cell as LSP's NotebookCell: its kind, its tags (papermill's ``parameters``,
+    ``step:NAME``, ...) and its execution count, which nblift reads as from a saved notebook."""
+    found: dict[str, Any] = {"kind": _KINDS.get(cell["kind"], 1), "document": uri}
+    if cell.get("tags"):
+        found["metadata"] = {"tags": cell["tags"]}
+    if cell.get("execution_count") is not None:
+        found["executionSummary"] = {"executionOrder": cell["execution_count"]}
+    return found
+
+
 class LspError(RuntimeError):
     """The server answered a request with an error, or ended the session."""
 
@@ -21,20 +32,27 @@ class LspError(RuntimeError):
 class NbliftSession:
     """``nblift lsp`` over stdio, for one notebook, used as a context manager."""
 
-    def __init__(self, binary: str, path: Path, cells: list[dict[str, str]]):
+    def __init__(self, binary: str, path: Path, cells: list[dict[str, Any]]):
+        self.binary = binary
         self.path = path.resolve()
         self.uri = self.path.as_uri()
         self.cell_uris = [f"{self.uri}#cell{index}" for index in range(len(cells))]
         self.cells = cells
         self._next_id = 0
-        self._process = subprocess.Popen(
-            [binary, "lsp"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
 
     def __enter__(self) -> "NbliftSession":
+        # The server's log lines (stderr) go to the Jupyter server's log.
+        self._process = subprocess.Popen(
+            [self.binary, "lsp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+        try:
+            self._open()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def _open(self) -> None:
         self.request(
             "initialize",
             {
@@ -55,7 +73,7 @@ class NbliftSession:
                     "notebookType": "jupyter-notebook",
                     "version": 1,
                     "cells": [
-                        {"kind": _KINDS.get(cell["kind"], 1), "document": uri}
+                        _notebook_cell(cell, uri)
                         for cell, uri in zip(self.cells, self.cell_uris)
                     ],
                 },
@@ -70,7 +88,6 @@ class NbliftSession:
                 ],
             },
         )
-        return self
 
     def __exit__(self, *_exc: object) -> None:
         try:

@@ -15,6 +15,7 @@ import {
   showDialog,
   showErrorMessage
 } from '@jupyterlab/apputils';
+import { ICodeCellModel } from '@jupyterlab/cells';
 import { URLExt } from '@jupyterlab/coreutils';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { ServerConnection } from '@jupyterlab/services';
@@ -31,6 +32,8 @@ const COMMANDS = {
 interface ShownCell {
   kind: string;
   source: string;
+  tags: string[];
+  execution_count: number | null;
 }
 
 interface LiftReply {
@@ -83,7 +86,14 @@ function shownCells(panel: NotebookPanel): ShownCell[] {
   }
   for (let index = 0; index < model.cells.length; index++) {
     const cell = model.cells.get(index);
-    cells.push({ kind: cell.type, source: cell.sharedModel.getSource() });
+    const tags = cell.getMetadata('tags');
+    const count = cell.type === 'code' ? (cell as ICodeCellModel).executionCount : null;
+    cells.push({
+      kind: cell.type,
+      source: cell.sharedModel.getSource(),
+      tags: Array.isArray(tags) ? tags : [],
+      execution_count: count ?? null
+    });
   }
   return cells;
 }
@@ -135,13 +145,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
     };
     const current = () => tracker.currentWidget;
 
-    // The cell the context menu was opened on, else the active cell.
-    const targetCell = () => {
+    // The cell the context menu was opened on (the last right-click is remembered after
+    // the menu closes: only the menu's entry asks for it), else the active cell.
+    const targetCell = (fromContextMenu: boolean) => {
       const panel = current();
       if (!panel) {
         return null;
       }
-      const node = app.contextMenuHitTest(n => n.classList.contains('jp-Cell'));
+      const node = fromContextMenu
+        ? app.contextMenuHitTest(n => n.classList.contains('jp-Cell'))
+        : undefined;
       const hit = panel.content.widgets.findIndex(cell => cell.node === node);
       const index = hit >= 0 ? hit : panel.content.activeCellIndex;
       const cell = panel.content.widgets[index];
@@ -151,9 +164,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     app.commands.addCommand(COMMANDS.lift, {
       label: 'Lift cell into a function',
       caption: 'nblift: turn the cell into a function and a call of it',
-      isEnabled: () => targetCell()?.cell.model.type === 'code',
-      execute: async () => {
-        const target = targetCell();
+      isEnabled: args => targetCell(!!args.fromContextMenu)?.cell.model.type === 'code',
+      execute: async args => {
+        const target = targetCell(!!args.fromContextMenu);
         if (!target) {
           return;
         }
@@ -211,7 +224,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
           [`wrote ${reply.output}`, ...(reply.files ?? []).map(f => `  ${f}`)].join('\n'),
           ...notes
         ],
-        'equivalent'
+        'done'
       );
     };
 
@@ -266,6 +279,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     app.contextMenu.addItem({
       command: COMMANDS.lift,
+      args: { fromContextMenu: true },
       selector: '.jp-Notebook .jp-CodeCell',
       rank: 20
     });

@@ -94,22 +94,46 @@ async function liftCell(argument?: unknown): Promise<void> {
   }
 }
 
-/** Runs the server's convert command on the active notebook (unsaved edits included). */
-async function convertNotebook(): Promise<unknown> {
+/** What `nblift.convert` reports (as `nblift convert --format json`). */
+interface ConvertReport {
+  output: string;
+  package: string;
+}
+
+/** Runs the server's convert command on the active notebook (unsaved edits included), asking
+ * before it replaces a package folder that is already there. */
+async function convertNotebook(): Promise<ConvertReport | undefined> {
   const notebook = vscode.window.activeNotebookEditor?.notebook;
   if (!notebook || !client) {
     void vscode.window.showInformationMessage('nblift: open a notebook to convert.');
-    return;
+    return undefined;
   }
-  try {
-    const report = await client.sendRequest(ExecuteCommandRequest.type, {
+  const convert = (options: object): Promise<ConvertReport> =>
+    client!.sendRequest(ExecuteCommandRequest.type, {
       command: CONVERT,
-      arguments: [notebook.uri.toString()]
+      arguments: [notebook.uri.toString(), options]
     });
-    // The server says what it wrote (window/showMessage); the report is for callers.
-    return report;
+  try {
+    const planned = await convert({ dry_run: true });
+    const existing = await vscode.workspace.fs
+      .readDirectory(vscode.Uri.file(planned.output))
+      .then(entries => entries.length > 0, () => false);
+    if (existing) {
+      const replace = 'Replace';
+      const answer = await vscode.window.showWarningMessage(
+        `${planned.output} already exists. Replace it with the package converted now?`,
+        { modal: true },
+        replace
+      );
+      if (answer !== replace) {
+        return undefined;
+      }
+    }
+    // The server says what it wrote (window/showMessage).
+    return await convert({ force: existing });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     void vscode.window.showErrorMessage(`nblift: ${message}`);
+    return undefined;
   }
 }
