@@ -91,6 +91,9 @@ pub struct Binding {
     pub conditional: bool,
     /// This first binding is a plain `name = …` target (or `with … as name`, a walrus).
     pub plain: bool,
+    /// This first binding is the target of a `for` loop at the statement's top level: the
+    /// name is bound unless the loop runs no time.
+    pub loop_target: bool,
 }
 
 /// One name bound by an import statement, keyed as DESIGN.md says: (module, name, alias,

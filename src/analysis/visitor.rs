@@ -257,6 +257,8 @@ struct Walker<'a> {
     loaded_order: ThinVec<Name>,
     /// The next module-level binding is a plain `name = …` target.
     next_plain: bool,
+    /// The module-level bindings being made are a top-level `for` loop's target.
+    in_loop_target: bool,
     /// Module-level names read outside any branch, loop or handler body.
     read_unconditionally: FxHashSet<&'a str>,
     /// Depth of branch, loop, handler and case bodies around the current code.
@@ -281,6 +283,7 @@ impl<'a> Walker<'a> {
             module_loads: FxHashMap::default(),
             loaded_order: ThinVec::new(),
             next_plain: false,
+            in_loop_target: false,
             guarded: 0,
             read_unconditionally: FxHashSet::default(),
             branch: 0,
@@ -374,6 +377,7 @@ impl<'a> Walker<'a> {
                 range,
                 conditional: self.conditional > 0,
                 plain,
+                loop_target: self.in_loop_target,
             });
         } else if plain {
             self.facts.repeated_plain_bindings.push(Occurrence {
@@ -681,8 +685,11 @@ impl<'a> Walker<'a> {
 
     fn for_loop(&mut self, target: &'a Expr, iter: &'a Expr, body: &'a [Stmt], orelse: &'a [Stmt]) {
         self.expr(iter);
+        let top_level = self.conditional == 0 && self.at_module_level();
         self.enter_branch();
+        self.in_loop_target = top_level;
         self.target(target);
+        self.in_loop_target = false;
         self.body(body);
         self.body(orelse);
         self.leave_branch();
@@ -1489,6 +1496,26 @@ mod tests {
             "match cmd:\n    case [\"go\", where]:\n        pass\n    case Point(x=px):\n        pass",
             &["reads: cmd Point; binds: where? px?"],
         );
+    }
+
+    #[test]
+    fn only_a_top_level_for_binds_its_target_as_a_loop_target() {
+        let loop_targets = |source: &str| -> Vec<String> {
+            parse_cell(CellId(0), source, false).unwrap()[0]
+                .binds
+                .iter()
+                .filter(|b| b.loop_target)
+                .map(|b| b.name.as_str().to_owned())
+                .collect()
+        };
+        assert_eq!(
+            loop_targets("for (k, v), w in pairs:\n    last = k"),
+            ["k", "v", "w"]
+        );
+        assert!(loop_targets("if ready:\n    for k in keys:\n        pass").is_empty());
+        assert!(loop_targets("while more:\n    for k in keys:\n        pass").is_empty());
+        assert!(loop_targets("def f():\n    for k in keys:\n        pass").is_empty());
+        assert!(loop_targets("k = [k for k in keys]").is_empty());
     }
 
     #[test]

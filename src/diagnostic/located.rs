@@ -41,14 +41,15 @@ impl Located {
     }
 
     /// The findings about the notebook's own code that a reviewer of the package should know
-    /// (unused imports, names that shadow an import or a builtin, star imports), one line
-    /// each, located as people count, for the generated README.
+    /// (unused imports, names that shadow an import or a builtin, star imports, loops the
+    /// package assumes run), one line each, located as people count, for the generated README.
     pub fn known_problems(&self) -> Vec<String> {
-        const KNOWN: [Code; 4] = [
+        const KNOWN: [Code; 5] = [
             Code::ShadowedImport,
             Code::ShadowedBuiltin,
             Code::StarImport,
             Code::UnusedImportRemoved,
+            Code::LoopAssumedToRun,
         ];
         self.diagnostics
             .iter()

@@ -102,6 +102,7 @@ pub enum Code {
     ImportNotHoisted,
     UnusedImportRemoved,
     CellSkipped,
+    LoopAssumedToRun,
     UnseededRandomness,
     AbsolutePath,
     MissingFile,
@@ -136,6 +137,7 @@ impl Code {
             Code::ImportNotHoisted => "NB401",
             Code::UnusedImportRemoved => "NB402",
             Code::CellSkipped => "NB403",
+            Code::LoopAssumedToRun => "NB404",
             Code::UnseededRandomness => "NB501",
             Code::AbsolutePath => "NB502",
             Code::MissingFile => "NB503",
@@ -174,6 +176,7 @@ impl Code {
             | Code::ImportNotHoisted
             | Code::UnusedImportRemoved
             | Code::CellSkipped
+            | Code::LoopAssumedToRun
             | Code::ExecutionCountGap => Severity::Note,
         }
     }
@@ -494,6 +497,19 @@ pub fn cell_skipped(cell: CellId) -> Diagnostic {
         "the cell is tagged `skip` (Kale): `--split tags` leaves it out of the package".to_owned(),
     )
     .help("remove the tag to keep the cell, or convert with another `--split`")
+}
+
+pub fn loop_assumed_to_run(span: Span, name: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::LoopAssumedToRun,
+        Location::Cell(span),
+        format!(
+            "a later step reads `{name}` as this loop leaves it: the package assumes the loop runs at least once"
+        ),
+    )
+    .help(format!(
+        "a loop that runs no time leaves the earlier `{name}` in the notebook, and stops the package with an error; bind `{name}` before the loop if it can run no time"
+    ))
 }
 
 pub fn future_import_removed(span: Span, feature: &str) -> Diagnostic {

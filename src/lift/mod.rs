@@ -242,7 +242,8 @@ pub fn plan(
         );
         grouped = cuts::cut_long_groups(grouped, notebook, analysis, &weights);
     }
-    let flow = steps::flow(&inputs, &grouped, options);
+    let mut flow = steps::flow(&inputs, &grouped, options);
+    diagnostics.append(&mut flow.notes);
 
     let (library, lib_uses) = definitions::library(analysis, &layout, &lifted, &hoisting);
     let step_uses = flow.names_read_by_steps();

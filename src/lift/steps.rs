@@ -7,7 +7,7 @@ use thin_vec::ThinVec;
 use crate::analysis::facts::{ShownExpression, StmtFacts};
 use crate::analysis::files::FileAccess;
 use crate::analysis::{Analysis, CodeCell, Name};
-use crate::diagnostic::{CellId, Diagnostic};
+use crate::diagnostic::{CellId, Diagnostic, Span};
 use crate::lift::definitions::Lifted;
 use crate::lift::figures::Figures;
 use crate::lift::imports::Hoisting;
@@ -338,6 +338,9 @@ struct StepFacts {
     late_reads: ThinVec<Name>,
     /// Names bound, in order, with "every binding is conditional".
     binds: ThinVec<(Name, bool)>,
+    /// Names a top-level `for` loop binds, at the first such target: bound unless the loop
+    /// runs no time.
+    loop_targets: ThinVec<(Name, Span)>,
     deletes: ThinVec<Name>,
     /// Names changed in place (`x.append(…)`, `x[k] = …`, `inplace=True`) that the step did
     /// not bind before: values it receives and hands on changed.
@@ -361,6 +364,7 @@ impl StepFacts {
         let mut delete_seen: FxHashSet<&Name> = FxHashSet::default();
         let mut global_seen: FxHashSet<&Name> = FxHashSet::default();
         let mut mutate_seen: FxHashSet<&Name> = FxHashSet::default();
+        let mut loop_seen: FxHashSet<&Name> = FxHashSet::default();
         for &at in &facts.statements {
             let stmt: &StmtFacts = &analysis.cells[at.cell].statements[at.index];
             facts.awaits |= stmt.top_level_await;
@@ -380,6 +384,12 @@ impl StepFacts {
                 }
             }
             for binding in &stmt.binds {
+                if binding.loop_target && loop_seen.insert(&binding.name) {
+                    let cell = analysis.cells[at.cell].id;
+                    facts
+                        .loop_targets
+                        .push((binding.name.clone(), Span::new(cell, binding.range)));
+                }
                 bound.insert(&binding.name);
                 match bind_index.get(&binding.name) {
                     Some(&i) => facts.binds[i].1 &= binding.conditional,
@@ -438,6 +448,8 @@ pub struct Flow {
     pub edges: Vec<StepEdge>,
     pub file_edges: Vec<FileEdge>,
     pub files_read: Vec<String>,
+    /// Notes on what the steps assume (a loop that runs).
+    pub notes: Vec<Diagnostic>,
     /// Names bound anywhere by the steps or parameters.
     pub bound_anywhere: FxHashSet<&'static str>,
     names_read: FxHashSet<&'static str>,
@@ -685,6 +697,7 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
         edges: wiring.edges,
         file_edges,
         files_read,
+        notes: wiring.loops_assumed_to_run,
         bound_anywhere,
         names_read,
     }
@@ -795,6 +808,8 @@ fn step_files<'a>(
 
 struct Wiring {
     params: Vec<ThinVec<Name>>,
+    /// Notes for the loops whose earlier value the steps do not pass on.
+    loops_assumed_to_run: Vec<Diagnostic>,
     returns: Vec<ThinVec<Name>>,
     finals: Vec<Name>,
     result: Vec<Name>,
@@ -883,8 +898,21 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &FxHashSet<Nam
             }
         }
     }
+    let mut loops_assumed_to_run = Vec::new();
     for (index, name, earlier) in maybe_kept {
         if demanded.contains(&(index, name)) {
+            // A loop over nothing would leave the earlier value, but passing it in only for
+            // that case makes the loop rebind a parameter. A notebook's loops run, so the
+            // step assumes its loop does, and says so.
+            if let Some((_, at)) = all_facts[index]
+                .loop_targets
+                .iter()
+                .find(|(n, _)| n == name)
+            {
+                loops_assumed_to_run
+                    .push(crate::diagnostic::loop_assumed_to_run(*at, name.as_str()));
+                continue;
+            }
             params[index].push(name.clone());
             let from = match earlier {
                 Provider::Parameter | Provider::MainModule => None,
@@ -987,6 +1015,7 @@ fn wire(all_facts: &[StepFacts], parameters: &[Parameter], state: &FxHashSet<Nam
         }
     }
     Wiring {
+        loops_assumed_to_run,
         params,
         returns,
         finals,
