@@ -150,28 +150,38 @@ def message_on(page: Page, cell: int, severity: str) -> str:
 
 def test_diagnostics_are_on_the_cells_that_have_them(page: Page):
     # The star import (cell 2) and the branch that reads `total` early (cell 3), counted on
-    # the page: the markdown title is cell 1 (index 0). The note on the `%time` line (cell 4)
-    # is published too, but jupyterlab-lsp draws nothing on a line its IPython rewriting
-    # produced (`skipInspect`); "Convert" lists it (below).
+    # the page: the markdown title is cell 1 (index 0). jupyterlab-lsp draws those two; it
+    # draws nothing on a line its IPython rewriting produced (`skipInspect`), so the note on
+    # the `%time` line (cell 4) is drawn by nblift's extension.
     page.wait_for_function(
-        "(selector) => document.querySelectorAll(selector).length >= 2",
+        "(selector) => document.querySelectorAll(selector).length >= 3",
         arg=LINT_RANGES,
         timeout=120_000,
     )
     found = lint_ranges(page)
     shoot(page, "1-diagnostics", full_page=True)
     by_cell = {(cell, severity) for cell, severity, _ in found}
-    assert by_cell == {(1, "warning"), (2, "warning")}, found
+    assert by_cell == {(1, "warning"), (2, "warning"), (3, "info")}, found
     assert any(c == 2 and text == "total" for c, _, text in found), found
+    # On the statement `%time` times, in the line as the user wrote it (CodeMirror may split
+    # a mark at syntax tokens), drawn by the extension.
+    timed = "prices = [random.Random(3).randint(1, 9) for _ in range(5)]"
+    assert "".join(text for c, _, text in found if c == 3) == timed, found
+    drawn = cells(page).nth(3).locator(".nblift-rewritten-line")
+    assert "".join(drawn.all_text_contents()) == timed
     assert "`from statistics import *` hides which names" in message_on(page, 1, "warning")
     assert "`total` is not defined at this point" in message_on(page, 2, "warning")
+    assert "`%time` becomes the statement" in message_on(page, 3, "info")
     # What the server sent for the `%time` line: on its line of the virtual document (the
     # title, two cells and their separators above it), the magic named as written.
     latest = [p for p in PUBLISHED if p["uri"].endswith("/.virtual_documents/" + NOTEBOOK)][-1]
     notes = [d for d in latest["diagnostics"] if d["code"] == "NB102"]
     assert [d["range"]["start"]["line"] for d in notes] == [13], latest
     assert "`%time` becomes the statement" in notes[0]["message"], notes
+    cells(page).nth(3).locator(".nblift-rewritten-line").hover()
+    expect(page.locator(".cm-tooltip-lint")).to_be_visible()
     shoot(page, "2-diagnostic-message", full_page=True)
+    page.mouse.move(0, 0)
 
 
 def test_hover_names_where_a_name_is_defined(page: Page):

@@ -2,7 +2,9 @@
  * nblift in JupyterLab: "Lift cell into a function" in the cell context menu and the command
  * palette; "Convert notebook to package" and "Verify notebook against package" in the
  * notebook toolbar and the palette. Each asks the server extension (`/nblift/...`), which runs
- * the `nblift` binary; results are shown in the "nblift" panel of the right sidebar.
+ * the `nblift` binary; results are shown in the "nblift" panel of the right sidebar. With
+ * jupyterlab-lsp, nblift's diagnostics on IPython lines (which jupyterlab-lsp leaves bare) are
+ * drawn too (`rewritten_lines.ts`).
  */
 import {
   JupyterFrontEnd,
@@ -17,10 +19,13 @@ import {
 } from '@jupyterlab/apputils';
 import { ICodeCellModel } from '@jupyterlab/cells';
 import { URLExt } from '@jupyterlab/coreutils';
+import { ILSPDocumentConnectionManager } from '@jupyterlab/lsp';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { ServerConnection } from '@jupyterlab/services';
 import { DisposableDelegate } from '@lumino/disposable';
 import { Widget } from '@lumino/widgets';
+
+import { drawRewrittenLineDiagnostics } from './rewritten_lines';
 
 const COMMANDS = {
   lift: 'nblift:lift-cell',
@@ -130,12 +135,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: 'nblift: lift a cell, convert a notebook, verify the package',
   autoStart: true,
   requires: [INotebookTracker],
-  optional: [ICommandPalette],
+  optional: [ICommandPalette, ILSPDocumentConnectionManager],
   activate: (
     app: JupyterFrontEnd,
     tracker: INotebookTracker,
-    palette: ICommandPalette | null
+    palette: ICommandPalette | null,
+    lsp: ILSPDocumentConnectionManager | null
   ) => {
+    if (lsp) {
+      drawRewrittenLineDiagnostics(lsp);
+    }
     const results = new ResultsPanel();
     const reveal = () => {
       if (!results.isAttached) {
