@@ -308,10 +308,20 @@ class _Shell:
         return False
 
 
+_kernel_defaults_set = False
+
+
 def as_in_a_kernel():
     """Display defaults that a Jupyter kernel and a plain interpreter do not share: pandas
     shows at most 20 columns of a frame in a kernel (wrapping a wide one at 80 characters),
-    where elsewhere it fits them to the terminal, leaving columns out."""
+    where elsewhere it fits them to the terminal, leaving columns out.
+
+    Once per process, as a kernel starts with them: a later call leaves the options the
+    notebook has set since."""
+    global _kernel_defaults_set
+    if _kernel_defaults_set:
+        return
+    _kernel_defaults_set = True
     try:
         import pandas
     except ImportError:

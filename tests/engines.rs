@@ -1,10 +1,16 @@
-//! Exports to orchestrators. Three fixture notebooks (a `parameters` cell, a pandas data frame
-//! passed between steps, a trained scikit-learn model used by a later step) are converted with
-//! `--export prefect,airflow,dagster,kedro`, and each export runs as
-//! `python -m PKG --engine NAME` in that engine's own venv (made by the test support from
-//! `tests/support/engines/NAME.txt`). What it prints and shows must equal what the notebook
-//! prints and shows in a fresh kernel, with the default parameters and with an override
-//! injected as papermill injects it.
+//! Exports to orchestrators. Fixture notebooks (a `parameters` cell, a pandas data frame
+//! passed between steps, a trained scikit-learn model used by a later step, random draws that
+//! continue from a seed set in an earlier section, a parameter and a list that notebook
+//! functions read as globals, values named as Dagster names its own things, display options,
+//! a warnings filter and an environment variable set in an earlier section) are converted
+//! with `--export prefect,airflow,dagster,kedro`. Each export runs as
+//! `python -m PKG --engine NAME` (one process) in that engine's own venv (made by the test
+//! support from `tests/support/engines/NAME.txt`), and as the engine deploys it, each step in
+//! a process of its own (`tests/support/engines/deployed.py`: Dagster's multiprocess
+//! executor, Kedro's `ParallelRunner` and one process per node, Prefect's
+//! `ProcessPoolTaskRunner`). What it prints must equal what the notebook prints in a fresh
+//! kernel, and in one process what it shows too, with the default parameters and with an
+//! override injected as papermill injects it.
 
 // Runs real Python: the engines lane (`cargo test --features test-engines`, or `--features full`).
 #![cfg(feature = "test-engines")]
@@ -27,7 +33,7 @@ struct Case {
     python: &'static str,
 }
 
-const CASES: [Case; 3] = [
+const CASES: [Case; 7] = [
     Case {
         notebook: "example/sales_report.ipynb",
         name: "top_n",
@@ -46,6 +52,38 @@ const CASES: [Case; 3] = [
         cli: "1",
         python: "1",
     },
+    Case {
+        notebook: "engines/random_draws_continue_across_steps.ipynb",
+        name: "count",
+        cli: "2",
+        python: "2",
+    },
+    Case {
+        notebook: "engines/module_state_read_by_functions.ipynb",
+        name: "threshold",
+        cli: "0.96",
+        python: "0.96",
+    },
+    Case {
+        notebook: "engines/names_an_engine_reserves.ipynb",
+        name: "rate",
+        cli: "0.25",
+        python: "0.25",
+    },
+    Case {
+        notebook: "engines/process_state_set_in_an_earlier_step.ipynb",
+        name: "factor",
+        cli: "7",
+        python: "7",
+    },
+];
+
+/// Each engine as deployed: (engine, mode of `tests/support/engines/deployed.py`).
+const DEPLOYED: [(&str, &str); 4] = [
+    ("dagster", "multiprocess"),
+    ("kedro", "parallel"),
+    ("kedro", "node-by-node"),
+    ("prefect", "process-pool"),
 ];
 
 /// A converted case, run with the defaults (`overridden: false`) or with its override.
@@ -120,43 +158,41 @@ fn every_export_prints_and_shows_what_the_notebook_does() {
         );
     }
 
-    // Each engine's runs, two engines at a time (each in its own venv).
+    // Each engine's runs, two engines at a time (each in its own venv): in one process, then
+    // as deployed.
     let failures: Vec<String> = support::parallel_map(&ENGINES, 2, |engine| {
         let python = support::engine_python(engine);
         let mut failures = Vec::new();
-        for (job, expected) in jobs.iter().zip(&expected) {
-            let case = &CASES[job.case];
-            let (output, package) = &packages[job.case];
-            let dir = support::scratch_copy(&notebook_dir(case));
-            let home = tempfile::tempdir().unwrap();
-            let mut args = vec!["--engine".to_owned(), (*engine).to_owned()];
-            args.extend(arguments(case, job.overridden));
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            // Engines keep state in their home folders: a fresh one per run.
-            let env = [
-                ("PREFECT_HOME", home.path().to_str().unwrap()),
-                ("PREFECT_SERVER_ANALYTICS_ENABLED", "false"),
-                // Prefect's temporary server gets 20 s to start by default, which a busy
-                // 2-core machine sometimes needs more than.
-                ("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180"),
-                ("DO_NOT_TRACK", "1"),
-            ];
-            let what = format!(
-                "{engine}: {}{}",
-                case.notebook,
-                if job.overridden { " (override)" } else { "" }
-            );
-            match run_package(&python, output, package, dir.path(), &args, &env) {
-                Err(error) => failures.push(format!("{what}: {error}")),
-                Ok(got) if got.stdout != expected.stdout => failures.push(format!(
-                    "{what}: stdout differs\n--- kernel\n{}\n--- {engine}\n{}",
-                    expected.stdout, got.stdout
-                )),
-                Ok(got) if got.results != expected.results => failures.push(format!(
-                    "{what}: shown values differ\n--- kernel\n{:?}\n--- {engine}\n{:?}",
-                    expected.results, got.results
-                )),
-                Ok(_) => {}
+        let modes = DEPLOYED
+            .iter()
+            .filter(|(e, _)| e == engine)
+            .map(|(_, m)| Some(*m));
+        for mode in std::iter::once(None).chain(modes) {
+            for (job, expected) in jobs.iter().zip(&expected) {
+                let case = &CASES[job.case];
+                let what = format!(
+                    "{engine}{}: {}{}",
+                    mode.map(|m| format!(" ({m})")).unwrap_or_default(),
+                    case.notebook,
+                    if job.overridden { " (override)" } else { "" }
+                );
+                let package = &packages[job.case];
+                match run_export(engine, mode, &python, package, case, job) {
+                    Err(error) => failures.push(format!("{what}: {error}")),
+                    Ok(got) if got.stdout != expected.stdout => failures.push(format!(
+                        "{what}: stdout differs\n--- kernel\n{}\n--- {engine}\n{}",
+                        expected.stdout, got.stdout
+                    )),
+                    // A step in another process records what it shows there: compared in
+                    // one process only.
+                    Ok(got) if mode.is_none() && got.results != expected.results => {
+                        failures.push(format!(
+                            "{what}: shown values differ\n--- kernel\n{:?}\n--- {engine}\n{:?}",
+                            expected.results, got.results
+                        ))
+                    }
+                    Ok(_) => {}
+                }
             }
         }
         failures
@@ -165,6 +201,67 @@ fn every_export_prints_and_shows_what_the_notebook_does() {
     .flatten()
     .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Engines keep state in their home folders: a fresh one per run.
+fn engine_env(home: &Path) -> [(&'static str, String); 4] {
+    [
+        ("PREFECT_HOME", home.display().to_string()),
+        ("PREFECT_SERVER_ANALYTICS_ENABLED", "false".to_owned()),
+        // Prefect's temporary server gets 20 s to start by default, which a busy 2-core
+        // machine sometimes needs more than.
+        (
+            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS",
+            "180".to_owned(),
+        ),
+        ("DO_NOT_TRACK", "1".to_owned()),
+    ]
+}
+
+/// One run of an export, in a scratch copy of the notebook's folder: in one process
+/// (`python -m PKG --engine NAME`, stdout and shown values) or, with a `mode`, as deployed
+/// (`deployed.py ENGINE PACKAGE MODE OVERRIDES`, stdout).
+fn run_export(
+    engine: &str,
+    mode: Option<&str>,
+    python: &Path,
+    (output, package): &(PathBuf, String),
+    case: &Case,
+    job: &Job,
+) -> Result<Run, String> {
+    let dir = support::scratch_copy(&notebook_dir(case));
+    let home = tempfile::tempdir().unwrap();
+    let env = engine_env(home.path());
+    let Some(mode) = mode else {
+        let mut args = vec!["--engine".to_owned(), engine.to_owned()];
+        args.extend(arguments(case, job.overridden));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        return run_package(python, output, package, dir.path(), &args, &env);
+    };
+    // The cases' overrides are numbers: their Python text is their JSON.
+    let overrides = if job.overridden {
+        format!("{{\"{}\": {}}}", case.name, case.python)
+    } else {
+        "{}".to_owned()
+    };
+    let result = Command::new(python)
+        .arg(support::root().join("tests/support/engines/deployed.py"))
+        .args([engine, package, mode, &overrides])
+        .env("PYTHONPATH", output.join("src"))
+        .env("MPLBACKEND", "Agg")
+        .envs(env)
+        .current_dir(dir.path())
+        .output()
+        .expect("python runs");
+    let (stdout, stderr) = support::text(&result);
+    if !result.status.success() {
+        return Err(format!("exit {}:\n{stdout}\n{stderr}", result.status));
+    }
+    Ok(Run {
+        stdout,
+        results: Default::default(),
+    })
 }
 
 #[test]

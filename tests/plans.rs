@@ -1,8 +1,8 @@
 //! A plan snapshot of every fixture notebook, from the library (no binary, no Python): per
-//! step its cells, parameters, returns and module state; the steps' imports; the library's
-//! names; the pipeline's parameters and result; the diagnostics where people count them. A
-//! change to what the compiler decides shows here as a reviewed diff (`cargo insta review`),
-//! whatever the templates make of it.
+//! step its cells, parameters, returns, module state and the statements that only change the
+//! process; the steps' imports; the library's names; the pipeline's parameters and result;
+//! the diagnostics where people count them. A change to what the compiler decides shows here
+//! as a reviewed diff (`cargo insta review`), whatever the templates make of it.
 
 use std::fmt::Write;
 use std::path::Path;
@@ -81,7 +81,7 @@ fn describe(plan: &Plan) -> String {
     writeln!(text, "parameters: {}", names(parameters)).unwrap();
     let state = plan.module_state.iter().map(|n| n.as_str());
     writeln!(text, "module state: {}", names(state)).unwrap();
-    for step in &plan.steps {
+    for (index, step) in plan.steps.iter().enumerate() {
         let cells = step.cells.iter().map(|c| (c.0 + 1).to_string());
         writeln!(text, "step {} (cells {})", step.name, names(cells)).unwrap();
         let list = |label: &str, list: &[nblift::analysis::Name]| {
@@ -91,6 +91,10 @@ fn describe(plan: &Plan) -> String {
         writeln!(text, "{}", list("returns", &step.returns)).unwrap();
         if !step.globals.is_empty() {
             writeln!(text, "{}", list("global", &step.globals)).unwrap();
+        }
+        let changes = plan.process_state.by_step.iter().find(|c| c.step == index);
+        for statement in changes.iter().flat_map(|c| &c.statements) {
+            writeln!(text, "  changes the process: {statement}").unwrap();
         }
     }
     let result = plan.result.iter().map(|n| n.as_str());

@@ -1,14 +1,17 @@
 //! The data the templates see, built from the plan. Field names are the templates' contract.
 
+use std::collections::BTreeSet;
+
 use serde::Serialize;
 
+use crate::analysis::Name;
 use crate::analysis::facts::LiteralKind;
 use crate::emit::engines::Engine;
 use crate::emit::literal::json_value;
 use crate::emit::{Source, graph};
 use crate::lift::saved::SavedStdout;
 use crate::lift::steps::MODULE_NAME;
-use crate::lift::text::docstring;
+use crate::lift::text::{CellLines, docstring, indent_lines};
 use crate::lift::{Plan, Step};
 use crate::named::Named;
 
@@ -69,6 +72,11 @@ pub struct Context {
     code: String,
     engines: Vec<EngineContext>,
     flow_steps: Vec<FlowStepContext>,
+    /// `flow.py` carries the global random generators' state from step to step.
+    random_generators: bool,
+    /// `_process_state.py`: a function per step that changes the process, and its imports.
+    process_state: Vec<ProcessStepContext>,
+    process_state_import_groups: Vec<Vec<String>>,
     parameter_names: String,
     parameter_forward: String,
     parameter_dict: String,
@@ -129,6 +137,33 @@ struct EngineContext {
     name: &'static str,
     module: &'static str,
     requirement: String,
+    /// The quoted requirements of the engine's optional dependency, a list's contents.
+    requirements: String,
+}
+
+/// Lines indented into a function's body; the inside of a multi-line string stays.
+fn indented(text: &str) -> String {
+    let lines = CellLines::new(text);
+    let mut out = String::new();
+    indent_lines(
+        lines
+            .lines
+            .iter()
+            .copied()
+            .zip(lines.in_string.iter().copied()),
+        "    ",
+        &mut out,
+    );
+    out.trim_end().to_owned()
+}
+
+/// A step's statements that only change the process, as a function of `_process_state.py`.
+#[derive(Serialize)]
+struct ProcessStepContext {
+    name: String,
+    body: String,
+    /// Done again before every later step (environment variables), not once per process.
+    every_step: bool,
 }
 
 /// A step as `flow.py` lists it: Python tuple and dict literal contents.
@@ -137,8 +172,14 @@ struct FlowStepContext {
     name: String,
     inputs: String,
     outputs: String,
+    /// Module state set before the step runs, and read back after it.
+    state: String,
+    state_after: String,
+    /// `MODULE_NAME` arguments, as a dict's contents.
     constants: String,
     is_async: bool,
+    /// The fields that differ from their defaults, as keyword arguments, each after `, `.
+    keywords: String,
 }
 
 #[derive(Serialize)]
@@ -340,6 +381,13 @@ pub fn build(
     let flow_steps = if engines.is_empty() {
         Vec::new()
     } else {
+        // The module state a step sees is what the parameters and the earlier steps set.
+        let mut state: BTreeSet<&str> = plan
+            .parameters
+            .iter()
+            .filter(|p| p.module_state)
+            .map(|p| p.name.as_str())
+            .collect();
         plan.steps
             .iter()
             .map(|step| {
@@ -348,16 +396,39 @@ pub fn build(
                     .iter()
                     .map(|p| p.as_str())
                     .partition(|&p| p == MODULE_NAME);
+                let before = tuple_items(state.iter().copied());
+                state.extend(step.globals.iter().map(Name::as_str));
+                let after = tuple_items(state.iter().copied());
+                let mut keywords = Vec::new();
+                if !before.is_empty() {
+                    keywords.push(format!("state=({before})"));
+                }
+                if !after.is_empty() {
+                    keywords.push(format!("state_after=({after})"));
+                }
+                if !constants.is_empty() {
+                    let pairs: Vec<String> = constants
+                        .iter()
+                        .map(|name| format!("({}, \"__main__\")", quoted(name)))
+                        .collect();
+                    keywords.push(format!("constants=({})", tuple_of(pairs)));
+                }
+                if step.is_async {
+                    keywords.push("is_async=True".to_owned());
+                }
                 FlowStepContext {
                     name: step.name.clone(),
                     inputs: tuple_items(inputs),
                     outputs: tuple_items(step.returns.iter().map(|n| n.as_str())),
+                    state: before,
+                    state_after: after,
                     constants: constants
                         .iter()
                         .map(|name| format!("{}: \"__main__\"", quoted(name)))
                         .collect::<Vec<_>>()
                         .join(", "),
                     is_async: step.is_async,
+                    keywords: keywords.iter().map(|k| format!(", {k}")).collect(),
                 }
             })
             .collect()
@@ -467,10 +538,28 @@ pub fn build(
             .map(|&engine| EngineContext {
                 name: engine.name(),
                 module: engine.runner_module(),
-                requirement: quoted(engine.requirement()),
+                requirement: quoted(engine.requirements()[0]),
+                requirements: engine
+                    .requirements()
+                    .iter()
+                    .map(|r| quoted(r))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             })
             .collect(),
         flow_steps,
+        random_generators: plan.random_generators,
+        process_state: plan
+            .process_state
+            .by_step
+            .iter()
+            .map(|changes| ProcessStepContext {
+                name: plan.steps[changes.step].name.clone(),
+                body: indented(&changes.statements.join("\n")),
+                every_step: changes.every_step,
+            })
+            .collect(),
+        process_state_import_groups: plan.process_state.imports.clone(),
         parameter_names: tuple_items(parameter_names()),
         parameter_forward: parameter_names()
             .map(|name| format!("{name}={name}"))

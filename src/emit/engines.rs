@@ -55,13 +55,14 @@ impl Engine {
         }
     }
 
-    /// The optional dependency of the generated `pyproject.toml`.
-    pub fn requirement(self) -> &'static str {
+    /// The optional dependencies of the generated `pyproject.toml`: the engine, and
+    /// cloudpickle where the export keeps values in files (Kedro's `StoredValue`).
+    pub fn requirements(self) -> &'static [&'static str] {
         match self {
-            Engine::Prefect => "prefect>=3,<4",
-            Engine::Airflow => "apache-airflow>=3,<4",
-            Engine::Dagster => "dagster>=1.9,<2",
-            Engine::Kedro => "kedro>=1,<2",
+            Engine::Prefect => &["prefect>=3,<4"],
+            Engine::Airflow => &["apache-airflow>=3,<4"],
+            Engine::Dagster => &["dagster>=1.9,<2"],
+            Engine::Kedro => &["kedro>=1,<2", "cloudpickle>=3"],
         }
     }
 

@@ -55,6 +55,7 @@ const TEMPLATES: &[(&str, &str, &str)] = embedded![
     ("lib", "lib.py.hbs"),
     ("test", "test_pipeline.py.hbs"),
     ("flow", "flow.py.hbs"),
+    ("process_state", "_process_state.py.hbs"),
     ("engine_prefect", "engines/prefect.py.hbs"),
     ("engine_airflow", "engines/airflow.py.hbs"),
     ("airflow_local", "engines/airflow_local.py.hbs"),
@@ -117,6 +118,7 @@ pub fn render(
     let steps = context::steps(std::mem::take(&mut plan.steps)).map_err(json)?;
     let package = PathBuf::from("src").join(&plan.package);
     let has_library = plan.library.is_some();
+    let changes_the_process = !plan.process_state.is_empty();
     drop(plan);
     // Serialised once for all the templates, not once per template.
     let mut context = serde_json::to_value(typed).map_err(json)?;
@@ -137,6 +139,9 @@ pub fn render(
     }
     if !engines.is_empty() {
         rendered.push(("flow", package.join("flow.py")));
+        if changes_the_process {
+            rendered.push(("process_state", package.join("_process_state.py")));
+        }
     }
     for engine in engines {
         rendered.extend(engine.files(&package));

@@ -13,6 +13,7 @@ pub mod dependencies;
 pub mod figures;
 pub mod imports;
 pub mod naming;
+pub mod process_state;
 pub mod saved;
 pub mod star_exports;
 pub mod stdlib;
@@ -20,6 +21,7 @@ pub mod steps;
 pub mod text;
 
 use std::collections::BTreeSet;
+
 use thin_vec::ThinVec;
 
 use crate::analysis::builtins::{KERNEL_NAMES, LAST_RESULTS};
@@ -125,6 +127,11 @@ pub struct Plan {
     /// The notebook uses pandas, whose display defaults differ between a kernel and a
     /// plain interpreter: `run()` (and the engines' `parameter_values`) set the kernel's.
     pub kernel_display_defaults: bool,
+    /// The notebook uses `random` or `numpy`, whose global generators a step may draw from:
+    /// the engines carry their state from step to step (see `flow.py`).
+    pub random_generators: bool,
+    /// Statements that only change the process, by step (see [`process_state`]).
+    pub process_state: process_state::ProcessState,
 }
 
 /// `lib.py`: the lifted definitions.
@@ -255,9 +262,13 @@ pub fn plan(
         level: 1,
     };
     // A kernel's display defaults are set where pandas is used (see `_nblift.as_in_a_kernel`).
-    let kernel_display_defaults = analysis
-        .statements()
-        .any(|(_, s)| s.modules.iter().any(|m| m.as_str() == "pandas"));
+    let uses_module = |module: &str| {
+        analysis
+            .statements()
+            .any(|(_, s)| s.modules.iter().any(|m| m.as_str() == module))
+    };
+    let kernel_display_defaults = uses_module("pandas");
+    let random_generators = uses_module("random") || uses_module("numpy");
     let mut own_imports = Vec::new();
     if step_uses.contains(SUPPORT_MODULE) {
         own_imports.push(relative("", SUPPORT_MODULE));
@@ -289,6 +300,7 @@ pub fn plan(
         .map(|name| (*name).to_owned())
         .collect();
 
+    let process_state = process_state::of_steps(analysis, &hoisting, &lifted, &flow.steps);
     let (title, description) = steps::title_and_description(notebook);
     let unseeded = crate::analysis::reproducibility::any_draws_unseeded(&analysis.cells);
     let saved_stdout = saved::saved_stdout(notebook, &flow.steps, unseeded);
@@ -313,6 +325,8 @@ pub fn plan(
         kernel_builtins,
         saved_stdout,
         kernel_display_defaults,
+        random_generators,
+        process_state,
     };
     (plan, diagnostics)
 }

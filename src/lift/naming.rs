@@ -1,6 +1,7 @@
 //! Python identifiers for the package and its steps: valid, not keywords, and never equal to
 //! a name the notebook or the generated code already uses.
 
+use crate::analysis::builtins::is_builtin;
 use rustc_hash::FxHashSet;
 
 const KEYWORDS: &[&str] = &[
@@ -468,8 +469,10 @@ impl<'a> NameAllocator<'a> {
         }
     }
 
+    /// Not the notebook's, not given, and no builtin: a step named `set` or `filter` would
+    /// shadow the builtin for the whole of `steps.py`.
     fn is_free(&self, name: &str) -> bool {
-        !self.taken.contains(name) && !self.given.contains(name)
+        !self.taken.contains(name) && !self.given.contains(name) && !is_builtin(name)
     }
 
     /// The first free name of `candidates` (best first, at least one), or the first with

@@ -4,6 +4,7 @@
 use rustc_hash::{FxHashMap, FxHashSet};
 use thin_vec::ThinVec;
 
+use crate::analysis::builtins::is_builtin;
 use crate::analysis::facts::{ShownExpression, StmtFacts};
 use crate::analysis::files::FileAccess;
 use crate::analysis::{Analysis, CodeCell, Name};
@@ -749,7 +750,12 @@ fn step_name(
             candidates.insert(0, base);
         }
     }
-    candidates.push(from_code());
+    // A heading that names a builtin (`## Filter`, `## Set up`) says less than the code does.
+    if candidates.first().is_some_and(|c| is_builtin(c)) {
+        candidates.insert(0, from_code());
+    } else {
+        candidates.push(from_code());
+    }
     let candidates: Vec<String> = candidates
         .iter()
         .map(|c| identifier(c, "part", 60))

@@ -1,0 +1,324 @@
+//! Statements that only change the process the notebook runs in: display options, warning
+//! filters, environment variables, matplotlib's rcParams, logging.
+//! They bind no name, so no step hands them on: an engine that runs a later step in a
+//! process of its own runs them there first: `_process_state.py` holds them, a function per
+//! step named after it, and `flow.py`'s `PROCESS_STATE` lists those functions.
+//!
+//! A statement qualifies when it is a call of one of [`CALLS`], or an assignment into one of
+//! [`ASSIGNED`], resolved through the notebook's imports (`pd.set_option` is
+//! `pandas.set_option`), and reads nothing but what `steps.py` has at import: its imports,
+//! `lib.py`'s names and builtins. Random seeds are not here: the generators' state is carried
+//! from step to step instead, since a replayed seed would restart the stream. Nor is
+//! `os.chdir`: a relative change done again goes one folder further.
+
+use std::collections::BTreeSet;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+use rustpython_parser::ast::{self, Expr, Stmt};
+use rustpython_parser::{Mode, parse};
+
+use crate::analysis::Analysis;
+use crate::analysis::builtins::is_builtin;
+use crate::analysis::facts::{ImportBinding, StmtFacts, StmtKind};
+use crate::analysis::visitor::dotted_name;
+use crate::lift::Step;
+use crate::lift::definitions::Lifted;
+use crate::lift::imports::{Hoisting, render_for};
+
+/// What the steps do to the process: `_process_state.py`'s imports and functions.
+#[derive(Clone, Debug, Default)]
+pub struct ProcessState {
+    /// The imports the statements read, grouped as in `steps.py`.
+    pub imports: Vec<Vec<String>>,
+    /// Per step that has one, in page order, its statements that only change the process.
+    pub by_step: Vec<StepChanges>,
+}
+
+#[derive(Clone, Debug)]
+pub struct StepChanges {
+    /// The step's index in the plan.
+    pub step: usize,
+    pub statements: Vec<String>,
+    /// Some set environment variables, which an engine may restore between the tasks of one
+    /// worker process (Prefect's process pool does): done again before every later step, not
+    /// once per process.
+    pub every_step: bool,
+}
+
+/// What a statement changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// Environment variables (`os.environ`, `os.putenv`).
+    Environment,
+    /// The rest: options, filters, rcParams, logging.
+    Process,
+}
+
+impl ProcessState {
+    pub fn is_empty(&self) -> bool {
+        self.by_step.is_empty()
+    }
+}
+
+/// The statements of each step that only change the process, and what they import.
+pub fn of_steps(
+    analysis: &Analysis,
+    hoisting: &Hoisting,
+    lifted: &Lifted,
+    steps: &[Step],
+) -> ProcessState {
+    let imports = ImportPaths::new(&hoisting.bindings);
+    let lifted_names: FxHashSet<&str> = lifted.names.iter().map(String::as_str).collect();
+    let available = |name: &str| hoisting.bound_names.contains(name) || lifted_names.contains(name);
+    let mut used: FxHashSet<&str> = FxHashSet::default();
+    let mut from_lib: BTreeSet<&str> = BTreeSet::new();
+    let mut by_step = Vec::new();
+    for (index, step) in steps.iter().enumerate() {
+        let mut statements = Vec::new();
+        let mut every_step = false;
+        for at in &step.statements {
+            let cell = &analysis.cells[at.cell];
+            let facts = &cell.statements[at.index];
+            let text = &cell.python[facts.range];
+            if let Some(change) = only_changes_the_process(text, facts, &imports, available) {
+                every_step |= change == Change::Environment;
+                for read in &facts.reads {
+                    let name = read.name.as_str();
+                    if lifted_names.contains(name) {
+                        from_lib.insert(name);
+                    } else if available(name) {
+                        used.insert(name);
+                    }
+                }
+                statements.push(text.to_owned());
+            }
+        }
+        if !statements.is_empty() {
+            by_step.push(StepChanges {
+                step: index,
+                statements,
+                every_step,
+            });
+        }
+    }
+    let lib: Vec<ImportBinding> = from_lib
+        .iter()
+        .map(|name| ImportBinding {
+            module: "lib".to_owned(),
+            name: Some((*name).to_owned()),
+            alias: None,
+            level: 1,
+        })
+        .collect();
+    ProcessState {
+        imports: render_for(hoisting, &used, None, &lib),
+        by_step,
+    }
+}
+
+/// Calls that change the process, by the path they resolve to (sorted).
+const CALLS: &[&str] = &[
+    "logging.basicConfig",
+    "logging.disable",
+    "matplotlib.pyplot.rc",
+    "matplotlib.pyplot.rcParams.update",
+    "matplotlib.pyplot.style.use",
+    "matplotlib.rc",
+    "matplotlib.rcParams.update",
+    "matplotlib.style.use",
+    "numpy.set_printoptions",
+    "numpy.seterr",
+    "os.environ.setdefault",
+    "os.environ.update",
+    "os.putenv",
+    "pandas.reset_option",
+    "pandas.set_option",
+    "seaborn.set",
+    "seaborn.set_context",
+    "seaborn.set_palette",
+    "seaborn.set_style",
+    "seaborn.set_theme",
+    "torch.set_printoptions",
+    "warnings.filterwarnings",
+    "warnings.resetwarnings",
+    "warnings.simplefilter",
+];
+
+/// Paths an assignment changes the process through: the path itself, an attribute below it
+/// or an item of it (`pd.options.display.max_rows = 10`, `os.environ["KEY"] = "1"`).
+const ASSIGNED: &[&str] = &[
+    "matplotlib.pyplot.rcParams",
+    "matplotlib.rcParams",
+    "os.environ",
+    "pandas.options",
+];
+
+/// The module path each name an import binds stands for.
+pub struct ImportPaths(FxHashMap<String, String>);
+
+impl ImportPaths {
+    pub fn new<'a>(bindings: impl IntoIterator<Item = &'a ImportBinding>) -> Self {
+        let paths = bindings
+            .into_iter()
+            .filter(|b| b.level == 0)
+            .map(|b| {
+                let path = match (&b.name, &b.alias) {
+                    (Some(name), _) => format!("{}.{name}", b.module),
+                    // `import a.b as c` binds `c` to `a.b`; `import a.b` binds `a` to `a`.
+                    (None, Some(_)) => b.module.clone(),
+                    (None, None) => b.bound_name().to_owned(),
+                };
+                (b.bound_name().to_owned(), path)
+            })
+            .collect();
+        ImportPaths(paths)
+    }
+
+    /// `pd.options.display` → `pandas.options.display`, when `pd` is an import.
+    fn resolve(&self, dotted: &str) -> Option<String> {
+        let (head, rest) = dotted.split_once('.').unwrap_or((dotted, ""));
+        let path = self.0.get(head)?;
+        Some(if rest.is_empty() {
+            path.clone()
+        } else {
+            format!("{path}.{rest}")
+        })
+    }
+}
+
+/// What the statement (`text`, with its facts) changes, if it only changes the process and
+/// can be done again where `available` names are all that is defined.
+pub fn only_changes_the_process(
+    text: &str,
+    facts: &StmtFacts,
+    imports: &ImportPaths,
+    available: impl Fn(&str) -> bool,
+) -> Option<Change> {
+    let plain = matches!(facts.kind, StmtKind::Other)
+        && facts.binds.is_empty()
+        && facts.deletes().is_empty()
+        && facts.late_reads.is_empty()
+        && !facts.top_level_await
+        && facts
+            .reads
+            .iter()
+            .all(|read| available(read.name.as_str()) || is_builtin(read.name.as_str()));
+    if !plain {
+        return None;
+    }
+    let Ok(ast::Mod::Module(module)) = parse(text, Mode::Module, "<statement>") else {
+        return None;
+    };
+    let [statement] = module.body.as_slice() else {
+        return None;
+    };
+    let paths: Vec<String> = match statement {
+        Stmt::Expr(e) => match e.value.as_ref() {
+            Expr::Call(call) => {
+                let path = dotted_name(&call.func).and_then(|f| imports.resolve(&f))?;
+                CALLS.binary_search(&path.as_str()).ok()?;
+                vec![path]
+            }
+            _ => return None,
+        },
+        Stmt::Assign(a) => a
+            .targets
+            .iter()
+            .map(|t| assigned_path(t, imports))
+            .collect::<Option<_>>()?,
+        _ => return None,
+    };
+    let environment = |path: &String| path.starts_with("os.environ") || path == "os.putenv";
+    Some(if paths.iter().any(environment) {
+        Change::Environment
+    } else {
+        Change::Process
+    })
+}
+
+/// The process path an assignment target changes (`os.environ`, `pandas.options.display…`).
+fn assigned_path(target: &Expr, imports: &ImportPaths) -> Option<String> {
+    let base = match target {
+        Expr::Subscript(s) => s.value.as_ref(),
+        other => other,
+    };
+    let path = dotted_name(base).and_then(|d| imports.resolve(&d))?;
+    ASSIGNED
+        .iter()
+        .any(|prefix| {
+            path == *prefix
+                || path
+                    .strip_prefix(prefix)
+                    .is_some_and(|rest| rest.starts_with('.'))
+        })
+        .then_some(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::parse::parse_cell;
+    use crate::diagnostic::CellId;
+
+    const IMPORTS: &str = "import os\nimport warnings\nimport pandas as pd\nimport matplotlib.pyplot as plt\nfrom matplotlib import rcParams\nimport seaborn as sns\n";
+
+    fn replayable(statement: &str) -> bool {
+        let source = format!("{IMPORTS}{statement}");
+        let facts = parse_cell(CellId(0), &source, false).unwrap();
+        let bindings: Vec<ImportBinding> = facts
+            .iter()
+            .flat_map(|f| match &f.kind {
+                StmtKind::Import(b) => b.to_vec(),
+                _ => Vec::new(),
+            })
+            .collect();
+        let imports = ImportPaths::new(&bindings);
+        let last = facts.last().unwrap();
+        let text = &source[last.range];
+        only_changes_the_process(text, last, &imports, |name| {
+            ["os", "warnings", "pd", "plt", "rcParams", "sns"].contains(&name)
+        })
+        .is_some()
+    }
+
+    #[test]
+    fn calls_and_assignments_that_set_process_state_are_replayable() {
+        for statement in [
+            "pd.set_option(\"display.max_rows\", 4)",
+            "pd.options.display.float_format = \"{:.2f}\".format",
+            "warnings.filterwarnings(\"ignore\")",
+            "plt.rcParams[\"figure.figsize\"] = (8, 6)",
+            "rcParams[\"font.size\"] = 12",
+            "plt.style.use(\"ggplot\")",
+            "sns.set_theme(style=\"whitegrid\")",
+            "os.environ[\"MODE\"] = \"fast\"",
+        ] {
+            assert!(replayable(statement), "{statement}");
+        }
+    }
+
+    #[test]
+    fn anything_else_is_not() {
+        for statement in [
+            // Binds a name, or reads one a step binds.
+            "width = pd.get_option(\"display.width\")",
+            "pd.set_option(\"display.max_rows\", rows)",
+            // Draws, or calls something that is not process state.
+            "plt.plot([1, 2])",
+            "print(pd.__version__)",
+            // A name no import binds, though it reads like one.
+            "np.set_printoptions(precision=3)",
+            "frame.options = 1",
+            "if True:\n    pd.set_option(\"display.max_rows\", 4)",
+            // Relative: done twice, it would go one folder further.
+            "os.chdir(\"data\")",
+        ] {
+            assert!(!replayable(statement), "{statement}");
+        }
+    }
+
+    #[test]
+    fn the_calls_are_sorted_for_binary_search() {
+        assert!(CALLS.windows(2).all(|w| w[0] < w[1]));
+    }
+}
