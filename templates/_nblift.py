@@ -308,25 +308,29 @@ class _Shell:
         return False
 
 
+# Whether this process has set a kernel's display defaults (`as_in_a_kernel`).
 _kernel_defaults_set = False
 
 
 def as_in_a_kernel():
     """Display defaults that a Jupyter kernel and a plain interpreter do not share: pandas
     shows at most 20 columns of a frame in a kernel (wrapping a wide one at 80 characters),
-    where elsewhere it fits them to the terminal, leaving columns out.
-
-    Once per process, as a kernel starts with them: a later call leaves the options the
-    notebook has set since."""
+    where elsewhere it fits them to the terminal, leaving columns out."""
     global _kernel_defaults_set
-    if _kernel_defaults_set:
-        return
     _kernel_defaults_set = True
     try:
         import pandas
     except ImportError:
         return
     pandas.set_option("display.max_columns", 20)
+
+
+def as_in_a_kernel_once():
+    """`as_in_a_kernel`, where this process has not done it: a step that an engine runs in a
+    process of its own starts as a kernel does, and one that shares a process keeps the
+    options the notebook has set since."""
+    if not _kernel_defaults_set:
+        as_in_a_kernel()
 
 
 # The inline backend, which a kernel picks unless `MPLBACKEND` names another.

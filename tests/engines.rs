@@ -299,6 +299,41 @@ fn the_base_package_imports_no_engine_and_a_missing_engine_says_what_to_install(
 }
 
 #[test]
+fn the_airflow_dag_refuses_a_store_on_this_machine_when_tasks_may_run_on_others() {
+    let work = tempfile::tempdir().unwrap();
+    let (output, package) = &converted(work.path())[0];
+    let home = tempfile::tempdir().unwrap();
+    let variable = format!("{}_ARTIFACTS", package.to_uppercase());
+    let load = |store: Option<&str>| {
+        let mut command = Command::new(support::engine_python("airflow"));
+        command
+            .args(["-c", &format!("import {package}.airflow_dag")])
+            .env("PYTHONPATH", output.join("src"))
+            .env("AIRFLOW_HOME", home.path())
+            .env("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+            .env("AIRFLOW__CORE__EXECUTOR", "CeleryExecutor")
+            .env_remove(&variable);
+        if let Some(store) = store {
+            command.env(&variable, store);
+        }
+        let result = command.output().unwrap();
+        let (_, stderr) = support::text(&result);
+        (result.status.success(), stderr)
+    };
+    let (loaded, stderr) = load(None);
+    assert!(!loaded, "a local store loaded with CeleryExecutor");
+    assert!(
+        stderr.contains(&format!(
+            "is on this machine, and tasks may run on others (CeleryExecutor): set {variable}"
+        )),
+        "{stderr}"
+    );
+    // Storage every worker reaches (fsspec's in-memory filesystem stands in for it).
+    let (loaded, stderr) = load(Some("memory://bucket/artifacts"));
+    assert!(loaded, "{stderr}");
+}
+
+#[test]
 fn engine_modules_pass_ruff() {
     let work = tempfile::tempdir().unwrap();
     for (output, _) in converted(work.path()) {
