@@ -1,16 +1,20 @@
-//! Exports to orchestrators. Fixture notebooks (a `parameters` cell, a pandas data frame
-//! passed between steps, a trained scikit-learn model used by a later step, random draws that
-//! continue from a seed set in an earlier section, a parameter and a list that notebook
-//! functions read as globals, values named as Dagster names its own things, display options,
-//! a warnings filter and an environment variable set in an earlier section) are converted
-//! with `--export prefect,airflow,dagster,kedro`. Each export runs as
-//! `python -m PKG --engine NAME` (one process) in that engine's own venv (made by the test
-//! support from `tests/support/engines/NAME.txt`), and as the engine deploys it, each step in
-//! a process of its own (`tests/support/engines/deployed.py`: Dagster's multiprocess
+//! Exports to orchestrators. Fixture notebooks, each holding state a real notebook holds:
+//! a `parameters` cell; a pandas data frame passed between steps; a scikit-learn model
+//! trained in one step and used in a later one; random draws that continue from a seed set
+//! in an earlier section; a parameter and a list that notebook functions read as globals;
+//! values named as Dagster names its own things; display options, a warnings filter and an
+//! environment variable set in an earlier section; a function that reads a parameter as a
+//! global, called two sections after it is defined, and a `defaultdict` of a lambda; a
+//! database connection a later section queries; a second name for a list and a dict held by
+//! another, changed through one name and read through the other; a file a later section
+//! reads. Each is converted with `--export prefect,airflow,dagster,kedro`, and each export
+//! runs as `python -m PKG --engine NAME` (one process) in that engine's own venv (made by the
+//! test support from `tests/support/engines/NAME.txt`), and as the engine deploys it, each
+//! task in a process of its own (`tests/support/engines/deployed.py`: Dagster's multiprocess
 //! executor, Kedro's `ParallelRunner` and one process per node, Prefect's
-//! `ProcessPoolTaskRunner`). What it prints must equal what the notebook prints in a fresh
-//! kernel, and in one process what it shows too, with the default parameters and with an
-//! override injected as papermill injects it.
+//! `ProcessPoolTaskRunner`, Airflow's tasks one by one with the values on S3). What it prints
+//! must equal what the notebook prints in a fresh kernel, and in one process what it shows
+//! too, with the default parameters and with an override injected as papermill injects it.
 
 // Runs real Python: the engines lane (`cargo test --features test-engines`, or `--features full`).
 #![cfg(feature = "test-engines")]
@@ -18,8 +22,9 @@
 mod support;
 
 use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use support::runs::{KernelJob, Run, convert, run_in_kernels, run_package};
 
@@ -33,7 +38,7 @@ struct Case {
     python: &'static str,
 }
 
-const CASES: [Case; 7] = [
+const CASES: [Case; 11] = [
     Case {
         notebook: "example/sales_report.ipynb",
         name: "top_n",
@@ -76,15 +81,56 @@ const CASES: [Case; 7] = [
         cli: "7",
         python: "7",
     },
+    Case {
+        notebook: "engines/functions_and_lambdas_cross_steps.ipynb",
+        name: "scale",
+        cli: "3",
+        python: "3",
+    },
+    Case {
+        notebook: "engines/connection_used_by_a_later_step.ipynb",
+        name: "limit",
+        cli: "2",
+        python: "2",
+    },
+    Case {
+        notebook: "engines/names_that_share_objects.ipynb",
+        name: "extra",
+        cli: "7",
+        python: "7",
+    },
+    Case {
+        notebook: "engines/file_a_later_step_reads.ipynb",
+        name: "count",
+        cli: "6",
+        python: "6",
+    },
 ];
 
 /// Each engine as deployed: (engine, mode of `tests/support/engines/deployed.py`).
-const DEPLOYED: [(&str, &str); 4] = [
+const DEPLOYED: [(&str, &str); 5] = [
     ("dagster", "multiprocess"),
     ("kedro", "parallel"),
     ("kedro", "node-by-node"),
     ("prefect", "process-pool"),
+    ("airflow", "task-by-task"),
 ];
+
+/// Airflow's CLI takes seconds to start, once per task: task by task, only these cases run,
+/// with their override: a parameter that functions read as globals and a list they change
+/// (module state), a connection and a file that tie two steps into one task, and names that
+/// share objects.
+const AIRFLOW_TASK_BY_TASK: [&str; 4] = [
+    "engines/module_state_read_by_functions.ipynb",
+    "engines/connection_used_by_a_later_step.ipynb",
+    "engines/file_a_later_step_reads.ipynb",
+    "engines/names_that_share_objects.ipynb",
+];
+
+/// Whether `mode` runs this job.
+fn runs_in(mode: Option<&str>, case: &Case, job: &Job) -> bool {
+    mode != Some("task-by-task") || job.overridden && AIRFLOW_TASK_BY_TASK.contains(&case.notebook)
+}
 
 /// A converted case, run with the defaults (`overridden: false`) or with its override.
 struct Job {
@@ -158,64 +204,112 @@ fn every_export_prints_and_shows_what_the_notebook_does() {
         );
     }
 
-    // Each engine's runs, two engines at a time (each in its own venv): in one process, then
-    // as deployed.
-    let failures: Vec<String> = support::parallel_map(&ENGINES, 2, |engine| {
-        let python = support::engine_python(engine);
-        let mut failures = Vec::new();
+    // Every run of every engine, in one process and as deployed, two at a time (each engine
+    // in its own venv, made first), longest first so the two cores end together.
+    let pythons: BTreeMap<&str, PathBuf> = ENGINES
+        .iter()
+        .map(|&engine| (engine, support::engine_python(engine)))
+        .collect();
+    let prefect = PrefectServer::start(&pythons["prefect"]);
+    let mut runs: Vec<(&str, Option<&str>, usize)> = Vec::new();
+    for engine in ENGINES {
         let modes = DEPLOYED
             .iter()
-            .filter(|(e, _)| e == engine)
+            .filter(|(e, _)| *e == engine)
             .map(|(_, m)| Some(*m));
         for mode in std::iter::once(None).chain(modes) {
-            for (job, expected) in jobs.iter().zip(&expected) {
-                let case = &CASES[job.case];
-                let what = format!(
-                    "{engine}{}: {}{}",
-                    mode.map(|m| format!(" ({m})")).unwrap_or_default(),
-                    case.notebook,
-                    if job.overridden { " (override)" } else { "" }
-                );
-                let package = &packages[job.case];
-                match run_export(engine, mode, &python, package, case, job) {
-                    Err(error) => failures.push(format!("{what}: {error}")),
-                    Ok(got) if got.stdout != expected.stdout => failures.push(format!(
-                        "{what}: stdout differs\n--- kernel\n{}\n--- {engine}\n{}",
-                        expected.stdout, got.stdout
-                    )),
-                    // A step in another process records what it shows there: compared in
-                    // one process only.
-                    Ok(got) if mode.is_none() && got.results != expected.results => {
-                        failures.push(format!(
-                            "{what}: shown values differ\n--- kernel\n{:?}\n--- {engine}\n{:?}",
-                            expected.results, got.results
-                        ))
-                    }
-                    Ok(_) => {}
+            for (index, job) in jobs.iter().enumerate() {
+                if runs_in(mode, &CASES[job.case], job) {
+                    runs.push((engine, mode, index));
                 }
             }
         }
-        failures
+    }
+    runs.sort_by_key(|&(_, mode, _)| mode != Some("task-by-task"));
+    let failures: Vec<String> = support::parallel_map(&runs, 2, |&(engine, mode, index)| {
+        let (job, expected) = (&jobs[index], &expected[index]);
+        let case = &CASES[job.case];
+        let what = format!(
+            "{engine}{}: {}{}",
+            mode.map(|m| format!(" ({m})")).unwrap_or_default(),
+            case.notebook,
+            if job.overridden { " (override)" } else { "" }
+        );
+        let package = &packages[job.case];
+        let python = &pythons[engine];
+        match run_export(engine, mode, python, package, case, job, &prefect.url) {
+            Err(error) => Some(format!("{what}: {error}")),
+            Ok(got) if got.stdout != expected.stdout => Some(format!(
+                "{what}: stdout differs\n--- kernel\n{}\n--- {engine}\n{}",
+                expected.stdout, got.stdout
+            )),
+            // A step in another process records what it shows there: compared in one
+            // process only.
+            Ok(got) if mode.is_none() && got.results != expected.results => Some(format!(
+                "{what}: shown values differ\n--- kernel\n{:?}\n--- {engine}\n{:?}",
+                expected.results, got.results
+            )),
+            Ok(_) => None,
+        }
     })
     .into_iter()
     .flatten()
     .collect();
+    drop(prefect);
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-/// Engines keep state in their home folders: a fresh one per run.
-fn engine_env(home: &Path) -> [(&'static str, String); 4] {
+/// Engines keep state in their home folders: a fresh one per run. Prefect's runs use the
+/// suite's server (`api`).
+fn engine_env(home: &Path, api: &str) -> [(&'static str, String); 4] {
     [
         ("PREFECT_HOME", home.display().to_string()),
+        ("PREFECT_API_URL", api.to_owned()),
         ("PREFECT_SERVER_ANALYTICS_ENABLED", "false".to_owned()),
-        // Prefect's temporary server gets 20 s to start by default, which a busy 2-core
-        // machine sometimes needs more than.
-        (
-            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS",
-            "180".to_owned(),
-        ),
         ("DO_NOT_TRACK", "1".to_owned()),
     ]
+}
+
+/// One Prefect server for the suite (`tests/support/engines/prefect_server.py`): a flow run
+/// without one starts a temporary server of its own, seconds of every run. Stopped when
+/// dropped.
+struct PrefectServer {
+    helper: std::process::Child,
+    url: String,
+    _home: tempfile::TempDir,
+}
+
+impl PrefectServer {
+    fn start(python: &Path) -> Self {
+        let home = tempfile::tempdir().unwrap();
+        let mut helper = Command::new(python)
+            .arg(support::root().join("tests/support/engines/prefect_server.py"))
+            .env("PREFECT_HOME", home.path())
+            .env("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+            .env("DO_NOT_TRACK", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python runs");
+        let mut line = String::new();
+        BufReader::new(helper.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.starts_with("http://"), "no Prefect server: {line:?}");
+        PrefectServer {
+            helper,
+            url: line.trim().to_owned(),
+            _home: home,
+        }
+    }
+}
+
+impl Drop for PrefectServer {
+    fn drop(&mut self) {
+        // Its stdin closing stops the helper, and the helper the server.
+        drop(self.helper.stdin.take());
+        let _ = self.helper.wait();
+    }
 }
 
 /// One run of an export, in a scratch copy of the notebook's folder: in one process
@@ -228,10 +322,11 @@ fn run_export(
     (output, package): &(PathBuf, String),
     case: &Case,
     job: &Job,
+    prefect_api: &str,
 ) -> Result<Run, String> {
     let dir = support::scratch_copy(&notebook_dir(case));
     let home = tempfile::tempdir().unwrap();
-    let env = engine_env(home.path());
+    let env = engine_env(home.path(), prefect_api);
     let Some(mode) = mode else {
         let mut args = vec!["--engine".to_owned(), engine.to_owned()];
         args.extend(arguments(case, job.overridden));

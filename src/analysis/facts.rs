@@ -197,19 +197,34 @@ pub(super) struct RareFacts {
     pub files: ThinVec<FileAccess>,
     pub guarded_reads: ThinVec<Name>,
     pub literal_secrets: ThinVec<LiteralSecret>,
+    pub aliases: ThinVec<(Name, Name)>,
 }
 
 impl RareFacts {
     fn is_empty(&self) -> bool {
-        self.deletes.is_empty()
-            && self.globals.is_empty()
-            && self.literal.is_none()
-            && self.conditional_reads.is_empty()
-            && self.unused_exception_names.is_empty()
-            && self.misplaced_await.is_none()
-            && self.files.is_empty()
-            && self.guarded_reads.is_empty()
-            && self.literal_secrets.is_empty()
+        // Every field by name: a new one cannot be forgotten here (and its facts dropped).
+        let RareFacts {
+            deletes,
+            globals,
+            literal,
+            conditional_reads,
+            unused_exception_names,
+            misplaced_await,
+            files,
+            guarded_reads,
+            literal_secrets,
+            aliases,
+        } = self;
+        deletes.is_empty()
+            && globals.is_empty()
+            && literal.is_none()
+            && conditional_reads.is_empty()
+            && unused_exception_names.is_empty()
+            && misplaced_await.is_none()
+            && files.is_empty()
+            && guarded_reads.is_empty()
+            && literal_secrets.is_empty()
+            && aliases.is_empty()
     }
 
     fn shrink_to_fit(&mut self) {
@@ -220,6 +235,7 @@ impl RareFacts {
         self.files.shrink_to_fit();
         self.guarded_reads.shrink_to_fit();
         self.literal_secrets.shrink_to_fit();
+        self.aliases.shrink_to_fit();
     }
 }
 
@@ -323,6 +339,13 @@ impl StmtFacts {
     /// `del name` at module level.
     pub fn deletes(&self) -> &[Occurrence] {
         self.rare().map_or(&[], |r| &r.deletes)
+    }
+
+    /// Pairs of module-level names whose objects the statement makes shared: one is the
+    /// other (`view = rows`), or holds it (`run = {"settings": settings}`, `d[k] = v`,
+    /// `xs.append(x)`). See [`crate::analysis::visitor::aliases`].
+    pub fn aliases(&self) -> &[(Name, Name)] {
+        self.rare().map_or(&[], |r| &r.aliases)
     }
 
     /// Names declared `global` in a function it defines (or at the top level).

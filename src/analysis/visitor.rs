@@ -47,6 +47,11 @@ pub fn statement_facts(stmt: &Stmt, postponed_annotations: bool) -> StmtFacts {
         walker.facts.expression = shown_expression(&e.value);
     }
     walker.stmt(stmt);
+    let mut shared = Vec::new();
+    aliases(stmt, &mut shared);
+    if !shared.is_empty() {
+        walker.facts.rare_mut().aliases = shared.into();
+    }
     let facts = &mut walker.facts;
     let (read, late) = (&walker.read_seen, &walker.late_seen);
     facts.loaded_after_binding = walker
@@ -67,6 +72,89 @@ pub fn statement_facts(stmt: &Stmt, postponed_annotations: bool) -> StmtFacts {
     }
     walker.facts.shrink_to_fit();
     walker.facts
+}
+
+/// Methods that put their arguments inside the object they are called on.
+const STORING_METHODS: &[&str] = &["add", "append", "appendleft", "insert", "setdefault"];
+
+/// Pairs of module-level names whose objects `stmt` makes shared, in module-level code (not
+/// in the functions and classes it defines): the value of an assignment that is a name or a
+/// display of names (`view = rows`, `pair = [a, b]`, `d[k] = v` shares `d` and `v`), and
+/// the arguments of a method that stores them (`xs.append(x)`). Where it is not plain (a
+/// call, an expression), nothing is shared that the code shows.
+pub fn aliases(stmt: &Stmt, out: &mut Vec<(Name, Name)>) {
+    let mut share = |target: &Expr, value: &Expr| share(target, value, out);
+    match stmt {
+        Stmt::Assign(a) => {
+            for target in &a.targets {
+                match target {
+                    // `a, b = c, d`: each name of the target may hold each of the value.
+                    Expr::Tuple(t) => t.elts.iter().for_each(|e| share(e, &a.value)),
+                    Expr::List(l) => l.elts.iter().for_each(|e| share(e, &a.value)),
+                    other => share(other, &a.value),
+                }
+            }
+        }
+        Stmt::AnnAssign(a) => {
+            if let Some(value) = &a.value {
+                share(&a.target, value);
+            }
+        }
+        Stmt::Expr(e) => {
+            if let Expr::Call(call) = e.value.as_ref() {
+                if let Expr::Attribute(method) = call.func.as_ref() {
+                    if STORING_METHODS.contains(&method.attr.as_str()) {
+                        for argument in &call.args {
+                            share(&method.value, argument);
+                        }
+                    }
+                }
+            }
+        }
+        Stmt::If(s) => s.body.iter().chain(&s.orelse).for_each(|s| aliases(s, out)),
+        Stmt::For(s) => s.body.iter().chain(&s.orelse).for_each(|s| aliases(s, out)),
+        Stmt::While(s) => s.body.iter().chain(&s.orelse).for_each(|s| aliases(s, out)),
+        Stmt::With(s) => s.body.iter().for_each(|s| aliases(s, out)),
+        Stmt::Try(s) => s
+            .body
+            .iter()
+            .chain(&s.orelse)
+            .chain(&s.finalbody)
+            .for_each(|s| aliases(s, out)),
+        _ => {}
+    }
+}
+
+/// `target`'s root name may hold what `value` holds.
+fn share(target: &Expr, value: &Expr, out: &mut Vec<(Name, Name)>) {
+    let Some(holder) = root_name(target) else {
+        return;
+    };
+    for held in held_names(value) {
+        if held.id != holder.id {
+            out.push((Name::new(holder.id.as_str()), Name::new(held.id.as_str())));
+        }
+    }
+}
+
+/// The names an expression's value is or directly holds: a name, the elements of a list,
+/// tuple or set display, the keys and values of a dict display.
+fn held_names(value: &Expr) -> Vec<&ast::ExprName> {
+    let elements: Vec<&Expr> = match value {
+        Expr::Name(n) => return vec![n],
+        Expr::List(l) => l.elts.iter().collect(),
+        Expr::Tuple(t) => t.elts.iter().collect(),
+        Expr::Set(s) => s.elts.iter().collect(),
+        Expr::Dict(d) => d.keys.iter().flatten().chain(&d.values).collect(),
+        _ => return Vec::new(),
+    };
+    elements
+        .into_iter()
+        .filter_map(|e| match e {
+            Expr::Name(n) => Some(n),
+            _ => None,
+        })
+        .collect()
 }
 
 fn shown_expression(value: &Expr) -> Option<ShownExpression> {
@@ -1526,6 +1614,41 @@ mod tests {
         check("del x", &["reads: x; deletes: x"]);
         check("del d[k]", &["reads: d k; mutates: d"]);
         check("print(df.head())", &["reads: print df"]);
+    }
+
+    /// The name pairs each statement of `source` makes share objects, `holder>held`.
+    fn shared(source: &str) -> Vec<String> {
+        parse_cell(CellId(0), source, false)
+            .unwrap()
+            .iter()
+            .flat_map(|s| s.aliases().iter().map(|(a, b)| format!("{a}>{b}")))
+            .collect()
+    }
+
+    #[test]
+    fn names_share_objects_through_assignments_displays_and_storing_methods() {
+        assert_eq!(shared("view = rows"), ["view>rows"]);
+        assert_eq!(
+            shared("run = {\"settings\": settings, key: 1}"),
+            ["run>key", "run>settings"]
+        );
+        assert_eq!(shared("d[k] = v\nobj.part = piece"), ["d>v", "obj>piece"]);
+        assert_eq!(shared("for x in xs:\n    out.append(x)"), ["out>x"]);
+        assert_eq!(shared("a, b = c, d"), ["a>c", "a>d", "b>c", "b>d"]);
+    }
+
+    #[test]
+    fn copies_calls_and_functions_share_nothing_the_code_shows() {
+        for source in [
+            "view = rows.copy()",
+            "view = list(rows)",
+            "total = a + b",
+            "x = x",
+            "def f():\n    view = rows",
+            "out.extend(xs)",
+        ] {
+            assert!(shared(source).is_empty(), "{source}");
+        }
     }
 
     #[test]

@@ -103,6 +103,8 @@ pub enum Code {
     UnusedImportRemoved,
     CellSkipped,
     LoopAssumedToRun,
+    ValueStaysInItsProcess,
+    ProcessStateNotReplayed,
     UnseededRandomness,
     AbsolutePath,
     MissingFile,
@@ -138,6 +140,8 @@ impl Code {
             Code::UnusedImportRemoved => "NB402",
             Code::CellSkipped => "NB403",
             Code::LoopAssumedToRun => "NB404",
+            Code::ValueStaysInItsProcess => "NB405",
+            Code::ProcessStateNotReplayed => "NB406",
             Code::UnseededRandomness => "NB501",
             Code::AbsolutePath => "NB502",
             Code::MissingFile => "NB503",
@@ -169,6 +173,7 @@ impl Code {
             | Code::UnseededRandomness
             | Code::AbsolutePath
             | Code::MissingFile
+            | Code::ProcessStateNotReplayed
             | Code::LiteralSecret => Severity::Warning,
             Code::MagicRemoved
             | Code::MagicTranslated
@@ -177,6 +182,7 @@ impl Code {
             | Code::UnusedImportRemoved
             | Code::CellSkipped
             | Code::LoopAssumedToRun
+            | Code::ValueStaysInItsProcess
             | Code::ExecutionCountGap => Severity::Note,
         }
     }
@@ -509,6 +515,51 @@ pub fn loop_assumed_to_run(span: Span, name: &str) -> Diagnostic {
     )
     .help(format!(
         "a loop that runs no time leaves the earlier `{name}` in the notebook, and stops the package with an error; bind `{name}` before the loop if it can run no time"
+    ))
+}
+
+pub fn value_stays_in_its_process(
+    span: Span,
+    name: &str,
+    what: &str,
+    first: &str,
+    last: &str,
+) -> Diagnostic {
+    Diagnostic::new(
+        Code::ValueStaysInItsProcess,
+        Location::Cell(span),
+        format!(
+            "`{name}` is {what}, which cannot pass from one process to another: the exports run steps `{first}` to `{last}` as one task"
+        ),
+    )
+    .help(format!(
+        "to let those steps run as tasks of their own, make `{name}` again in each step that uses it, or pass on what it gives (rows, a path) instead"
+    ))
+}
+
+pub fn file_ties_steps(span: Span, path: &str, first: &str, last: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::ValueStaysInItsProcess,
+        Location::Cell(span),
+        format!(
+            "step `{first}` writes `{path}` and step `{last}` reads it: the exports run steps `{first}` to `{last}` as one task, so the file is there wherever the task runs"
+        ),
+    )
+    .help(format!(
+        "to let those steps run as tasks of their own, on machines that share no disk, keep `{path}` on storage they all reach"
+    ))
+}
+
+pub fn process_state_not_replayed(span: Span, name: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::ProcessStateNotReplayed,
+        Location::Cell(span),
+        format!(
+            "this changes the process with `{name}`, a value a step makes: an export that runs a later step in a process of its own does not do it again there, so that step may see the default"
+        ),
+    )
+    .help(format!(
+        "write the value of `{name}` into the statement, or do it again in the cells that need it"
     ))
 }
 

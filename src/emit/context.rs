@@ -35,6 +35,8 @@ pub struct Context {
     /// `Plan::kernel_display_defaults`), IPython's empty last results.
     run_uses_support: bool,
     state_parameter_defaults: Vec<String>,
+    /// Notebook definitions that read module state, at the top of `steps.py`.
+    step_definitions: String,
     /// What `run()` (and `flow.py`) set before the steps, for the `parameter_preamble`
     /// partial. A partial is given this small object, not the whole context: handlebars
     /// copies the context it renders a partial with, and the whole one is as large as the
@@ -72,6 +74,9 @@ pub struct Context {
     code: String,
     engines: Vec<EngineContext>,
     flow_steps: Vec<FlowStepContext>,
+    /// `flow.py`'s `TASKS`, an entry each (`STEPS[0]`, `Task(STEPS[1:3], stays=(…))`), when
+    /// some steps run as one task; empty when each step is a task.
+    flow_tasks: Vec<String>,
     /// `flow.py` carries the global random generators' state from step to step.
     random_generators: bool,
     /// `_process_state.py`: a function per step that changes the process, and its imports.
@@ -155,6 +160,27 @@ fn indented(text: &str) -> String {
         &mut out,
     );
     out.trim_end().to_owned()
+}
+
+/// `flow.py`'s `TASKS` entries: each step alone, or a run of steps as one task.
+fn flow_tasks(plan: &Plan) -> Vec<String> {
+    if plan.merged_tasks.is_empty() {
+        return Vec::new();
+    }
+    let mut entries = Vec::new();
+    let mut step = 0;
+    for task in &plan.merged_tasks {
+        entries.extend((step..task.first).map(|index| format!("STEPS[{index}]")));
+        let stays = tuple_items(task.stays.iter().map(Name::as_str));
+        entries.push(format!(
+            "Task(STEPS[{}:{}], stays=({stays}))",
+            task.first,
+            task.last + 1
+        ));
+        step = task.last + 1;
+    }
+    entries.extend((step..plan.steps.len()).map(|index| format!("STEPS[{index}]")));
+    entries
 }
 
 /// A step's statements that only change the process, as a function of `_process_state.py`.
@@ -390,7 +416,8 @@ pub fn build(
             .collect();
         plan.steps
             .iter()
-            .map(|step| {
+            .enumerate()
+            .map(|(index, step)| {
                 let (constants, inputs): (Vec<&str>, Vec<&str>) = step
                     .params
                     .iter()
@@ -415,6 +442,37 @@ pub fn build(
                 }
                 if step.is_async {
                     keywords.push("is_async=True".to_owned());
+                }
+                // What the step returns only for `run()`'s result: no later task takes it, so
+                // no engine has to carry it (a closed file a `with` leaves, say).
+                let taken_later: BTreeSet<&str> = plan
+                    .edges
+                    .iter()
+                    .filter(|edge| edge.from == Some(index))
+                    .flat_map(|edge| edge.names.iter().map(Name::as_str))
+                    .collect();
+                let results: Vec<&str> = step
+                    .returns
+                    .iter()
+                    .map(Name::as_str)
+                    .filter(|name| !taken_later.contains(name))
+                    .collect();
+                if !results.is_empty() {
+                    keywords.push(format!("results=({})", tuple_items(results)));
+                }
+                if let Some(carried) = plan.carried.get(index) {
+                    if !carried.passes_on.is_empty() {
+                        let names = tuple_items(carried.passes_on.iter().map(Name::as_str));
+                        keywords.push(format!("passes_on=({names})"));
+                    }
+                    if !carried.bundles.is_empty() {
+                        let bundles: Vec<String> = carried
+                            .bundles
+                            .iter()
+                            .map(|b| format!("({})", tuple_items(b.iter().map(Name::as_str))))
+                            .collect();
+                        keywords.push(format!("bundles=({})", tuple_of(bundles)));
+                    }
                 }
                 FlowStepContext {
                     name: step.name.clone(),
@@ -490,6 +548,7 @@ pub fn build(
             .filter(|p| p.module_state)
             .map(|p| format!("{} = {}", p.name, p.default.trim()))
             .collect(),
+        step_definitions: plan.step_definitions.clone(),
         calls,
         returned: outputs
             .clone()
@@ -548,6 +607,7 @@ pub fn build(
             })
             .collect(),
         flow_steps,
+        flow_tasks: flow_tasks(plan),
         random_generators: plan.random_generators,
         process_state: plan
             .process_state

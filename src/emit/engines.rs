@@ -61,7 +61,7 @@ impl Engine {
         match self {
             Engine::Prefect => &["prefect>=3,<4"],
             Engine::Airflow => &["apache-airflow>=3,<4", "cloudpickle>=3", "fsspec"],
-            Engine::Dagster => &["dagster>=1.9,<2"],
+            Engine::Dagster => &["dagster>=1.9,<2", "cloudpickle>=3"],
             Engine::Kedro => &["kedro>=1,<2", "cloudpickle>=3"],
         }
     }

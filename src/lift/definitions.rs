@@ -26,15 +26,35 @@ use crate::lift::steps::{StatementLayout, StmtRef};
 use crate::lift::text::CellLines;
 
 pub struct Lifted {
+    /// The statements that move into `lib.py`.
     pub statements: FxHashSet<StmtRef>,
     /// Names of the lifted definitions and constants, in page order.
     pub names: Vec<String>,
     /// The lifted constants, in page order: names the notebook ends with that now live in
     /// `lib.py`.
     pub constants: Vec<Name>,
+    /// Definitions that read module state: they move to the top of `steps.py`, in page order,
+    /// so every step (in any process) imports them by name instead of receiving a function
+    /// defined inside an earlier step, which no engine can pickle by reference.
+    pub in_steps: Vec<StmtRef>,
+    /// Their names, in page order.
+    pub in_steps_names: Vec<String>,
 }
 
 impl Lifted {
+    /// Whether the statement leaves its step, for `lib.py` or the top of `steps.py`.
+    pub fn moves(&self, at: StmtRef) -> bool {
+        self.statements.contains(&at) || self.in_steps.binary_search(&at).is_ok()
+    }
+
+    /// Every name bound at module level by a moved definition or constant.
+    pub fn module_names(&self) -> impl Iterator<Item = &str> {
+        self.names
+            .iter()
+            .chain(&self.in_steps_names)
+            .map(String::as_str)
+    }
+
     /// The definition's lines, with the comment lines directly above it.
     pub fn lines_with_comments(
         &self,
@@ -170,12 +190,46 @@ pub fn lift(
         statements: FxHashSet::default(),
         names: Vec::new(),
         constants: Vec::new(),
+        in_steps: Vec::new(),
+        in_steps_names: Vec::new(),
     };
     for (at, name) in moving {
         lifted.statements.insert(at);
         lifted.names.push(name.as_str().to_owned());
         if constants.contains_key(name) {
             lifted.constants.push(name.clone());
+        }
+    }
+
+    // The definitions left out of `lib.py` because they read, when called, what the steps
+    // bind (module state) go to the top of `steps.py`, where those names are globals as they
+    // are in the kernel, provided what they do at definition (decorators, defaults, bases, a
+    // class body) reads only what is there at import: imports, `lib.py`, builtins, and the
+    // definitions above them; and what they read when called is bound at the top level
+    // somewhere, where a reader (and a linter) of `steps.py` finds it: not only by a
+    // function's `global` declaration.
+    let bound_at_top: FxHashSet<&str> = analysis
+        .statements()
+        .flat_map(|(_, stmt)| stmt.binds.iter().map(|b| b.name.as_str()))
+        .collect();
+    let mut at_import: FxHashSet<&str> = hoisted_names;
+    at_import.extend(lifted.names.iter().map(String::as_str));
+    for &(name, at) in &order {
+        if candidates.contains_key(name) {
+            continue;
+        }
+        let stmt = &analysis.cells[at.cell].statements[at.index];
+        let ready = stmt.reads.iter().all(|read| {
+            let other = read.name.as_str();
+            at_import.contains(other) || is_builtin(other) && !binders.contains_key(&read.name)
+        }) && stmt.late_reads.iter().all(|read| {
+            let other = read.name.as_str();
+            bound_at_top.contains(other) || at_import.contains(other) || is_builtin(other)
+        });
+        if ready {
+            lifted.in_steps.push(at);
+            lifted.in_steps_names.push(name.as_str().to_owned());
+            at_import.insert(name.as_str());
         }
     }
     lifted
@@ -200,17 +254,43 @@ pub fn library(
     }
     let mut ordered: Vec<StmtRef> = lifted.statements.iter().copied().collect();
     ordered.sort();
-    let mut used = FxHashSet::default();
+    let code = moved_code(analysis, layout, lifted, &ordered);
+    let library = Library {
+        imports: render_for(hoisting, &code.reads, None, &[]),
+        code: code.text,
+        opens_with_constant: code.opens_with_constant,
+        names: lifted.names.clone(),
+    };
+    (Some(library), code.reads)
+}
+
+/// The text of moved statements, and what they read.
+pub struct MovedCode {
+    pub text: String,
+    /// The code starts with a constant, not a definition.
+    pub opens_with_constant: bool,
+    pub reads: FxHashSet<&'static str>,
+}
+
+/// The moved statements `ordered` (in page order) as one module's code, each with the
+/// comment lines directly above it.
+pub fn moved_code(
+    analysis: &Analysis,
+    layout: &StatementLayout,
+    lifted: &Lifted,
+    ordered: &[StmtRef],
+) -> MovedCode {
+    let mut reads = FxHashSet::default();
     let mut code = String::new();
     let mut after_constant = false;
     let mut opens_with_constant = false;
     // The statements are in page order: each cell's lines are split once, for all of its
-    // lifted statements.
+    // moved statements.
     let mut cell_lines: Option<(usize, CellLines)> = None;
-    for at in ordered {
+    for &at in ordered {
         let cell = &analysis.cells[at.cell];
         let stmt = &cell.statements[at.index];
-        used.extend(stmt.all_reads().map(|r| r.name.as_str()));
+        reads.extend(stmt.all_reads().map(|r| r.name.as_str()));
         let lines = match cell_lines.take() {
             Some((index, lines)) if index == at.cell => lines,
             _ => CellLines::new(&cell.python),
@@ -236,11 +316,9 @@ pub fn library(
         }
         cell_lines = Some((at.cell, lines));
     }
-    let library = Library {
-        imports: render_for(hoisting, &used, None, &[]),
-        code,
+    MovedCode {
+        text: code,
         opens_with_constant,
-        names: lifted.names.clone(),
-    };
-    (Some(library), used)
+        reads,
+    }
 }

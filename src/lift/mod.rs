@@ -1,5 +1,7 @@
 //! Lifting: turns the analysis into a [`Plan`] of the package: hoisted imports, definitions
-//! lifted into `lib.py`, and steps whose parameters and return values come from the dataflow.
+//! lifted into `lib.py` (or, when they read module state, to the top of `steps.py`), and steps
+//! whose parameters and return values come from the dataflow; for the exports, the steps that
+//! must run as one task (`tasks`) and the names that must travel together (`aliases`).
 //!
 //! Invariants: statements are emitted as slices of the cell text in page order; a name that
 //! functions read late, that is declared `global`, or that a step reads before binding it
@@ -7,6 +9,7 @@
 //! every other name a step reads from an earlier step is a parameter, and the providing step
 //! returns it.
 
+pub mod aliases;
 pub mod cuts;
 pub mod definitions;
 pub mod dependencies;
@@ -18,6 +21,7 @@ pub mod saved;
 pub mod star_exports;
 pub mod stdlib;
 pub mod steps;
+pub mod tasks;
 pub mod text;
 
 use std::collections::BTreeSet;
@@ -103,6 +107,9 @@ pub struct Plan {
     /// package's own support module and `lib.py`.
     pub step_imports: Vec<Vec<String>>,
     pub library: Option<Library>,
+    /// Definitions that read module state, moved to the top of `steps.py` (see
+    /// [`definitions::Lifted::in_steps`]).
+    pub step_definitions: String,
     pub steps: Vec<Step>,
     pub parameters: Vec<Parameter>,
     pub module_state: Vec<Name>,
@@ -132,6 +139,12 @@ pub struct Plan {
     pub random_generators: bool,
     /// Statements that only change the process, by step (see [`process_state`]).
     pub process_state: process_state::ProcessState,
+    /// Steps the exports run as one task: values that cannot leave their process tie them
+    /// (see [`tasks`]).
+    pub merged_tasks: Vec<tasks::MergedTask>,
+    /// Per step, what the exports carry beyond its arguments and returns, so names that
+    /// share objects stay shared (see [`aliases`]); empty when none do.
+    pub carried: Vec<aliases::Carried>,
 }
 
 /// `lib.py`: the lifted definitions.
@@ -253,6 +266,8 @@ pub fn plan(
     diagnostics.append(&mut flow.notes);
 
     let (library, lib_uses) = definitions::library(analysis, &layout, &lifted, &hoisting);
+    let step_definitions =
+        definitions::moved_code(analysis, &layout, &lifted, &lifted.in_steps).text;
     let step_uses = flow.names_read_by_steps();
     // The package's own modules the steps import: the support module and `lib.py`.
     let relative = |module: &str, name: &str| ImportBinding {
@@ -300,7 +315,19 @@ pub fn plan(
         .map(|name| (*name).to_owned())
         .collect();
 
-    let process_state = process_state::of_steps(analysis, &hoisting, &lifted, &flow.steps);
+    let (merged_tasks, notes) = tasks::merged_tasks(
+        analysis,
+        &hoisting,
+        &flow.steps,
+        &flow.edges,
+        &flow.file_edges,
+        &flow.module_state,
+    );
+    diagnostics.extend(notes);
+    let carried = aliases::carried(analysis, &flow.steps, &flow.parameters, &flow.module_state);
+    let (process_state, not_replayed) =
+        process_state::of_steps(analysis, &hoisting, &lifted, &flow.steps);
+    diagnostics.extend(not_replayed);
     let (title, description) = steps::title_and_description(notebook);
     let unseeded = crate::analysis::reproducibility::any_draws_unseeded(&analysis.cells);
     let saved_stdout = saved::saved_stdout(notebook, &flow.steps, unseeded);
@@ -312,6 +339,7 @@ pub fn plan(
         future_imports: hoisting.future.clone(),
         step_imports,
         library,
+        step_definitions,
         steps: flow.steps,
         parameters: flow.parameters,
         module_state: flow.module_state,
@@ -327,6 +355,8 @@ pub fn plan(
         kernel_display_defaults,
         random_generators,
         process_state,
+        merged_tasks,
+        carried,
     };
     (plan, diagnostics)
 }

@@ -21,6 +21,7 @@ use crate::analysis::Analysis;
 use crate::analysis::builtins::is_builtin;
 use crate::analysis::facts::{ImportBinding, StmtFacts, StmtKind};
 use crate::analysis::visitor::dotted_name;
+use crate::diagnostic::{self, Diagnostic, Span};
 use crate::lift::Step;
 use crate::lift::definitions::Lifted;
 use crate::lift::imports::{Hoisting, render_for};
@@ -60,19 +61,22 @@ impl ProcessState {
     }
 }
 
-/// The statements of each step that only change the process, and what they import.
+/// The statements of each step that only change the process, and what they import; and a
+/// warning for each such statement that cannot be done again because it reads a value a
+/// step makes (before the last step: after it, nothing runs that would see the change).
 pub fn of_steps(
     analysis: &Analysis,
     hoisting: &Hoisting,
     lifted: &Lifted,
     steps: &[Step],
-) -> ProcessState {
+) -> (ProcessState, Vec<Diagnostic>) {
     let imports = ImportPaths::new(&hoisting.bindings);
     let lifted_names: FxHashSet<&str> = lifted.names.iter().map(String::as_str).collect();
     let available = |name: &str| hoisting.bound_names.contains(name) || lifted_names.contains(name);
     let mut used: FxHashSet<&str> = FxHashSet::default();
     let mut from_lib: BTreeSet<&str> = BTreeSet::new();
     let mut by_step = Vec::new();
+    let mut diagnostics = Vec::new();
     for (index, step) in steps.iter().enumerate() {
         let mut statements = Vec::new();
         let mut every_step = false;
@@ -80,18 +84,32 @@ pub fn of_steps(
             let cell = &analysis.cells[at.cell];
             let facts = &cell.statements[at.index];
             let text = &cell.python[facts.range];
-            if let Some(change) = only_changes_the_process(text, facts, &imports, available) {
-                every_step |= change == Change::Environment;
-                for read in &facts.reads {
-                    let name = read.name.as_str();
-                    if lifted_names.contains(name) {
-                        from_lib.insert(name);
-                    } else if available(name) {
-                        used.insert(name);
-                    }
+            let Some(change) = process_change(text, facts, &imports) else {
+                continue;
+            };
+            let missing = facts
+                .reads
+                .iter()
+                .find(|read| !(available(read.name.as_str()) || is_builtin(read.name.as_str())));
+            if let Some(read) = missing {
+                if index + 1 < steps.len() {
+                    diagnostics.push(diagnostic::process_state_not_replayed(
+                        Span::new(cell.id, facts.range),
+                        read.name.as_str(),
+                    ));
                 }
-                statements.push(text.to_owned());
+                continue;
             }
+            every_step |= change == Change::Environment;
+            for read in &facts.reads {
+                let name = read.name.as_str();
+                if lifted_names.contains(name) {
+                    from_lib.insert(name);
+                } else if available(name) {
+                    used.insert(name);
+                }
+            }
+            statements.push(text.to_owned());
         }
         if !statements.is_empty() {
             by_step.push(StepChanges {
@@ -110,10 +128,11 @@ pub fn of_steps(
             level: 1,
         })
         .collect();
-    ProcessState {
+    let state = ProcessState {
         imports: render_for(hoisting, &used, None, &lib),
         by_step,
-    }
+    };
+    (state, diagnostics)
 }
 
 /// Calls that change the process, by the path they resolve to (sorted).
@@ -175,7 +194,7 @@ impl ImportPaths {
     }
 
     /// `pd.options.display` → `pandas.options.display`, when `pd` is an import.
-    fn resolve(&self, dotted: &str) -> Option<String> {
+    pub fn resolve(&self, dotted: &str) -> Option<String> {
         let (head, rest) = dotted.split_once('.').unwrap_or((dotted, ""));
         let path = self.0.get(head)?;
         Some(if rest.is_empty() {
@@ -186,23 +205,31 @@ impl ImportPaths {
     }
 }
 
-/// What the statement (`text`, with its facts) changes, if it only changes the process and
-/// can be done again where `available` names are all that is defined.
-pub fn only_changes_the_process(
-    text: &str,
-    facts: &StmtFacts,
-    imports: &ImportPaths,
-    available: impl Fn(&str) -> bool,
-) -> Option<Change> {
+/// The statements of `source`, and the paths the names its imports bind stand for: for the
+/// tests of what a statement that reads imports does.
+#[cfg(test)]
+pub(crate) fn parsed_with_imports(source: &str) -> (Vec<StmtFacts>, ImportPaths) {
+    let facts = crate::analysis::parse::parse_cell(crate::diagnostic::CellId(0), source, false)
+        .expect("the test's source parses");
+    let bindings: Vec<ImportBinding> = facts
+        .iter()
+        .flat_map(|f| match &f.kind {
+            StmtKind::Import(b) => b.to_vec(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let imports = ImportPaths::new(&bindings);
+    (facts, imports)
+}
+
+/// What the statement (`text`, with its facts) changes, if it only changes the process,
+/// whatever it reads (what it reads decides whether it can be done again elsewhere).
+fn process_change(text: &str, facts: &StmtFacts, imports: &ImportPaths) -> Option<Change> {
     let plain = matches!(facts.kind, StmtKind::Other)
         && facts.binds.is_empty()
         && facts.deletes().is_empty()
         && facts.late_reads.is_empty()
-        && !facts.top_level_await
-        && facts
-            .reads
-            .iter()
-            .all(|read| available(read.name.as_str()) || is_builtin(read.name.as_str()));
+        && !facts.top_level_await;
     if !plain {
         return None;
     }
@@ -257,28 +284,31 @@ fn assigned_path(target: &Expr, imports: &ImportPaths) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::parse::parse_cell;
-    use crate::diagnostic::CellId;
 
     const IMPORTS: &str = "import os\nimport warnings\nimport pandas as pd\nimport matplotlib.pyplot as plt\nfrom matplotlib import rcParams\nimport seaborn as sns\n";
 
+    /// Whether `statement` is replayed where only `available` names (and builtins) exist.
+    fn replayable_with(
+        text: &str,
+        facts: &StmtFacts,
+        imports: &ImportPaths,
+        available: impl Fn(&str) -> bool,
+    ) -> bool {
+        let readable = facts
+            .reads
+            .iter()
+            .all(|read| available(read.name.as_str()) || is_builtin(read.name.as_str()));
+        readable && process_change(text, facts, imports).is_some()
+    }
+
     fn replayable(statement: &str) -> bool {
         let source = format!("{IMPORTS}{statement}");
-        let facts = parse_cell(CellId(0), &source, false).unwrap();
-        let bindings: Vec<ImportBinding> = facts
-            .iter()
-            .flat_map(|f| match &f.kind {
-                StmtKind::Import(b) => b.to_vec(),
-                _ => Vec::new(),
-            })
-            .collect();
-        let imports = ImportPaths::new(&bindings);
+        let (facts, imports) = parsed_with_imports(&source);
         let last = facts.last().unwrap();
         let text = &source[last.range];
-        only_changes_the_process(text, last, &imports, |name| {
+        replayable_with(text, last, &imports, |name| {
             ["os", "warnings", "pd", "plt", "rcParams", "sns"].contains(&name)
         })
-        .is_some()
     }
 
     #[test]

@@ -484,11 +484,11 @@ pub struct Inputs<'a> {
 }
 
 impl Inputs<'_> {
-    /// Whether a statement leaves its step: hoisted (an import), lifted into `lib.py`, or
-    /// made a pipeline parameter.
+    /// Whether a statement leaves its step: hoisted (an import), lifted into `lib.py` or to
+    /// the top of `steps.py`, or made a pipeline parameter.
     pub fn moved(&self, at: StmtRef) -> bool {
         self.hoisting.hoisted.contains(&at)
-            || self.lifted.statements.contains(&at)
+            || self.lifted.moves(at)
             || self.parameter_cell.parameters.iter().any(|(p, _)| *p == at)
     }
 
@@ -499,7 +499,7 @@ impl Inputs<'_> {
             .bound_names
             .iter()
             .map(String::as_str)
-            .chain(self.lifted.names.iter().map(String::as_str))
+            .chain(self.lifted.module_names())
             .chain(
                 self.parameter_cell
                     .parameters
@@ -562,7 +562,7 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
         .bound_names
         .iter()
         .map(String::as_str)
-        .chain(lifted.names.iter().map(String::as_str))
+        .chain(lifted.module_names())
         .collect();
     let mut bound_anywhere: FxHashSet<&'static str> =
         parameters.iter().map(|p| p.name.as_str()).collect();
@@ -579,13 +579,25 @@ pub fn flow(inputs: &Inputs<'_>, groups: &[Group], options: &Options) -> Flow {
         );
     }
 
+    // The definitions at the top of `steps.py` read their names there, as the steps do.
+    let moved_to_steps = lifted
+        .in_steps
+        .iter()
+        .map(|at| &analysis.cells[at.cell].statements[at.index]);
+    let mut late_in_moved: Vec<&Name> = Vec::new();
+    for stmt in moved_to_steps {
+        names_read.extend(stmt.all_reads().map(|r| r.name.as_str()));
+        late_in_moved.extend(stmt.late_reads.iter().map(|r| &r.name));
+    }
+
     // Names functions read late, or declared `global`, must stay module state.
     let mut state: FxHashSet<Name> = FxHashSet::default();
-    for facts in &all_facts {
-        for name in facts.late_reads.iter().chain(&facts.globals) {
-            if bound_anywhere.contains(name.as_str()) && !top_level.contains(name.as_str()) {
-                state.insert(name.clone());
-            }
+    let late = all_facts
+        .iter()
+        .flat_map(|facts| facts.late_reads.iter().chain(&facts.globals));
+    for name in late.chain(late_in_moved) {
+        if bound_anywhere.contains(name.as_str()) && !top_level.contains(name.as_str()) {
+            state.insert(name.clone());
         }
     }
 
@@ -1123,11 +1135,12 @@ fn step_body(
                             first -= 1;
                         }
                         drop[first..=last].iter_mut().for_each(|d| *d = true);
-                    } else if lifted.statements.contains(&at) {
+                    } else if lifted.moves(at) {
                         let (first, last) = lifted.lines_with_comments(at, layout, &lines);
                         drop[first..=last].iter_mut().for_each(|d| *d = true);
                     }
                 }
+                close_gaps(&mut drop, &lines);
                 // The notebook's own code stays as written: a name it binds and never reads
                 // is an unused local of its step, the notebook's finding, left visible.
                 let kept_lines: Vec<(&str, bool)> = lines
@@ -1174,6 +1187,33 @@ fn step_body(
         text: chunks.join("\n"),
         uses_support,
         draws: draws_any,
+    }
+}
+
+/// A statement that left its step (an import, a definition) leaves no gap: the blank lines
+/// around it become one, or none at the body's edge.
+fn close_gaps(drop: &mut [bool], lines: &CellLines) {
+    let blank = |k: usize| !lines.in_string[k] && lines.lines[k].trim().is_empty();
+    let mut line = 0;
+    while line < drop.len() {
+        if !drop[line] {
+            line += 1;
+            continue;
+        }
+        let mut start = line;
+        while start > 0 && !drop[start - 1] && blank(start - 1) {
+            start -= 1;
+        }
+        let mut end = line;
+        while end + 1 < drop.len() && (drop[end + 1] || blank(end + 1)) {
+            end += 1;
+        }
+        let kept_blank = (start..=end).find(|&k| !drop[k] && blank(k));
+        drop[start..=end].iter_mut().for_each(|d| *d = true);
+        if let Some(k) = kept_blank {
+            drop[k] = false;
+        }
+        line = end + 1;
     }
 }
 

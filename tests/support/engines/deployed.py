@@ -11,6 +11,11 @@ ENGINE and MODE:
                           own on the same stored catalog.
   prefect  process-pool   the flow with `ProcessPoolTaskRunner`: tasks run in worker
                           processes, none of them the flow's.
+  airflow  task-by-task   one DAG run, made first (`airflow dags trigger`), then each task
+                          in page order with `airflow tasks test` in a process of its own,
+                          each with its own temporary folder and a fresh copy of the working
+                          folder; the artifact store is an S3 bucket that moto's server
+                          serves on 127.0.0.1, so no two tasks share a disk.
 
 Prints what the steps print; the engines' own messages go to stderr.
 """
@@ -18,8 +23,11 @@ Prints what the steps print; the engines' own messages go to stderr.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
+import logging
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -77,11 +85,77 @@ def prefect(package: str, overrides: dict) -> None:
     module.pipeline.with_options(task_runner=runner)(**overrides)
 
 
+def airflow_task_by_task(package: str, overrides: dict) -> None:
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    # The server's request log would bury the engine's messages.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    home = tempfile.mkdtemp(prefix="airflow-home-")
+    dag = importlib.util.find_spec(f"{package}.airflow_dag").origin
+    # The store's credentials and address, for this process (the bucket) and the tasks.
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_ENDPOINT_URL=f"http://{host}:{port}",
+    )
+    env = {
+        **os.environ,
+        f"{package.upper()}_ARTIFACTS": "s3://artifacts/runs",
+        "AIRFLOW_HOME": home,
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+        "AIRFLOW__CORE__DAGS_FOLDER": dag,
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        # Its warnings (and the notebook's, which a kernel shows on stderr) are logged to stdout.
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "ERROR",
+    }
+    try:
+        boto3.client("s3").create_bucket(Bucket="artifacts")
+
+        def airflow(*arguments: str, cwd: str | None = None, quiet: bool = True) -> None:
+            # The engine's messages go to stderr; a task's prints are its stdout.
+            subprocess.run(
+                [os.path.join(os.path.dirname(sys.executable), "airflow"), *arguments],
+                env=env,
+                cwd=cwd,
+                check=True,
+                stdout=sys.stderr if quiet else None,
+            )
+
+        airflow("db", "migrate")
+        airflow("dags", "reserialize")
+        run = "deployed"
+        airflow("dags", "trigger", package, "--run-id", run, "--conf", json.dumps(overrides))
+        tasks = ["notebook_parameters", *(t.name for t in _tasks(package)), "delete-run-values"]
+        for task in tasks:
+            with tempfile.TemporaryDirectory() as scratch:
+                work = shutil.copytree(os.getcwd(), os.path.join(scratch, "work"))
+                env["TMPDIR"] = scratch
+                airflow("tasks", "test", package, task, run, cwd=work, quiet=False)
+        left = boto3.client("s3").list_objects_v2(
+            Bucket="artifacts"
+        )
+        if left.get("KeyCount"):
+            raise SystemExit(f"the run's values were not deleted: {left['Contents']}")
+    finally:
+        server.stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _tasks(package: str):
+    return importlib.import_module(f"{package}.flow").TASKS
+
+
 MODES = {
     ("dagster", "multiprocess"): dagster,
     ("kedro", "parallel"): kedro_parallel,
     ("kedro", "node-by-node"): kedro_node_by_node,
     ("prefect", "process-pool"): prefect,
+    ("airflow", "task-by-task"): airflow_task_by_task,
 }
 
 
