@@ -414,6 +414,14 @@ pub fn build(
             .filter(|p| p.module_state)
             .map(|p| p.name.as_str())
             .collect();
+        // (step, name) for each name a later step takes from that step: one pass over the
+        // edges, not one per step.
+        let taken_later: BTreeSet<(usize, &str)> = plan
+            .edges
+            .iter()
+            .filter_map(|edge| Some((edge.from?, edge)))
+            .flat_map(|(from, edge)| edge.names.iter().map(move |n| (from, n.as_str())))
+            .collect();
         plan.steps
             .iter()
             .enumerate()
@@ -445,17 +453,11 @@ pub fn build(
                 }
                 // What the step returns only for `run()`'s result: no later task takes it, so
                 // no engine has to carry it (a closed file a `with` leaves, say).
-                let taken_later: BTreeSet<&str> = plan
-                    .edges
-                    .iter()
-                    .filter(|edge| edge.from == Some(index))
-                    .flat_map(|edge| edge.names.iter().map(Name::as_str))
-                    .collect();
                 let results: Vec<&str> = step
                     .returns
                     .iter()
                     .map(Name::as_str)
-                    .filter(|name| !taken_later.contains(name))
+                    .filter(|name| !taken_later.contains(&(index, *name)))
                     .collect();
                 if !results.is_empty() {
                     keywords.push(format!("results=({})", tuple_items(results)));

@@ -19,7 +19,7 @@ use rustpython_parser::{Mode, parse};
 
 use crate::analysis::Analysis;
 use crate::analysis::builtins::is_builtin;
-use crate::analysis::facts::{ImportBinding, StmtFacts, StmtKind};
+use crate::analysis::facts::{ImportBinding, Occurrence, StmtFacts, StmtKind};
 use crate::analysis::visitor::dotted_name;
 use crate::diagnostic::{self, Diagnostic, Span};
 use crate::lift::Step;
@@ -87,11 +87,7 @@ pub fn of_steps(
             let Some(change) = process_change(text, facts, &imports) else {
                 continue;
             };
-            let missing = facts
-                .reads
-                .iter()
-                .find(|read| !(available(read.name.as_str()) || is_builtin(read.name.as_str())));
-            if let Some(read) = missing {
+            if let Some(read) = unavailable_read(facts, available) {
                 if index + 1 < steps.len() {
                     diagnostics.push(diagnostic::process_state_not_replayed(
                         Span::new(cell.id, facts.range),
@@ -222,6 +218,14 @@ pub(crate) fn parsed_with_imports(source: &str) -> (Vec<StmtFacts>, ImportPaths)
     (facts, imports)
 }
 
+/// The first name the statement reads that is neither `available` nor a builtin.
+fn unavailable_read(facts: &StmtFacts, available: impl Fn(&str) -> bool) -> Option<&Occurrence> {
+    facts
+        .reads
+        .iter()
+        .find(|read| !(available(read.name.as_str()) || is_builtin(read.name.as_str())))
+}
+
 /// What the statement (`text`, with its facts) changes, if it only changes the process,
 /// whatever it reads (what it reads decides whether it can be done again elsewhere).
 fn process_change(text: &str, facts: &StmtFacts, imports: &ImportPaths) -> Option<Change> {
@@ -294,11 +298,8 @@ mod tests {
         imports: &ImportPaths,
         available: impl Fn(&str) -> bool,
     ) -> bool {
-        let readable = facts
-            .reads
-            .iter()
-            .all(|read| available(read.name.as_str()) || is_builtin(read.name.as_str()));
-        readable && process_change(text, facts, imports).is_some()
+        unavailable_read(facts, available).is_none()
+            && process_change(text, facts, imports).is_some()
     }
 
     fn replayable(statement: &str) -> bool {
