@@ -7,7 +7,8 @@
 //! global, called two sections after it is defined, and a `defaultdict` of a lambda; a
 //! database connection a later section queries; a second name for a list and a dict held by
 //! another, changed through one name and read through the other; a file a later section
-//! reads. Each is converted with `--export prefect,airflow,dagster,kedro`, and each export
+//! reads; a module of a folder the notebook puts on `sys.path`, an object of whose classes
+//! a later section takes. Each is converted with `--export prefect,airflow,dagster,kedro`, and each export
 //! runs as `python -m PKG --engine NAME` (one process) in that engine's own venv (made by the
 //! test support from `tests/support/engines/NAME.txt`), and as the engine deploys it, each
 //! task in a process of its own (`tests/support/engines/deployed.py`: Dagster's multiprocess
@@ -38,7 +39,7 @@ struct Case {
     python: &'static str,
 }
 
-const CASES: [Case; 11] = [
+const CASES: [Case; 12] = [
     Case {
         notebook: "example/sales_report.ipynb",
         name: "top_n",
@@ -105,6 +106,12 @@ const CASES: [Case; 11] = [
         cli: "6",
         python: "6",
     },
+    Case {
+        notebook: "engines/local_module_on_sys_path.ipynb",
+        name: "factor",
+        cli: "3",
+        python: "3",
+    },
 ];
 
 /// Each engine as deployed: (engine, mode of `tests/support/engines/deployed.py`).
@@ -116,20 +123,11 @@ const DEPLOYED: [(&str, &str); 5] = [
     ("airflow", "task-by-task"),
 ];
 
-/// Airflow's CLI takes seconds to start, once per task: task by task, only these cases run,
-/// with their override: a parameter that functions read as globals and a list they change
-/// (module state), a connection and a file that tie two steps into one task, and names that
-/// share objects.
-const AIRFLOW_TASK_BY_TASK: [&str; 4] = [
-    "engines/module_state_read_by_functions.ipynb",
-    "engines/connection_used_by_a_later_step.ipynb",
-    "engines/file_a_later_step_reads.ipynb",
-    "engines/names_that_share_objects.ipynb",
-];
-
-/// Whether `mode` runs this job.
-fn runs_in(mode: Option<&str>, case: &Case, job: &Job) -> bool {
-    mode != Some("task-by-task") || job.overridden && AIRFLOW_TASK_BY_TASK.contains(&case.notebook)
+/// Whether `mode` runs this job. Airflow's CLI takes seconds to start, once per task: task by
+/// task, every case runs with its override (which reaches each task through the DAG run's
+/// conf), and only the first with its defaults (which come from the DAG's params).
+fn runs_in(mode: Option<&str>, job: &Job) -> bool {
+    mode != Some("task-by-task") || job.overridden || job.case == 0
 }
 
 /// A converted case, run with the defaults (`overridden: false`) or with its override.
@@ -219,7 +217,7 @@ fn every_export_prints_and_shows_what_the_notebook_does() {
             .map(|(_, m)| Some(*m));
         for mode in std::iter::once(None).chain(modes) {
             for (index, job) in jobs.iter().enumerate() {
-                if runs_in(mode, &CASES[job.case], job) {
+                if runs_in(mode, job) {
                     runs.push((engine, mode, index));
                 }
             }

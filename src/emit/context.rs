@@ -82,6 +82,9 @@ pub struct Context {
     /// `_process_state.py`: a function per step that changes the process, and its imports.
     process_state: Vec<ProcessStepContext>,
     process_state_import_groups: Vec<Vec<String>>,
+    /// A step changes where imports are found: `flow.py` hands values on `Deferred`, to be
+    /// unpickled only once that change is done again in the process that takes them.
+    defers_values: bool,
     parameter_names: String,
     parameter_forward: String,
     parameter_dict: String,
@@ -622,6 +625,7 @@ pub fn build(
             })
             .collect(),
         process_state_import_groups: plan.process_state.imports.clone(),
+        defers_values: plan.process_state.changes_import_path(),
         parameter_names: tuple_items(parameter_names()),
         parameter_forward: parameter_names()
             .map(|name| format!("{name}={name}"))

@@ -56,10 +56,11 @@ impl Engine {
     }
 
     /// The optional dependencies of the generated `pyproject.toml`: the engine, and what
-    /// the export keeps values in files with (cloudpickle; fsspec for Airflow's store URL).
+    /// the export keeps values in files or hands them on with (cloudpickle, which `flow.py`
+    /// may use too; fsspec for Airflow's store URL).
     pub fn requirements(self) -> &'static [&'static str] {
         match self {
-            Engine::Prefect => &["prefect>=3,<4"],
+            Engine::Prefect => &["prefect>=3,<4", "cloudpickle>=3"],
             Engine::Airflow => &["apache-airflow>=3,<4", "cloudpickle>=3", "fsspec"],
             Engine::Dagster => &["dagster>=1.9,<2", "cloudpickle>=3"],
             Engine::Kedro => &["kedro>=1,<2", "cloudpickle>=3"],

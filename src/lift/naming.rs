@@ -98,10 +98,13 @@ fn plain_words(text: &str) -> Vec<String> {
 pub fn from_heading(title: &str) -> String {
     let words = plain_words(title);
     let numbering = |w: &&str| w.chars().all(|c| c.is_ascii_digit());
-    let kept: Vec<&str> = words
-        .iter()
-        .map(String::as_str)
-        .filter(|w| !FILLER.contains(w) && !numbering(w))
+    // "up" is filler but in "set up", which is not `set`, the builtin.
+    let phrasal = |k: usize| words[k] == "up" && k > 0 && words[k - 1] == "set";
+    let kept: Vec<&str> = (0..words.len())
+        .filter(|&k| {
+            phrasal(k) || !(FILLER.contains(&words[k].as_str()) || numbering(&words[k].as_str()))
+        })
+        .map(|k| words[k].as_str())
         .take(MAX_WORDS)
         .collect();
     // One keyword alone ("Import it") is no name: the heading's words then stay, filler too.
@@ -580,6 +583,7 @@ mod tests {
             "pandas_basics",
         );
         check_heading("Step 2", "");
+        check_heading("Set up the paths", "set_up_paths");
         check_heading("Import it", "import_it");
     }
 

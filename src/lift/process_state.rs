@@ -1,5 +1,6 @@
 //! Statements that only change the process the notebook runs in: display options, warning
-//! filters, environment variables, matplotlib's rcParams, logging.
+//! filters, environment variables, matplotlib's rcParams, logging, where imports are found
+//! (`sys.path`).
 //! They bind no name, so no step hands them on: an engine that runs a later step in a
 //! process of its own runs them there first: `_process_state.py` holds them, a function per
 //! step named after it, and `flow.py`'s `PROCESS_STATE` lists those functions.
@@ -44,6 +45,9 @@ pub struct StepChanges {
     /// worker process (Prefect's process pool does): done again before every later step, not
     /// once per process.
     pub every_step: bool,
+    /// Some change where imports are found (`sys.path`): a module of the notebook's own
+    /// folders, or a value of its classes, can be unpickled in another process only after.
+    pub import_path: bool,
 }
 
 /// What a statement changes.
@@ -51,6 +55,8 @@ pub struct StepChanges {
 pub enum Change {
     /// Environment variables (`os.environ`, `os.putenv`).
     Environment,
+    /// Where imports are found (`sys.path`).
+    ImportPath,
     /// The rest: options, filters, rcParams, logging.
     Process,
 }
@@ -58,6 +64,11 @@ pub enum Change {
 impl ProcessState {
     pub fn is_empty(&self) -> bool {
         self.by_step.is_empty()
+    }
+
+    /// Whether a step changes where imports are found.
+    pub fn changes_import_path(&self) -> bool {
+        self.by_step.iter().any(|changes| changes.import_path)
     }
 }
 
@@ -80,6 +91,7 @@ pub fn of_steps(
     for (index, step) in steps.iter().enumerate() {
         let mut statements = Vec::new();
         let mut every_step = false;
+        let mut import_path = false;
         for at in &step.statements {
             let cell = &analysis.cells[at.cell];
             let facts = &cell.statements[at.index];
@@ -97,6 +109,7 @@ pub fn of_steps(
                 continue;
             }
             every_step |= change == Change::Environment;
+            import_path |= change == Change::ImportPath;
             for read in &facts.reads {
                 let name = read.name.as_str();
                 if lifted_names.contains(name) {
@@ -112,6 +125,7 @@ pub fn of_steps(
                 step: index,
                 statements,
                 every_step,
+                import_path,
             });
         }
     }
@@ -153,6 +167,9 @@ const CALLS: &[&str] = &[
     "seaborn.set_palette",
     "seaborn.set_style",
     "seaborn.set_theme",
+    "sys.path.append",
+    "sys.path.extend",
+    "sys.path.insert",
     "torch.set_printoptions",
     "warnings.filterwarnings",
     "warnings.resetwarnings",
@@ -166,6 +183,7 @@ const ASSIGNED: &[&str] = &[
     "matplotlib.rcParams",
     "os.environ",
     "pandas.options",
+    "sys.path",
 ];
 
 /// The module path each name an import binds stands for.
@@ -260,8 +278,11 @@ fn process_change(text: &str, facts: &StmtFacts, imports: &ImportPaths) -> Optio
         _ => return None,
     };
     let environment = |path: &String| path.starts_with("os.environ") || path == "os.putenv";
+    let import_path = |path: &String| path.starts_with("sys.path");
     Some(if paths.iter().any(environment) {
         Change::Environment
+    } else if paths.iter().any(import_path) {
+        Change::ImportPath
     } else {
         Change::Process
     })
@@ -289,7 +310,7 @@ fn assigned_path(target: &Expr, imports: &ImportPaths) -> Option<String> {
 mod tests {
     use super::*;
 
-    const IMPORTS: &str = "import os\nimport warnings\nimport pandas as pd\nimport matplotlib.pyplot as plt\nfrom matplotlib import rcParams\nimport seaborn as sns\n";
+    const IMPORTS: &str = "import os\nimport sys\nimport warnings\nimport pandas as pd\nimport matplotlib.pyplot as plt\nfrom matplotlib import rcParams\nimport seaborn as sns\n";
 
     /// Whether `statement` is replayed where only `available` names (and builtins) exist.
     fn replayable_with(
@@ -308,7 +329,7 @@ mod tests {
         let last = facts.last().unwrap();
         let text = &source[last.range];
         replayable_with(text, last, &imports, |name| {
-            ["os", "warnings", "pd", "plt", "rcParams", "sns"].contains(&name)
+            ["os", "sys", "warnings", "pd", "plt", "rcParams", "sns"].contains(&name)
         })
     }
 
@@ -323,6 +344,8 @@ mod tests {
             "plt.style.use(\"ggplot\")",
             "sns.set_theme(style=\"whitegrid\")",
             "os.environ[\"MODE\"] = \"fast\"",
+            "sys.path.insert(0, \"helpers\")",
+            "sys.path.append(os.path.abspath(\"..\"))",
         ] {
             assert!(replayable(statement), "{statement}");
         }

@@ -22,6 +22,7 @@ Prints what the steps print; the engines' own messages go to stderr.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import json
@@ -115,27 +116,33 @@ def airflow_task_by_task(package: str, overrides: dict) -> None:
     }
     try:
         boto3.client("s3").create_bucket(Bucket="artifacts")
-
-        def airflow(*arguments: str, cwd: str | None = None, quiet: bool = True) -> None:
-            # The engine's messages go to stderr; a task's prints are its stdout.
-            subprocess.run(
-                [os.path.join(os.path.dirname(sys.executable), "airflow"), *arguments],
-                env=env,
-                cwd=cwd,
-                check=True,
-                stdout=sys.stderr if quiet else None,
-            )
-
-        airflow("db", "migrate")
-        airflow("dags", "reserialize")
         run = "deployed"
-        airflow("dags", "trigger", package, "--run-id", run, "--conf", json.dumps(overrides))
+        # The database, the DAG and its run are made here, in this process (Airflow's CLI
+        # takes seconds to start): only the tasks need processes of their own.
+        os.environ.update(env)
+        from airflow.cli import cli_parser
+
+        parser = cli_parser.get_parser()
+        with contextlib.redirect_stdout(sys.stderr):
+            for arguments in [
+                ["db", "migrate"],
+                ["dags", "reserialize"],
+                ["dags", "trigger", package, "--run-id", run, "--conf", json.dumps(overrides)],
+            ]:
+                parsed = parser.parse_args(arguments)
+                parsed.func(parsed)
+        airflow = os.path.join(os.path.dirname(sys.executable), "airflow")
         tasks = ["notebook_parameters", *(t.name for t in _tasks(package)), "delete-run-values"]
         for task in tasks:
             with tempfile.TemporaryDirectory() as scratch:
                 work = shutil.copytree(os.getcwd(), os.path.join(scratch, "work"))
-                env["TMPDIR"] = scratch
-                airflow("tasks", "test", package, task, run, cwd=work, quiet=False)
+                # A task's prints are its stdout.
+                subprocess.run(
+                    [airflow, "tasks", "test", package, task, run],
+                    env={**env, "TMPDIR": scratch},
+                    cwd=work,
+                    check=True,
+                )
         left = boto3.client("s3").list_objects_v2(
             Bucket="artifacts"
         )
