@@ -134,6 +134,7 @@ fn convert(text: &str) -> Option<Stages> {
         package: "bench".to_owned(),
         split: Split::Sections,
         local_modules: Default::default(),
+        uncarried: Vec::new(),
     };
     let (plan, _) = lift::plan(&notebook, &analysis, &options);
     let lifted = Instant::now();

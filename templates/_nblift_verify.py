@@ -336,3 +336,44 @@ def write_trace(path):
     with open(path, "w", encoding="utf-8") as file:
         json.dump(_TRACE, file, indent=1, sort_keys=True)
         file.write("\n")
+
+
+# `--crossings FILE`: the values an engine would fail to hand from one task to the next.
+
+
+def crossings_run(flow, path):
+    """A run of the package as an engine runs it, in this one process: `flow.TASKS` in order,
+    each on the values the ones before it handed on. Each value a later task takes is tried
+    with cloudpickle, which every export hands values on with (dumped, then loaded), and those
+    that fail are written to `path` as JSON: `[{"name", "step", "error"}]`, `step` being the
+    step that hands the value on. `nblift convert --export … --verify` ties those steps into
+    one task."""
+    import cloudpickle
+
+    def run(**parameters):
+        last_taken = {}
+        for index, task in enumerate(flow.TASKS):
+            last_taken.update((name, index) for name in task.inputs)
+        values = flow.parameter_values(**parameters)
+        failures = []
+        for index, task in enumerate(flow.TASKS):
+            outputs = task.run({name: values[name] for name in task.inputs})
+            values.update(outputs)
+            for name in task.outputs:
+                if last_taken.get(name, -1) <= index:
+                    continue
+                try:
+                    copy = cloudpickle.loads(cloudpickle.dumps(outputs[name]))
+                    # A value handed on `Deferred` (see `flow.py`) is loaded when taken.
+                    if isinstance(copy, getattr(flow, "Deferred", ())):
+                        copy.value()
+                except Exception as error:
+                    steps = getattr(task, "steps", (task,))
+                    step = next(s for s in reversed(steps) if name in s.outputs)
+                    error = f"{type(error).__name__}: {error}"
+                    failures.append({"name": name, "step": step.name, "error": error})
+        with open(path, "w", encoding="utf-8") as file:
+            json.dump(failures, file, indent=1)
+            file.write("\n")
+
+    return run

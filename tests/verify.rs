@@ -136,24 +136,86 @@ fn a_package_changed_so_that_nothing_printed_changes_is_caught_value_by_value() 
     assert!(report.contains("TypeError"), "{report}");
 }
 
+/// `nblift convert NOTEBOOK -o OUT --verify` with the test venv's Python, and `options`.
+fn convert_verified(notebook: &Path, out: &Path, options: &[&str]) -> std::process::Output {
+    support::nblift()
+        .arg("convert")
+        .arg(notebook)
+        .arg("-o")
+        .arg(out)
+        .args(options)
+        .arg("--verify")
+        .arg("--python")
+        .arg(support::python())
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn convert_with_verify_converts_then_verifies() {
     let notebook = support::fixtures().join("verify/values_nobody_prints.ipynb");
     let out = tempfile::tempdir().unwrap();
-    let result = support::nblift()
-        .arg("convert")
-        .arg(&notebook)
-        .arg("-o")
-        .arg(out.path().join("pkg"))
-        .args(["--verify", "--python"])
-        .arg(support::python())
-        .output()
-        .unwrap();
+    let result = convert_verified(&notebook, &out.path().join("pkg"), &[]);
     let (stdout, stderr) = support::text(&result);
     assert_eq!(result.status.code(), Some(0), "{stdout}{stderr}");
     assert!(
         stdout.contains("wrote package") && stdout.contains("equivalent"),
         "{stdout}"
+    );
+}
+
+/// `python -m PKG --crossings FILE` on the package in `out`, run in the notebook's folder: the
+/// values its tasks cannot hand on, as `name from step: error` lines.
+fn crossings(out: &Path, package: &str) -> Vec<String> {
+    let file = out.join("crossings.json");
+    let result = std::process::Command::new(support::python())
+        .args(["-m", package, "--crossings"])
+        .arg(&file)
+        .env("PYTHONPATH", out.join("src"))
+        .current_dir(support::fixtures().join("engines"))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = support::text(&result);
+    assert!(result.status.success(), "{stdout}{stderr}");
+    let found: Vec<serde_json::Value> =
+        serde_json::from_str(&fs::read_to_string(&file).unwrap()).unwrap();
+    found
+        .iter()
+        .map(|f| format!("{} from {}: {}", f["name"], f["step"], f["error"]))
+        .collect()
+}
+
+#[test]
+fn convert_with_export_and_verify_ties_the_steps_a_value_no_task_can_carry_passes_between() {
+    // A generator, made by a call of the notebook's own function: nothing in the code says it
+    // cannot be pickled.
+    let notebook = support::fixtures().join("engines/generator_made_by_a_function.ipynb");
+    let package = "generator_made_by_a_function";
+    let out = tempfile::tempdir().unwrap();
+    let plain = out.path().join("plain");
+    convert(&notebook, &plain, &["--export", "dagster"]).unwrap();
+    let found = crossings(&plain, package);
+    assert!(
+        matches!(found.as_slice(), [only] if only.starts_with("\"squares\" from \"make_numbers\": \"TypeError")),
+        "{found:?}"
+    );
+
+    let verified = out.path().join("verified");
+    let result = convert_verified(&notebook, &verified, &["--export", "dagster"]);
+    let (stdout, stderr) = support::text(&result);
+    assert_eq!(result.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("note[NB405]: `squares` is a value that cloudpickle could not carry when the package ran (`TypeError: cannot pickle 'generator' object`)")
+            && stderr.contains("steps `make_numbers` to `sum_them` as one task"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("equivalent"), "{stdout}");
+    // The package written is the one whose tasks carry every value they hand on.
+    assert_eq!(crossings(&verified, package), Vec::<String>::new());
+    let flow = fs::read_to_string(verified.join(format!("src/{package}/flow.py"))).unwrap();
+    assert!(
+        flow.contains("Task(STEPS[0:2], stays=(\"squares\",))"),
+        "{flow}"
     );
 }
 

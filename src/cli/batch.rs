@@ -123,8 +123,10 @@ pub fn convert_all(settings: &Settings) -> Outcome {
                         _ => settings.output.clone(),
                     };
                     let path = prepared.path.clone();
-                    guarded(&path, format, || finish(prepared, &folder, settings))
-                        .unwrap_or_else(|failure| failure)
+                    guarded(&path, format, || {
+                        finish(prepared, &folder, settings, &[], settings.force)
+                    })
+                    .unwrap_or_else(|failure| failure)
                 }
             };
             bar.inc(1);

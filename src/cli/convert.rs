@@ -10,6 +10,7 @@ use crate::compile::{
 };
 use crate::emit;
 use crate::lift::Split;
+use crate::lift::tasks::Uncarried;
 
 pub struct Settings {
     pub inputs: Vec<PathBuf>,
@@ -23,6 +24,9 @@ pub struct Settings {
     pub force: bool,
     pub dry_run: bool,
     pub format: Format,
+    /// `--verify` with `--export`: the Python that runs the package once, after it is
+    /// written, to try every value a later task takes (see [`tie_uncarried`]).
+    pub tries_crossings_with: Option<PathBuf>,
 }
 
 /// `nblift check`: the front end alone, over every notebook found.
@@ -44,7 +48,13 @@ pub fn run(settings: &Settings) -> Outcome {
         && !path.is_dir()
     {
         let prepared = compile::prepare(path, settings.name.as_deref());
-        let rendered = finish(prepared, &settings.output, settings);
+        let mut rendered = finish(prepared, &settings.output, settings, &[], settings.force);
+        if let Some(python) = &settings.tries_crossings_with
+            && rendered.outcome() == Outcome::Success
+            && !settings.dry_run
+        {
+            rendered = tie_uncarried(path, python, settings).unwrap_or(rendered);
+        }
         rendered.print();
         return rendered.outcome();
     }
@@ -69,13 +79,52 @@ pub fn not_planned(path: &Path, why: NotPlanned, format: Format) -> Rendered {
     }
 }
 
-/// Convert one prepared notebook and write it as the package folder `output`.
-pub fn finish(prepared: Prepared, output: &Path, settings: &Settings) -> Rendered {
+/// Runs the package just written in `settings.output` once, its tasks as an engine runs
+/// them, and tries every value a later task takes with cloudpickle. When some cannot be
+/// carried, converts again with the steps each ties run as one task (a note says so), over
+/// what was just written; that conversion's report replaces the first. `None` when nothing
+/// changes; a run that fails is reported as a warning, and `nblift verify` then says more.
+fn tie_uncarried(path: &Path, python: &Path, settings: &Settings) -> Option<Rendered> {
+    let uncarried = match crate::verify::crossings::uncarried(path, &settings.output, python) {
+        Ok(uncarried) => uncarried,
+        Err(message) => {
+            to_stderr(&format!(
+                "nblift: warning: the values that pass between the exports' tasks were not tried: {message}"
+            ));
+            return None;
+        }
+    };
+    if uncarried.is_empty() {
+        return None;
+    }
+    let prepared = compile::prepare(path, settings.name.as_deref());
+    // Over the package this conversion has just written.
+    let force = true;
+    Some(finish(
+        prepared,
+        &settings.output,
+        settings,
+        &uncarried,
+        force,
+    ))
+}
+
+/// Convert one prepared notebook and write it as the package folder `output` (over what is
+/// there with `force`); `uncarried` are values a run of the package found no task can hand
+/// to the next.
+pub fn finish(
+    prepared: Prepared,
+    output: &Path,
+    settings: &Settings,
+    uncarried: &[Uncarried],
+    force: bool,
+) -> Rendered {
     let path = prepared.path.clone();
     let request = Request {
         split: settings.split,
         exports: &settings.exports,
         templates: settings.templates.as_ref(),
+        uncarried,
     };
     let conversion = match compile::convert(prepared, output, &request) {
         Ok(conversion) => conversion,
@@ -89,7 +138,7 @@ pub fn finish(prepared: Prepared, output: &Path, settings: &Settings) -> Rendere
     if settings.dry_run {
         return report.conversion(settings.format, output, package, files, true);
     }
-    match write_atomically(output, files, settings.force, &interrupt::requested) {
+    match write_atomically(output, files, force, &interrupt::requested) {
         Ok(()) => report.conversion(settings.format, output, package, files, false),
         Err(OutputError::Interrupted) => report.diagnostics(settings.format, Status::Interrupted),
         Err(OutputError::Io(message)) => report.failed(&message, settings.format),

@@ -138,6 +138,9 @@ struct ConvertArgs {
     #[arg(long)]
     dry_run: bool,
     /// Then run `nblift verify` on the notebook and the package written (one notebook).
+    /// With `--export`, first run the package once as an engine runs its tasks and try every
+    /// value a later task takes with cloudpickle: steps that a value it cannot carry passes
+    /// between are written as one task, with a note (NB405).
     #[arg(long, conflicts_with = "dry_run")]
     verify: bool,
     /// With `--verify`: the Python that runs both (see `nblift verify --help`).
@@ -239,6 +242,8 @@ pub fn main() -> ExitCode {
                 }
             };
             let (output, format) = (args.output.clone(), args.format);
+            let tries_crossings_with =
+                (verified.is_some() && !args.export.is_empty()).then(|| args.python.clone());
             let converted = convert::run(&convert::Settings {
                 inputs: args.notebooks,
                 output: args.output,
@@ -254,6 +259,7 @@ pub fn main() -> ExitCode {
                 force: args.force,
                 dry_run: args.dry_run,
                 format,
+                tries_crossings_with,
             });
             match verified {
                 Some(notebook) if converted == Outcome::Success => verify::run(

@@ -20,6 +20,7 @@ use crate::diagnostic::{Diagnostic, has_errors};
 use crate::emit::{self, Engine, File, Source, UserTemplates};
 use crate::lift::naming::identifier;
 use crate::lift::stdlib::is_stdlib;
+use crate::lift::tasks::Uncarried;
 use crate::lift::{self, Options, Plan, Split};
 use crate::notebook::{Notebook, is_percent_script, load_notebook, load_percent};
 
@@ -181,6 +182,16 @@ impl Prepared {
 
     /// The plan with every diagnostic so far, or why there is none.
     pub fn plan(&self, split: Split) -> Result<(Plan, Vec<Diagnostic>), NotPlanned> {
+        self.plan_with(split, &[])
+    }
+
+    /// [`Prepared::plan`], with the values a run of the package found no task can hand to
+    /// the next.
+    pub fn plan_with(
+        &self,
+        split: Split,
+        uncarried: &[Uncarried],
+    ) -> Result<(Plan, Vec<Diagnostic>), NotPlanned> {
         let front = match &self.front {
             Ok(front) => front,
             Err(message) => return Err(NotPlanned::Unreadable(message.clone())),
@@ -195,6 +206,7 @@ impl Prepared {
             package: package.clone(),
             split,
             local_modules: self.local_modules.clone(),
+            uncarried: uncarried.to_vec(),
         };
         // Kale's `skip` cells are left out under `--split tags`: the rest is analysed again
         // without them, so a name only a skipped cell defines is refused, not lost.
@@ -233,6 +245,8 @@ pub struct Request<'a> {
     pub exports: &'a [Engine],
     /// The user's templates over the embedded ones.
     pub templates: Option<&'a UserTemplates>,
+    /// Values a run of the package found no task of the exports can hand to the next.
+    pub uncarried: &'a [Uncarried],
 }
 
 /// A package ready to write.
@@ -257,7 +271,7 @@ pub fn convert(
     request: &Request<'_>,
 ) -> Result<Conversion, NotConverted> {
     let (plan, diagnostics) = prepared
-        .plan(request.split)
+        .plan_with(request.split, request.uncarried)
         .map_err(NotConverted::NotPlanned)?;
     let path = prepared.path.as_path();
     let located = Located::new(prepared.front().and_then(Front::analysed), &diagnostics);

@@ -92,6 +92,8 @@ pub struct Options {
     pub split: Split,
     /// Modules that live beside the notebook (`name.py` files and package folders).
     pub local_modules: BTreeSet<String>,
+    /// Values a run of the package found no task can hand to the next (see [`tasks`]).
+    pub uncarried: Vec<tasks::Uncarried>,
 }
 
 #[derive(Clone, Debug)]
@@ -322,6 +324,7 @@ pub fn plan(
         &flow.edges,
         &flow.file_edges,
         &flow.module_state,
+        &options.uncarried,
     );
     diagnostics.extend(notes);
     let carried = aliases::carried(analysis, &flow.steps, &flow.parameters, &flow.module_state);

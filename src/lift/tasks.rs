@@ -15,7 +15,9 @@
 //!
 //! What is not clear from the code (a generator function's call, an object holding a
 //! connection, a path computed at run time) is not found here: the engines' serialisers stop
-//! the run with an error naming the value.
+//! the run with an error naming the value. `nblift convert --export … --verify` finds it by
+//! running the package once and trying every value a later task takes ([`Uncarried`]), and
+//! the conversion ties its steps the same way.
 
 use rustc_hash::FxHashSet;
 use rustpython_parser::ast::{self, Expr, Stmt};
@@ -84,6 +86,17 @@ pub struct MergedTask {
     pub stays: Vec<Name>,
 }
 
+/// A value that the package's run found cloudpickle cannot carry from one task to the next
+/// (`python -m PKG --crossings FILE`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+pub struct Uncarried {
+    pub name: String,
+    /// The step that hands it on.
+    pub step: String,
+    /// What cloudpickle raised.
+    pub error: String,
+}
+
 /// What ties two steps into one task.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Tie<'a> {
@@ -106,6 +119,7 @@ pub fn merged_tasks(
     edges: &[StepEdge],
     file_edges: &[FileEdge],
     module_state: &[Name],
+    uncarried: &[Uncarried],
 ) -> (Vec<MergedTask>, Vec<Diagnostic>) {
     let imports = ImportPaths::new(&hoisting.bindings);
     let mut kept: Vec<Kept> = Vec::new();
@@ -132,6 +146,18 @@ pub fn merged_tasks(
             }
         }
     }
+    kept.extend(uncarried.iter().filter_map(|found| {
+        let step = steps.iter().position(|step| step.name == found.step)?;
+        Some(Kept {
+            step,
+            name: Name::new(&found.name),
+            what: format!(
+                "a value that cloudpickle could not carry when the package ran (`{}`)",
+                found.error
+            ),
+            span: binding(analysis, &steps[step], &found.name)?,
+        })
+    }));
     if kept.is_empty() && file_edges.is_empty() {
         return (Vec::new(), Vec::new());
     }
@@ -214,6 +240,28 @@ pub fn merged_tasks(
         merged.into_iter().map(|(task, _)| task).collect(),
         diagnostics,
     )
+}
+
+/// The last statement of `step` that binds `name`, else its first statement (a step that
+/// hands on a value it takes).
+fn binding(analysis: &Analysis, step: &Step, name: &str) -> Option<Span> {
+    let span = |at: &crate::lift::steps::StmtRef| {
+        let cell = &analysis.cells[at.cell];
+        Span::new(cell.id, cell.statements[at.index].range)
+    };
+    let binds = |at: &&crate::lift::steps::StmtRef| {
+        analysis.cells[at.cell].statements[at.index]
+            .binds
+            .iter()
+            .any(|b| b.name.as_str() == name)
+    };
+    let at = step
+        .statements
+        .iter()
+        .rev()
+        .find(binds)
+        .or(step.statements.first())?;
+    Some(span(at))
 }
 
 /// The first statement of `step` that reads or writes the file at `path`.

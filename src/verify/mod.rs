@@ -8,6 +8,7 @@
 //! `ipykernel` for the notebook's side and the package's dependencies for the package's.
 
 pub mod compare;
+pub mod crossings;
 pub mod explain;
 pub mod files;
 pub mod partings;
@@ -138,15 +139,12 @@ pub struct Settings<'a> {
 /// Runs both sides and compares them; `Err` when verify itself cannot run (no package in
 /// `OUT`, no Jupyter, I/O).
 pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
-    let output = std::path::absolute(settings.output).map_err(|e| e.to_string())?;
-    let package = package_in(&output)?;
-    // A relative path to Python (not a bare name, found on PATH) must survive the package
-    // run's change of folder.
-    let python = if settings.python.components().count() > 1 {
-        std::path::absolute(settings.python).map_err(|e| e.to_string())?
-    } else {
-        settings.python.to_path_buf()
-    };
+    let (runner, _scratch) = Runner::new(
+        settings.notebook,
+        settings.output,
+        settings.python,
+        settings.timeout,
+    )?;
     let modules: BTreeSet<&str> = settings
         .analysed
         .iter()
@@ -160,25 +158,7 @@ pub fn verify(settings: &Settings<'_>) -> Result<Evidence, String> {
         })
         .chain(["nbclient", "ipykernel", "IPython"])
         .collect();
-    let (version, packages) = python_versions(&python, &modules)?;
-    let notebook = std::path::absolute(settings.notebook).map_err(|e| e.to_string())?;
-    let scratch = tempfile::tempdir().map_err(|e| format!("cannot make a scratch folder: {e}"))?;
-    let driver = scratch.path().join("run_notebook.py");
-    fs::write(&driver, KERNEL_DRIVER).map_err(|e| e.to_string())?;
-    let runner = Runner {
-        support: output.join("src").join(&package).join("_nblift_verify.py"),
-        name: notebook
-            .file_name()
-            .ok_or("the notebook has no file name")?
-            .to_owned(),
-        folder: notebook.parent().unwrap_or(Path::new("/")).to_path_buf(),
-        scratch: scratch.path().to_path_buf(),
-        python,
-        driver,
-        package,
-        output,
-        timeout: settings.timeout,
-    };
+    let (version, packages) = python_versions(&runner.python, &modules)?;
 
     // The two runs are independent: side by side.
     let (kernel, run) = std::thread::scope(|scope| {
@@ -424,6 +404,45 @@ impl PackageRun {
 }
 
 impl Runner {
+    /// What runs the notebook at `notebook` and the package in `output`, with `python`, in
+    /// a scratch folder that lives as long as the `TempDir`.
+    fn new(
+        notebook: &Path,
+        output: &Path,
+        python: &Path,
+        timeout: std::time::Duration,
+    ) -> Result<(Runner, tempfile::TempDir), String> {
+        let output = std::path::absolute(output).map_err(|e| e.to_string())?;
+        let package = package_in(&output)?;
+        // A relative path to Python (not a bare name, found on PATH) must survive the
+        // package run's change of folder.
+        let python = if python.components().count() > 1 {
+            std::path::absolute(python).map_err(|e| e.to_string())?
+        } else {
+            python.to_path_buf()
+        };
+        let notebook = std::path::absolute(notebook).map_err(|e| e.to_string())?;
+        let scratch =
+            tempfile::tempdir().map_err(|e| format!("cannot make a scratch folder: {e}"))?;
+        let driver = scratch.path().join("run_notebook.py");
+        fs::write(&driver, KERNEL_DRIVER).map_err(|e| e.to_string())?;
+        let runner = Runner {
+            support: output.join("src").join(&package).join("_nblift_verify.py"),
+            name: notebook
+                .file_name()
+                .ok_or("the notebook has no file name")?
+                .to_owned(),
+            folder: notebook.parent().unwrap_or(Path::new("/")).to_path_buf(),
+            scratch: scratch.path().to_path_buf(),
+            python,
+            driver,
+            package,
+            output,
+            timeout,
+        };
+        Ok((runner, scratch))
+    }
+
     /// Sets what both sides run with: a headless plotting backend, and one hash seed, so that
     /// sets and dictionaries of strings iterate in the same order on both sides (Python's
     /// hash randomisation is no part of what the notebook computes).
@@ -490,12 +509,17 @@ impl Runner {
         })
     }
 
+    /// The file the package run named `label` writes for `flag` (`--values`).
+    fn written(&self, label: &str, flag: &str) -> PathBuf {
+        self.scratch.join(format!("{label}-{}.json", &flag[2..]))
+    }
+
     /// `python -m PKG` in a fresh copy of the folder named `label`, with each of `flags`
     /// (`--results`, `--values`, `--trace`) writing to a file of its own.
     fn package(&self, label: &str, flags: &[&str]) -> Result<PackageRun, String> {
         let dir = self.scratch.join(label);
         copy_folder(&self.folder, &dir, &self.output)?;
-        let file = |flag: &str| self.scratch.join(format!("{label}-{}.json", &flag[2..]));
+        let file = |flag: &str| self.written(label, flag);
         let mut command = Command::new(&self.python);
         command.args(["-m", &self.package]);
         for flag in flags {
