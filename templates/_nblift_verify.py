@@ -348,7 +348,21 @@ def crossings_run(flow, path):
     that fail are written to `path` as JSON: `[{"name", "step", "error"}]`, `step` being the
     step that hands the value on. `nblift convert --export … --verify` ties those steps into
     one task."""
+    import pickle
+
     import cloudpickle
+
+    # What pickling or unpickling a value that cannot cross raises.
+    refusals = (
+        TypeError,
+        ValueError,
+        AttributeError,
+        ImportError,
+        NotImplementedError,
+        RecursionError,
+        pickle.PicklingError,
+        pickle.UnpicklingError,
+    )
 
     def run(**parameters):
         last_taken = {}
@@ -367,7 +381,7 @@ def crossings_run(flow, path):
                     # A value handed on `Deferred` (see `flow.py`) is loaded when taken.
                     if isinstance(copy, getattr(flow, "Deferred", ())):
                         copy.value()
-                except Exception as error:
+                except refusals as error:
                     steps = getattr(task, "steps", (task,))
                     step = next(s for s in reversed(steps) if name in s.outputs)
                     error = f"{type(error).__name__}: {error}"

@@ -73,6 +73,8 @@ pub struct Context {
     lib_opens_with_constant: bool,
     code: String,
     engines: Vec<EngineContext>,
+    /// Kedro is among the engines: `__main__` offers `--store` and `--node`.
+    kedro: bool,
     flow_steps: Vec<FlowStepContext>,
     /// `flow.py`'s `TASKS`, an entry each (`STEPS[0]`, `Task(STEPS[1:3], stays=(…))`), when
     /// some steps run as one task; empty when each step is a task.
@@ -611,6 +613,7 @@ pub fn build(
                     .join(", "),
             })
             .collect(),
+        kedro: engines.contains(&Engine::Kedro),
         flow_steps,
         flow_tasks: flow_tasks(plan),
         random_generators: plan.random_generators,

@@ -8,7 +8,8 @@ ENGINE and MODE:
                           passes values through its pickle `fs_io_manager`.
   kedro    parallel       `ParallelRunner` with the values kept as files (`catalog(store=…)`).
   kedro    node-by-node   one new process per node, in page order, each a session of its
-                          own on the same stored catalog.
+                          own on the same stored catalog (`python -m PACKAGE --engine kedro
+                          --store DIR --node NAME`).
   prefect  process-pool   the flow with `ProcessPoolTaskRunner`: tasks run in worker
                           processes, none of them the flow's.
   airflow  task-by-task   one DAG run, made first (`airflow dags trigger`), then each task
@@ -62,18 +63,12 @@ def kedro_parallel(package: str, overrides: dict) -> None:
 
 def kedro_node_by_node(package: str, overrides: dict) -> None:
     module = importlib.import_module(f"{package}.kedro_pipeline")
+    options = [text for name, value in overrides.items() for text in (f"--{name}", str(value))]
     with tempfile.TemporaryDirectory() as store:
         for node in module.create_pipeline().nodes:
-            script = (
-                "import sys, json, importlib\n"
-                f"module = importlib.import_module({package + '.kedro_pipeline'!r})\n"
-                "from kedro.runner import SequentialRunner\n"
-                "store, name, overrides = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])\n"
-                "pipeline = module.create_pipeline().only_nodes(name)\n"
-                "SequentialRunner().run(pipeline, module.catalog(store, **overrides))\n"
-            )
             subprocess.run(
-                [sys.executable, "-c", script, store, node.name, json.dumps(overrides)],
+                [sys.executable, "-m", package, "--engine", "kedro", "--store", store]
+                + ["--node", node.name, *options],
                 check=True,
             )
 
