@@ -124,6 +124,18 @@ fn a_literal_secret_is_a_warning_and_a_markup_token_is_not() {
 }
 
 #[test]
+fn how_the_exports_cut_tasks_is_said_only_when_there_are_exports() {
+    let fixture = "engines/file_a_later_step_reads.ipynb";
+    let note = "note[NB405]: step `write` writes `squares.csv` and step `read` reads it";
+    let (code, _, plain) = convert(fixture, &[]);
+    assert_eq!(code, 0, "{plain}");
+    assert!(!plain.contains("NB405"), "{plain}");
+    let (code, _, exported) = convert(fixture, &["--export", "kedro"]);
+    assert_eq!(code, 0, "{exported}");
+    assert!(exported.contains(note), "{exported}");
+}
+
+#[test]
 fn python2_code_is_refused_as_python2() {
     check_refused(
         "bad/python2_print.ipynb",

@@ -187,16 +187,16 @@ fn crossings(out: &Path, package: &str) -> Vec<String> {
 
 #[test]
 fn convert_with_export_and_verify_ties_the_steps_a_value_no_task_can_carry_passes_between() {
-    // A generator, made by a call of the notebook's own function: nothing in the code says it
-    // cannot be pickled.
-    let notebook = support::fixtures().join("engines/generator_made_by_a_function.ipynb");
-    let package = "generator_made_by_a_function";
+    // An object of the notebook's class that holds a connection: nothing in the code that
+    // makes it says it cannot be pickled.
+    let notebook = support::fixtures().join("engines/object_holding_a_connection.ipynb");
+    let package = "object_holding_a_connection";
     let out = tempfile::tempdir().unwrap();
     let plain = out.path().join("plain");
     convert(&notebook, &plain, &["--export", "dagster"]).unwrap();
     let found = crossings(&plain, package);
     assert!(
-        matches!(found.as_slice(), [only] if only.starts_with("\"squares\" from \"make_numbers\": \"TypeError")),
+        matches!(found.as_slice(), [only] if only.starts_with("\"store\" from \"open_store\": \"TypeError")),
         "{found:?}"
     );
 
@@ -205,8 +205,8 @@ fn convert_with_export_and_verify_ties_the_steps_a_value_no_task_can_carry_passe
     let (stdout, stderr) = support::text(&result);
     assert_eq!(result.status.code(), Some(0), "{stdout}{stderr}");
     assert!(
-        stderr.contains("note[NB405]: `squares` is a value that cloudpickle could not carry when the package ran (`TypeError: cannot pickle 'generator' object`)")
-            && stderr.contains("steps `make_numbers` to `sum_them` as one task"),
+        stderr.contains("note[NB405]: `store` is a value that cloudpickle could not carry when the package ran (`TypeError: cannot pickle 'sqlite3.Connection' object`)")
+            && stderr.contains("steps `open_store` to `read` as one task"),
         "{stderr}"
     );
     assert!(stdout.contains("equivalent"), "{stdout}");
@@ -214,7 +214,7 @@ fn convert_with_export_and_verify_ties_the_steps_a_value_no_task_can_carry_passe
     assert_eq!(crossings(&verified, package), Vec::<String>::new());
     let flow = fs::read_to_string(verified.join(format!("src/{package}/flow.py"))).unwrap();
     assert!(
-        flow.contains("Task(STEPS[0:2], stays=(\"squares\",))"),
+        flow.contains("Task(STEPS[0:2], stays=(\"store\",))"),
         "{flow}"
     );
 }

@@ -198,6 +198,8 @@ pub(super) struct RareFacts {
     pub guarded_reads: ThinVec<Name>,
     pub literal_secrets: ThinVec<LiteralSecret>,
     pub aliases: ThinVec<(Name, Name)>,
+    /// A top-level `def` whose body yields: calling it makes a generator.
+    pub generator: bool,
 }
 
 impl RareFacts {
@@ -214,6 +216,7 @@ impl RareFacts {
             guarded_reads,
             literal_secrets,
             aliases,
+            generator,
         } = self;
         deletes.is_empty()
             && globals.is_empty()
@@ -225,6 +228,7 @@ impl RareFacts {
             && guarded_reads.is_empty()
             && literal_secrets.is_empty()
             && aliases.is_empty()
+            && !generator
     }
 
     fn shrink_to_fit(&mut self) {
@@ -346,6 +350,12 @@ impl StmtFacts {
     /// `xs.append(x)`). See [`crate::analysis::visitor::aliases`].
     pub fn aliases(&self) -> &[(Name, Name)] {
         self.rare().map_or(&[], |r| &r.aliases)
+    }
+
+    /// A top-level `def` of a generator function (its body yields, not only a function
+    /// nested in it).
+    pub fn defines_generator(&self) -> bool {
+        self.rare().is_some_and(|r| r.generator)
     }
 
     /// Names declared `global` in a function it defines (or at the top level).

@@ -387,6 +387,18 @@ impl<'a> Walker<'a> {
         self.scopes.iter().any(|s| s.kind == ScopeKind::Function)
     }
 
+    /// A `yield` here: directly in the body of the statement's own `def` (not of a function
+    /// or class nested in it), it makes that function a generator function.
+    fn yields(&mut self) {
+        let function = self
+            .scopes
+            .iter()
+            .rposition(|s| s.kind != ScopeKind::Comprehension);
+        if function == Some(0) && self.scopes[0].kind == ScopeKind::Function {
+            self.facts.rare_mut().generator = true;
+        }
+    }
+
     /// An `await` (or `async for` / `async with`) here: at the top level a cell awaits (IPython
     /// runs it in its event loop); in a comprehension the enclosing scope decides; anywhere
     /// but an `async def` Python refuses to compile it.
@@ -1027,8 +1039,14 @@ impl<'a> Walker<'a> {
                 self.exprs(&d.values);
             }
             Expr::Set(s) => self.exprs(&s.elts),
-            Expr::Yield(y) => self.opt_expr(y.value.as_deref()),
-            Expr::YieldFrom(y) => self.expr(&y.value),
+            Expr::Yield(y) => {
+                self.yields();
+                self.opt_expr(y.value.as_deref());
+            }
+            Expr::YieldFrom(y) => {
+                self.yields();
+                self.expr(&y.value);
+            }
             Expr::Compare(c) => {
                 self.expr(&c.left);
                 self.exprs(&c.comparators);
@@ -1614,6 +1632,26 @@ mod tests {
         check("del x", &["reads: x; deletes: x"]);
         check("del d[k]", &["reads: d k; mutates: d"]);
         check("print(df.head())", &["reads: print df"]);
+    }
+
+    #[test]
+    fn a_def_whose_own_body_yields_defines_a_generator() {
+        let generator =
+            |source: &str| parse_cell(CellId(0), source, false).unwrap()[0].defines_generator();
+        assert!(generator(
+            "def f(n):\n    for i in range(n):\n        yield i"
+        ));
+        assert!(generator("async def f(xs):\n    yield (x for x in xs)"));
+        assert!(generator("def f(xs):\n    total = yield from xs"));
+        // A function or class nested in it yields, or a generator expression: not its own.
+        assert!(!generator(
+            "def f():\n    def g():\n        yield 1\n    return g"
+        ));
+        assert!(!generator(
+            "class C:\n    def __iter__(self):\n        yield 1"
+        ));
+        assert!(!generator("def f(xs):\n    return (x for x in xs)"));
+        assert!(!generator("squares = (x * x for x in range(3))"));
     }
 
     /// The name pairs each statement of `source` makes share objects, `holder>held`.

@@ -270,9 +270,12 @@ pub fn convert(
     output: &Path,
     request: &Request<'_>,
 ) -> Result<Conversion, NotConverted> {
-    let (plan, diagnostics) = prepared
+    let (plan, mut diagnostics) = prepared
         .plan_with(request.split, request.uncarried)
         .map_err(NotConverted::NotPlanned)?;
+    if request.exports.is_empty() {
+        diagnostics.retain(|d| !d.concerns_exports_only());
+    }
     let path = prepared.path.as_path();
     let located = Located::new(prepared.front().and_then(Front::analysed), &diagnostics);
     let source = Source {

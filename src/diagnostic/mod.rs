@@ -197,6 +197,15 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// Whether it is about the exports to orchestrators only (how their tasks are cut,
+    /// what a task's process has), and so says nothing when there are none.
+    pub fn concerns_exports_only(&self) -> bool {
+        matches!(
+            self.code,
+            Code::ValueStaysInItsProcess | Code::ProcessStateNotReplayed
+        )
+    }
+
     fn new(code: Code, location: Location, message: String) -> Self {
         Diagnostic {
             code,

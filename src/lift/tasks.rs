@@ -4,27 +4,28 @@
 //! files. No serialiser carries a database connection, an open file, a lock or a generator:
 //! a step that hands one to a later step would fail there, or, with a serialiser that tries
 //! hard enough, get something else. Such a value is found from the call that makes it
-//! ([`MAKERS`], resolved through the notebook's imports, or a generator expression), and
-//! from a cursor made of one (`conn.cursor()`). The steps from the one that binds it to the
-//! last that reads it run as one task of the exports, in one process, and a note says so.
+//! ([`MAKERS`], resolved through the notebook's imports; a generator expression; a call of
+//! one of the notebook's generator functions), and from a cursor made of one
+//! (`conn.cursor()`). The steps from the one that binds it to the last that reads it run as
+//! one task of the exports, in one process, and a note says so.
 //! A value that is module state (a function reads it when called) goes with every later
 //! step, so its task runs to the end.
 //!
 //! A file one step writes and a later step reads (by a literal path: `FileEdge`) ties them
 //! the same way: a task on another machine would not find it.
 //!
-//! What is not clear from the code (a generator function's call, an object holding a
-//! connection, a path computed at run time) is not found here: the engines' serialisers stop
-//! the run with an error naming the value. `nblift convert --export … --verify` finds it by
-//! running the package once and trying every value a later task takes ([`Uncarried`]), and
-//! the conversion ties its steps the same way.
+//! What is not clear from the code (a generator an imported function makes, an object
+//! holding a connection, a path computed at run time) is not found here: the engines'
+//! serialisers stop the run with an error naming the value. `nblift convert --export …
+//! --verify` finds it by running the package once and trying every value a later task takes
+//! ([`Uncarried`]), and the conversion ties its steps the same way.
 
 use rustc_hash::FxHashSet;
 use rustpython_parser::ast::{self, Expr, Stmt};
 use rustpython_parser::{Mode, parse};
 
 use crate::analysis::builtins::is_builtin;
-use crate::analysis::facts::StmtKind;
+use crate::analysis::facts::{StmtFacts, StmtKind};
 use crate::analysis::visitor::dotted_name;
 use crate::analysis::{Analysis, Name};
 use crate::diagnostic::{self, Diagnostic, Span};
@@ -122,6 +123,11 @@ pub fn merged_tasks(
     uncarried: &[Uncarried],
 ) -> (Vec<MergedTask>, Vec<Diagnostic>) {
     let imports = ImportPaths::new(&hoisting.bindings);
+    let generators = generator_functions(analysis.statements().map(|(_, stmt)| stmt));
+    let makers = Makers {
+        imports: &imports,
+        generators: &generators,
+    };
     let mut kept: Vec<Kept> = Vec::new();
     let mut kept_names: FxHashSet<&str> = FxHashSet::default();
     for (index, step) in steps.iter().enumerate() {
@@ -135,7 +141,7 @@ pub fn merged_tasks(
                 continue;
             }
             let text = &cell.python[facts.range];
-            if let Some(what) = stays_in_its_process(text, &imports, &kept_names) {
+            if let Some(what) = stays_in_its_process(text, &makers, &kept_names) {
                 kept_names.insert(binding.name.as_str());
                 kept.push(Kept {
                     step: index,
@@ -276,13 +282,27 @@ fn reading(analysis: &Analysis, step: &Step, path: &str) -> Option<Span> {
     })
 }
 
+/// The names the notebook's generator functions are defined as: calling one makes a
+/// generator.
+fn generator_functions<'a>(statements: impl Iterator<Item = &'a StmtFacts>) -> FxHashSet<&'a str> {
+    statements
+        .filter_map(|stmt| match &stmt.kind {
+            StmtKind::Function(name) if stmt.defines_generator() => Some(name.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// What calls make values that cannot leave their process: [`MAKERS`], through the
+/// notebook's imports, and its own generator functions.
+struct Makers<'a> {
+    imports: &'a ImportPaths,
+    generators: &'a FxHashSet<&'a str>,
+}
+
 /// What the value a binding statement makes is, when it cannot leave its process: the call
 /// that makes it, or a cursor of such a value (`kept` names them).
-fn stays_in_its_process(
-    text: &str,
-    imports: &ImportPaths,
-    kept: &FxHashSet<&str>,
-) -> Option<String> {
+fn stays_in_its_process(text: &str, makers: &Makers, kept: &FxHashSet<&str>) -> Option<String> {
     let Ok(ast::Mod::Module(module)) = parse(text, Mode::Module, "<statement>") else {
         return None;
     };
@@ -305,7 +325,11 @@ fn stays_in_its_process(
     {
         return Some(format!("a cursor of `{base}`"));
     }
-    let path = imports
+    if makers.generators.contains(dotted.as_str()) {
+        return Some(format!("a generator (`{dotted}` yields)"));
+    }
+    let path = makers
+        .imports
         .resolve(&dotted)
         .or_else(|| is_builtin(&dotted).then(|| dotted.clone()))?;
     let index = MAKERS
@@ -319,8 +343,7 @@ mod tests {
     use super::*;
     use crate::lift::process_state::parsed_with_imports;
 
-    const IMPORTS: &str =
-        "import sqlite3\nimport threading as th\nfrom sqlalchemy import create_engine\n";
+    const IMPORTS: &str = "import sqlite3\nimport threading as th\nfrom sqlalchemy import create_engine\ndef numbers(n):\n    yield from range(n)\n";
 
     /// What the last statement after the imports makes, if it cannot leave its process;
     /// `conn` is a name already known to hold such a value.
@@ -329,7 +352,12 @@ mod tests {
         let (facts, imports) = parsed_with_imports(&source);
         let last = facts.last().unwrap();
         let kept = FxHashSet::from_iter(["conn"]);
-        stays_in_its_process(&source[last.range], &imports, &kept)
+        let generators = generator_functions(facts.iter());
+        let makers = Makers {
+            imports: &imports,
+            generators: &generators,
+        };
+        stays_in_its_process(&source[last.range], &makers, &kept)
     }
 
     #[test]
@@ -346,6 +374,7 @@ mod tests {
             ),
             ("log = open('run.log', 'w')", "an open file (`open`)"),
             ("squares = (v * v for v in range(3))", "a generator"),
+            ("counts = numbers(3)", "a generator (`numbers` yields)"),
             ("cur = conn.cursor()", "a cursor of `conn`"),
         ] {
             assert_eq!(what(statement).as_deref(), Some(expected), "{statement}");
@@ -361,6 +390,7 @@ mod tests {
             "lock = threading.Lock()",
             "frame = sqlite3.Row",
             "a, b = sqlite3.connect(':memory:'), 1",
+            "counts = list(numbers(3))",
         ] {
             assert_eq!(what(statement), None, "{statement}");
         }
