@@ -134,7 +134,7 @@ fn convert(text: &str) -> Option<Stages> {
         package: "bench".to_owned(),
         split: Split::Sections,
         local_modules: Default::default(),
-        uncarried: Vec::new(),
+        observed: Default::default(),
     };
     let (plan, _) = lift::plan(&notebook, &analysis, &options);
     let lifted = Instant::now();

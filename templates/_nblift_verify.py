@@ -338,16 +338,63 @@ def write_trace(path):
         file.write("\n")
 
 
-# `--crossings FILE`: the values an engine would fail to hand from one task to the next.
+# `--crossings FILE`: what an engine would lose between one task and the next.
+
+# Objects that cannot change in place, or that every process has as the same object (modules,
+# functions and classes are pickled by reference): names that share one share nothing.
+_SHARING_NOTHING = (int, float, complex, str, bytes, bool, type(None), range, frozenset, type)
+# Items of a container looked at for objects it shares with other values.
+_HELD = 1_000
+
+
+def _held_objects(value):
+    """The ids of the objects that may change in place that `value` is or holds directly:
+    items, dict values, attributes, the array a numpy view is of."""
+    import inspect
+    import itertools
+
+    def changeable(item):
+        return not (
+            isinstance(item, _SHARING_NOTHING)
+            or inspect.ismodule(item)
+            or inspect.isroutine(item)
+        )
+
+    if not changeable(value):
+        return set()
+    if isinstance(value, dict):
+        items = value.values()
+    elif isinstance(value, (list, tuple, set)):
+        items = value
+    else:
+        items = getattr(value, "__dict__", {}).values()
+    held = {id(item) for item in itertools.islice(items, _HELD) if changeable(item)}
+    return held | {id(value)}
+
+
+def _viewed(value):
+    """The arrays whose memory `value` is a view of (numpy's `base`, up to the array that
+    owns it). Pickling copies a view's memory apart from them."""
+    viewed = []
+    base = getattr(value, "base", None)
+    while base is not None and len(viewed) < _HELD:
+        viewed.append(base)
+        base = getattr(base, "base", None)
+    return viewed
 
 
 def crossings_run(flow, path):
     """A run of the package as an engine runs it, in this one process: `flow.TASKS` in order,
-    each on the values the ones before it handed on. Each value a later task takes is tried
-    with cloudpickle, which every export hands values on with (dumped, then loaded), and those
-    that fail are written to `path` as JSON: `[{"name", "step", "error"}]`, `step` being the
-    step that hands the value on. `nblift convert --export … --verify` ties those steps into
-    one task."""
+    each on the values the ones before it handed on. Written to `path` as JSON, for
+    `nblift convert --export … --verify`:
+    - `uncarried`: each value a later task takes that cloudpickle, which every export hands
+      values on with, cannot carry (dumped, then loaded), and each numpy view handed on with
+      the array it views, whose memory pickling copies apart: `{"name", "step", "error"}`,
+      `step` being the step that last handed it on, `error` why. The conversion ties the
+      steps it passes between into one task.
+    - `shared`: pairs of names that hold the same objects, the one or inside the other, when
+      both are handed on past a task, not in one bundle: each process would get copies of its
+      own. The conversion hands them on together."""
     import pickle
 
     import cloudpickle
@@ -363,31 +410,71 @@ def crossings_run(flow, path):
         pickle.PicklingError,
         pickle.UnpicklingError,
     )
+    deferred = getattr(flow, "Deferred", ())
+    random_state = getattr(flow, "RANDOM_STATE", None)
+
+    def plain(name, value):
+        """The value itself, and its bundle's token: it may be handed on `Deferred` (see
+        `flow.py`), and in a bundle with the values it travels with."""
+        if isinstance(value, deferred):
+            value = value.value()
+        if isinstance(value, flow.Bundled):
+            return value.values[name], value.token
+        return value, None
 
     def run(**parameters):
         last_taken = {}
         for index, task in enumerate(flow.TASKS):
             last_taken.update((name, index) for name in task.inputs)
         values = flow.parameter_values(**parameters)
-        failures = []
+        # Each name, the step that last handed it on.
+        handed_by = {}
+        uncarried, shared = {}, {}
         for index, task in enumerate(flow.TASKS):
             outputs = task.run({name: values[name] for name in task.inputs})
             values.update(outputs)
+            for step in getattr(task, "steps", (task,)):
+                handed_by.update((name, step.name) for name in step.outputs)
             for name in task.outputs:
                 if last_taken.get(name, -1) <= index:
                     continue
                 try:
                     copy = cloudpickle.loads(cloudpickle.dumps(outputs[name]))
-                    # A value handed on `Deferred` (see `flow.py`) is loaded when taken.
-                    if isinstance(copy, getattr(flow, "Deferred", ())):
+                    if isinstance(copy, deferred):
                         copy.value()
                 except refusals as error:
-                    steps = getattr(task, "steps", (task,))
-                    step = next(s for s in reversed(steps) if name in s.outputs)
-                    error = f"{type(error).__name__}: {error}"
-                    failures.append({"name": name, "step": step.name, "error": error})
+                    why = f"cloudpickle raised `{type(error).__name__}: {error}`"
+                    uncarried[name, handed_by[name]] = why
+            handed_on = {
+                name: plain(name, value)
+                for name, value in values.items()
+                if last_taken.get(name, -1) > index and name != random_state
+            }
+            # Each object, the first name handed on past this task that holds it, and that
+            # name's bundle: a name in another bundle, or in none, gets a copy of its own.
+            holders = {}
+            for name, (value, token) in handed_on.items():
+                for held in _held_objects(value):
+                    holder, holder_token = holders.setdefault(held, (name, token))
+                    if holder != name and (token is None or token != holder_token):
+                        shared[tuple(sorted((holder, name)))] = None
+            # A view and the array it views: no bundle keeps them one memory.
+            by_id = {id(value): name for name, (value, _) in handed_on.items()}
+            for name, (value, _) in handed_on.items():
+                for array in _viewed(value):
+                    owner = by_id.get(id(array), name)
+                    if owner == name:
+                        continue
+                    why = f"`{name}` is a view of the memory of `{owner}`, which pickling copies apart"
+                    for each in (name, owner):
+                        if each in handed_by:
+                            uncarried.setdefault((each, handed_by[each]), why)
         with open(path, "w", encoding="utf-8") as file:
-            json.dump(failures, file, indent=1)
+            found = [
+                {"name": name, "step": step, "error": error}
+                for (name, step), error in uncarried.items()
+            ]
+            json.dump({"uncarried": found, "shared": list(shared)}, file, indent=1)
             file.write("\n")
 
     return run

@@ -35,7 +35,7 @@ fn convert_in_process(text: &str) {
             package: "fuzzed".to_owned(),
             split,
             local_modules: Default::default(),
-            uncarried: Vec::new(),
+            observed: Default::default(),
         };
         let (plan, _) = lift::plan(&notebook, &analysis, &options);
         let source = Source {

@@ -164,8 +164,8 @@ fn convert_with_verify_converts_then_verifies() {
     );
 }
 
-/// `python -m PKG --crossings FILE` on the package in `out`, run in the notebook's folder: the
-/// values its tasks cannot hand on, as `name from step: error` lines.
+/// `python -m PKG --crossings FILE` on the package in `out`, run in the notebook's folder:
+/// what its tasks would lose, as `name from step: why` lines and `name ~ name` pairs.
 fn crossings(out: &Path, package: &str) -> Vec<String> {
     let file = out.join("crossings.json");
     let result = std::process::Command::new(support::python())
@@ -177,46 +177,80 @@ fn crossings(out: &Path, package: &str) -> Vec<String> {
         .unwrap();
     let (stdout, stderr) = support::text(&result);
     assert!(result.status.success(), "{stdout}{stderr}");
-    let found: Vec<serde_json::Value> =
+    let found: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(&file).unwrap()).unwrap();
-    found
-        .iter()
-        .map(|f| format!("{} from {}: {}", f["name"], f["step"], f["error"]))
-        .collect()
+    let uncarried = found["uncarried"].as_array().unwrap().iter().map(|f| {
+        format!(
+            "{} from {}: {}",
+            f["name"].as_str().unwrap(),
+            f["step"].as_str().unwrap(),
+            f["error"].as_str().unwrap()
+        )
+    });
+    let shared = found["shared"].as_array().unwrap().iter().map(|pair| {
+        format!(
+            "{} ~ {}",
+            pair[0].as_str().unwrap(),
+            pair[1].as_str().unwrap()
+        )
+    });
+    uncarried.chain(shared).collect()
 }
 
 #[test]
-fn convert_with_export_and_verify_ties_the_steps_a_value_no_task_can_carry_passes_between() {
-    // An object of the notebook's class that holds a connection: nothing in the code that
-    // makes it says it cannot be pickled.
-    let notebook = support::fixtures().join("engines/object_holding_a_connection.ipynb");
-    let package = "object_holding_a_connection";
-    let out = tempfile::tempdir().unwrap();
-    let plain = out.path().join("plain");
-    convert(&notebook, &plain, &["--export", "dagster"]).unwrap();
-    let found = crossings(&plain, package);
-    assert!(
-        matches!(found.as_slice(), [only] if only.starts_with("\"store\" from \"open_store\": \"TypeError")),
-        "{found:?}"
-    );
+fn convert_with_export_and_verify_carries_what_a_run_of_the_package_finds() {
+    // Each fixture: what a run finds that the code does not show, the note that says what
+    // the conversion did about it, and a line of the `flow.py` it writes.
+    let cases = [
+        (
+            // An object of the notebook's class that holds a connection.
+            "object_holding_a_connection",
+            vec![
+                "store from open_store: cloudpickle raised `TypeError: cannot pickle 'sqlite3.Connection' object`",
+            ],
+            "note[NB405]: when the package ran, `store` could not pass from one process to another (cloudpickle raised `TypeError: cannot pickle 'sqlite3.Connection' object`): the exports run steps `open_store` to `read` as one task",
+            "Task(STEPS[0:2], stays=(\"store\",))",
+        ),
+        (
+            // A numpy view written through in one step, the array read in the next.
+            "numpy_view_between_steps",
+            vec![
+                "head from make_grid: `head` is a view of the memory of `grid`, which pickling copies apart",
+                "grid from make_grid: `head` is a view of the memory of `grid`, which pickling copies apart",
+            ],
+            "note[NB405]: when the package ran, `head` could not pass from one process to another",
+            "Task(STEPS[0:3], stays=(\"head\", \"grid\"))",
+        ),
+        (
+            // A function that returns the list it was given.
+            "objects_shared_out_of_sight",
+            vec!["ordered ~ rows"],
+            "note[NB407]: `ordered` and `rows` held the same objects when the package ran",
+            "passes_on=(\"rows\",), bundles=((\"ordered\", \"rows\"),)",
+        ),
+    ];
+    for (package, found_before, note, flow_line) in cases {
+        let notebook = support::fixtures().join(format!("engines/{package}.ipynb"));
+        let out = tempfile::tempdir().unwrap();
+        let plain = out.path().join("plain");
+        convert(&notebook, &plain, &["--export", "dagster"]).unwrap();
+        assert_eq!(crossings(&plain, package), found_before, "{package}");
 
-    let verified = out.path().join("verified");
-    let result = convert_verified(&notebook, &verified, &["--export", "dagster"]);
-    let (stdout, stderr) = support::text(&result);
-    assert_eq!(result.status.code(), Some(0), "{stdout}{stderr}");
-    assert!(
-        stderr.contains("note[NB405]: `store` is a value that cloudpickle could not carry when the package ran (`TypeError: cannot pickle 'sqlite3.Connection' object`)")
-            && stderr.contains("steps `open_store` to `read` as one task"),
-        "{stderr}"
-    );
-    assert!(stdout.contains("equivalent"), "{stdout}");
-    // The package written is the one whose tasks carry every value they hand on.
-    assert_eq!(crossings(&verified, package), Vec::<String>::new());
-    let flow = fs::read_to_string(verified.join(format!("src/{package}/flow.py"))).unwrap();
-    assert!(
-        flow.contains("Task(STEPS[0:2], stays=(\"store\",))"),
-        "{flow}"
-    );
+        let verified = out.path().join("verified");
+        let result = convert_verified(&notebook, &verified, &["--export", "dagster"]);
+        let (stdout, stderr) = support::text(&result);
+        assert_eq!(result.status.code(), Some(0), "{stdout}{stderr}");
+        assert!(stderr.contains(note), "{package}: {stderr}");
+        assert!(stdout.contains("equivalent"), "{stdout}");
+        // The package written loses nothing between its tasks.
+        assert_eq!(
+            crossings(&verified, package),
+            Vec::<String>::new(),
+            "{package}"
+        );
+        let flow = fs::read_to_string(verified.join(format!("src/{package}/flow.py"))).unwrap();
+        assert!(flow.contains(flow_line), "{package}: {flow}");
+    }
 }
 
 #[test]

@@ -124,7 +124,13 @@ pub fn convert_all(settings: &Settings) -> Outcome {
                     };
                     let path = prepared.path.clone();
                     guarded(&path, format, || {
-                        finish(prepared, &folder, settings, &[], settings.force)
+                        finish(
+                            prepared,
+                            &folder,
+                            settings,
+                            &Default::default(),
+                            settings.force,
+                        )
                     })
                     .unwrap_or_else(|failure| failure)
                 }

@@ -9,8 +9,8 @@ use crate::compile::{
     self, Disk, NotConverted, NotPlanned, OutputError, Prepared, Request, write_atomically,
 };
 use crate::emit;
+use crate::lift::Observed;
 use crate::lift::Split;
-use crate::lift::tasks::Uncarried;
 
 pub struct Settings {
     pub inputs: Vec<PathBuf>,
@@ -25,7 +25,7 @@ pub struct Settings {
     pub dry_run: bool,
     pub format: Format,
     /// `--verify` with `--export`: the Python that runs the package once, after it is
-    /// written, to try every value a later task takes (see [`tie_uncarried`]).
+    /// written, as an engine runs its tasks (see [`carry_what_a_run_finds`]).
     pub tries_crossings_with: Option<PathBuf>,
 }
 
@@ -48,12 +48,18 @@ pub fn run(settings: &Settings) -> Outcome {
         && !path.is_dir()
     {
         let prepared = compile::prepare(path, settings.name.as_deref());
-        let mut rendered = finish(prepared, &settings.output, settings, &[], settings.force);
+        let mut rendered = finish(
+            prepared,
+            &settings.output,
+            settings,
+            &Observed::default(),
+            settings.force,
+        );
         if let Some(python) = &settings.tries_crossings_with
             && rendered.outcome() == Outcome::Success
             && !settings.dry_run
         {
-            rendered = tie_uncarried(path, python, settings).unwrap_or(rendered);
+            rendered = carry_what_a_run_finds(path, python, settings).unwrap_or(rendered);
         }
         rendered.print();
         return rendered.outcome();
@@ -80,13 +86,15 @@ pub fn not_planned(path: &Path, why: NotPlanned, format: Format) -> Rendered {
 }
 
 /// Runs the package just written in `settings.output` once, its tasks as an engine runs
-/// them, and tries every value a later task takes with cloudpickle. When some cannot be
-/// carried, converts again with the steps each ties run as one task (a note says so), over
-/// what was just written; that conversion's report replaces the first. `None` when nothing
-/// changes; a run that fails is reported as a warning, and `nblift verify` then says more.
-fn tie_uncarried(path: &Path, python: &Path, settings: &Settings) -> Option<Rendered> {
-    let uncarried = match crate::verify::crossings::uncarried(path, &settings.output, python) {
-        Ok(uncarried) => uncarried,
+/// them: every value a later task takes is tried with cloudpickle, and the values handed on
+/// past each task are looked at for objects they share. When some value cannot be carried,
+/// or names share objects, converts again over what was just written: the steps such a value
+/// passes between run as one task, and names that share objects travel together (notes say
+/// so); that conversion's report replaces the first. `None` when the run found nothing; a run
+/// that fails is reported as a warning, and `nblift verify` then says more.
+fn carry_what_a_run_finds(path: &Path, python: &Path, settings: &Settings) -> Option<Rendered> {
+    let observed = match crate::verify::crossings::observed(path, &settings.output, python) {
+        Ok(observed) => observed,
         Err(message) => {
             to_stderr(&format!(
                 "nblift: warning: the values that pass between the exports' tasks were not tried: {message}"
@@ -94,7 +102,7 @@ fn tie_uncarried(path: &Path, python: &Path, settings: &Settings) -> Option<Rend
             return None;
         }
     };
-    if uncarried.is_empty() {
+    if observed.is_empty() {
         return None;
     }
     let prepared = compile::prepare(path, settings.name.as_deref());
@@ -104,19 +112,18 @@ fn tie_uncarried(path: &Path, python: &Path, settings: &Settings) -> Option<Rend
         prepared,
         &settings.output,
         settings,
-        &uncarried,
+        &observed,
         force,
     ))
 }
 
 /// Convert one prepared notebook and write it as the package folder `output` (over what is
-/// there with `force`); `uncarried` are values a run of the package found no task can hand
-/// to the next.
+/// there with `force`), with what a run of the package found that the code does not show.
 pub fn finish(
     prepared: Prepared,
     output: &Path,
     settings: &Settings,
-    uncarried: &[Uncarried],
+    observed: &Observed,
     force: bool,
 ) -> Rendered {
     let path = prepared.path.clone();
@@ -124,7 +131,7 @@ pub fn finish(
         split: settings.split,
         exports: &settings.exports,
         templates: settings.templates.as_ref(),
-        uncarried,
+        observed,
     };
     let conversion = match compile::convert(prepared, output, &request) {
         Ok(conversion) => conversion,

@@ -20,8 +20,7 @@ use crate::diagnostic::{Diagnostic, has_errors};
 use crate::emit::{self, Engine, File, Source, UserTemplates};
 use crate::lift::naming::identifier;
 use crate::lift::stdlib::is_stdlib;
-use crate::lift::tasks::Uncarried;
-use crate::lift::{self, Options, Plan, Split};
+use crate::lift::{self, Observed, Options, Plan, Split};
 use crate::notebook::{Notebook, is_percent_script, load_notebook, load_percent};
 
 /// A notebook through the front end.
@@ -182,15 +181,14 @@ impl Prepared {
 
     /// The plan with every diagnostic so far, or why there is none.
     pub fn plan(&self, split: Split) -> Result<(Plan, Vec<Diagnostic>), NotPlanned> {
-        self.plan_with(split, &[])
+        self.plan_with(split, &Observed::default())
     }
 
-    /// [`Prepared::plan`], with the values a run of the package found no task can hand to
-    /// the next.
+    /// [`Prepared::plan`], with what a run of the package found that the code does not show.
     pub fn plan_with(
         &self,
         split: Split,
-        uncarried: &[Uncarried],
+        observed: &Observed,
     ) -> Result<(Plan, Vec<Diagnostic>), NotPlanned> {
         let front = match &self.front {
             Ok(front) => front,
@@ -206,7 +204,7 @@ impl Prepared {
             package: package.clone(),
             split,
             local_modules: self.local_modules.clone(),
-            uncarried: uncarried.to_vec(),
+            observed: observed.clone(),
         };
         // Kale's `skip` cells are left out under `--split tags`: the rest is analysed again
         // without them, so a name only a skipped cell defines is refused, not lost.
@@ -245,8 +243,8 @@ pub struct Request<'a> {
     pub exports: &'a [Engine],
     /// The user's templates over the embedded ones.
     pub templates: Option<&'a UserTemplates>,
-    /// Values a run of the package found no task of the exports can hand to the next.
-    pub uncarried: &'a [Uncarried],
+    /// What a run of the package found that the code does not show.
+    pub observed: &'a Observed,
 }
 
 /// A package ready to write.
@@ -271,7 +269,7 @@ pub fn convert(
     request: &Request<'_>,
 ) -> Result<Conversion, NotConverted> {
     let (plan, mut diagnostics) = prepared
-        .plan_with(request.split, request.uncarried)
+        .plan_with(request.split, request.observed)
         .map_err(NotConverted::NotPlanned)?;
     if request.exports.is_empty() {
         diagnostics.retain(|d| !d.concerns_exports_only());

@@ -105,6 +105,7 @@ pub enum Code {
     LoopAssumedToRun,
     ValueStaysInItsProcess,
     ProcessStateNotReplayed,
+    SharedAtRunTime,
     UnseededRandomness,
     AbsolutePath,
     MissingFile,
@@ -142,6 +143,7 @@ impl Code {
             Code::LoopAssumedToRun => "NB404",
             Code::ValueStaysInItsProcess => "NB405",
             Code::ProcessStateNotReplayed => "NB406",
+            Code::SharedAtRunTime => "NB407",
             Code::UnseededRandomness => "NB501",
             Code::AbsolutePath => "NB502",
             Code::MissingFile => "NB503",
@@ -183,6 +185,7 @@ impl Code {
             | Code::CellSkipped
             | Code::LoopAssumedToRun
             | Code::ValueStaysInItsProcess
+            | Code::SharedAtRunTime
             | Code::ExecutionCountGap => Severity::Note,
         }
     }
@@ -202,7 +205,7 @@ impl Diagnostic {
     pub fn concerns_exports_only(&self) -> bool {
         matches!(
             self.code,
-            Code::ValueStaysInItsProcess | Code::ProcessStateNotReplayed
+            Code::ValueStaysInItsProcess | Code::ProcessStateNotReplayed | Code::SharedAtRunTime
         )
     }
 
@@ -527,22 +530,36 @@ pub fn loop_assumed_to_run(span: Span, name: &str) -> Diagnostic {
     ))
 }
 
+/// Why a value cannot pass from one process to another.
+pub enum NotCrossing<'a> {
+    /// What the call that makes it says it is ("a database connection (`sqlite3.connect`)").
+    Is(&'a str),
+    /// What a run of the package found (cloudpickle's error).
+    FoundAtRun(&'a str),
+}
+
 pub fn value_stays_in_its_process(
     span: Span,
     name: &str,
-    what: &str,
+    why: NotCrossing<'_>,
     first: &str,
     last: &str,
 ) -> Diagnostic {
+    let why = match why {
+        NotCrossing::Is(what) => {
+            format!("`{name}` is {what}, which cannot pass from one process to another")
+        }
+        NotCrossing::FoundAtRun(why) => format!(
+            "when the package ran, `{name}` could not pass from one process to another ({why})"
+        ),
+    };
     Diagnostic::new(
         Code::ValueStaysInItsProcess,
         Location::Cell(span),
-        format!(
-            "`{name}` is {what}, which cannot pass from one process to another: the exports run steps `{first}` to `{last}` as one task"
-        ),
+        format!("{why}: the exports run steps `{first}` to `{last}` as one task"),
     )
     .help(format!(
-        "to let those steps run as tasks of their own, make `{name}` again in each step that uses it, or pass on what it gives (rows, a path) instead"
+        "to let those steps run as tasks of their own, make `{name}` again in each step that uses it, or pass on what it gives (rows, a copy, a path) instead"
     ))
 }
 
@@ -570,6 +587,16 @@ pub fn process_state_not_replayed(span: Span, name: &str) -> Diagnostic {
     .help(format!(
         "write the value of `{name}` into the statement, or do it again in the cells that need it"
     ))
+}
+
+pub fn shared_at_run_time(span: Span, name: &str, other: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::SharedAtRunTime,
+        Location::Cell(span),
+        format!(
+            "`{name}` and `{other}` held the same objects when the package ran, though the code does not show it: the exports hand them on together, so they stay shared in every task"
+        ),
+    )
 }
 
 pub fn future_import_removed(span: Span, feature: &str) -> Diagnostic {

@@ -61,7 +61,7 @@ pub fn lift_cell(
         package: "notebook".to_owned(),
         split: Split::Cells,
         local_modules: world.local_modules(),
-        uncarried: Vec::new(),
+        observed: Default::default(),
     };
     let (plan, _) = lift::plan(notebook, analysis, &options);
     let step =

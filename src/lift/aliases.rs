@@ -6,7 +6,9 @@
 //!
 //! - Names that may share objects form a class: the code shows it (`view = rows`,
 //!   `run = {"settings": settings}`, `d[k] = v`, `xs.append(x)`; see
-//!   [`crate::analysis::visitor::aliases`]), and sharing is transitive.
+//!   [`crate::analysis::visitor::aliases`]), or a run of the package found it
+//!   (`convert --export … --verify`: `view = make_view(rows)`, a numpy view), and sharing is
+//!   transitive.
 //! - A step that takes, binds or returns a name of a class hands on every name of that class
 //!   which is bound by then and read later (`passes_on`), taking those its function does not
 //!   take as inputs of its task: the latest task to touch a class provides all of it, so a
@@ -22,6 +24,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::analysis::facts::LiteralKind;
 use crate::analysis::{Analysis, Name};
+use crate::diagnostic::{self, Diagnostic, Span};
 use crate::lift::{Parameter, Step};
 
 /// What the exports carry for one step beyond its function's arguments and returns.
@@ -35,16 +38,29 @@ pub struct Carried {
     pub bundles: Vec<Vec<Name>>,
 }
 
-/// Per step, what its task carries; empty when no names share objects.
+/// Per step, what its task carries, empty when no names share objects; and a note for each
+/// pair of names that a run found sharing objects (`shared`) which the code does not show.
 pub fn carried(
     analysis: &Analysis,
     steps: &[Step],
     parameters: &[Parameter],
     module_state: &[Name],
-) -> Vec<Carried> {
-    let classes = Classes::of(analysis, module_state);
+    shared: &[(String, String)],
+) -> (Vec<Carried>, Vec<Diagnostic>) {
+    let (classes, found) = Classes::of(analysis, module_state, shared);
+    let notes = found
+        .iter()
+        .filter_map(|(name, other)| {
+            let span = first_binding(analysis, other.as_str())?;
+            Some(diagnostic::shared_at_run_time(
+                span,
+                name.as_str(),
+                other.as_str(),
+            ))
+        })
+        .collect();
     if classes.members.is_empty() {
-        return Vec::new();
+        return (Vec::new(), notes);
     }
 
     // When each name is first bound (parameters before every step), and last taken.
@@ -101,7 +117,17 @@ pub fn carried(
             }
         }
     }
-    carried
+    (carried, notes)
+}
+
+/// The first statement that binds `name`.
+fn first_binding(analysis: &Analysis, name: &str) -> Option<Span> {
+    analysis.statements().find_map(|(cell, stmt)| {
+        stmt.binds
+            .iter()
+            .any(|b| b.name.as_str() == name)
+            .then(|| Span::new(cell, stmt.range))
+    })
 }
 
 /// Classes of names that may share objects (union-find over the notebook's aliases).
@@ -112,7 +138,12 @@ struct Classes {
 }
 
 impl Classes {
-    fn of(analysis: &Analysis, module_state: &[Name]) -> Self {
+    /// The classes, and the pairs of `shared` (found by a run) that the code does not join.
+    fn of(
+        analysis: &Analysis,
+        module_state: &[Name],
+        shared: &[(String, String)],
+    ) -> (Self, Vec<(Name, Name)>) {
         let state: FxHashSet<&str> = module_state.iter().map(Name::as_str).collect();
         // A number or a string cannot change in place: sharing one shares nothing, so names
         // only ever bound to one (`extra = 4`) join no class, and link none together.
@@ -158,6 +189,21 @@ impl Classes {
                 parent[a] = b;
             }
         }
+        // What a run found: the objects were there, so no name is left out as a literal.
+        let mut found = Vec::new();
+        for (name, other) in shared {
+            let (name, other) = (Name::new(name), Name::new(other));
+            if state.contains(name.as_str()) || state.contains(other.as_str()) {
+                continue;
+            }
+            let a = slot(&name, &mut parent);
+            let b = slot(&other, &mut parent);
+            let (a, b) = (root(&mut parent, a), root(&mut parent, b));
+            if a != b {
+                parent[a] = b;
+                found.push((name, other));
+            }
+        }
         let mut by_root: FxHashMap<usize, Vec<Name>> = FxHashMap::default();
         for (at, name) in names.iter().enumerate() {
             let r = root(&mut parent, at);
@@ -173,6 +219,6 @@ impl Classes {
             .enumerate()
             .flat_map(|(class, names)| names.iter().map(move |n| (n.as_str(), class)))
             .collect();
-        Classes { members, of_name }
+        (Classes { members, of_name }, found)
     }
 }

@@ -92,8 +92,25 @@ pub struct Options {
     pub split: Split,
     /// Modules that live beside the notebook (`name.py` files and package folders).
     pub local_modules: BTreeSet<String>,
-    /// Values a run of the package found no task can hand to the next (see [`tasks`]).
+    /// What a run of the package found that the code does not show.
+    pub observed: Observed,
+}
+
+/// What a run of the package, its tasks as an engine runs them, found that the code does
+/// not show (`nblift convert --export … --verify`: `python -m PKG --crossings FILE`).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct Observed {
+    /// Values no task can hand to the next (see [`tasks`]).
     pub uncarried: Vec<tasks::Uncarried>,
+    /// Pairs of names that held the same objects when both were handed on past a task
+    /// (see [`aliases`]).
+    pub shared: Vec<(String, String)>,
+}
+
+impl Observed {
+    pub fn is_empty(&self) -> bool {
+        self.uncarried.is_empty() && self.shared.is_empty()
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -324,10 +341,17 @@ pub fn plan(
         &flow.edges,
         &flow.file_edges,
         &flow.module_state,
-        &options.uncarried,
+        &options.observed.uncarried,
     );
     diagnostics.extend(notes);
-    let carried = aliases::carried(analysis, &flow.steps, &flow.parameters, &flow.module_state);
+    let (carried, shared_notes) = aliases::carried(
+        analysis,
+        &flow.steps,
+        &flow.parameters,
+        &flow.module_state,
+        &options.observed.shared,
+    );
+    diagnostics.extend(shared_notes);
     let (process_state, not_replayed) =
         process_state::of_steps(analysis, &hoisting, &lifted, &flow.steps);
     diagnostics.extend(not_replayed);

@@ -94,7 +94,7 @@ pub struct Uncarried {
     pub name: String,
     /// The step that hands it on.
     pub step: String,
-    /// What cloudpickle raised.
+    /// Why: what cloudpickle raised, or what it would lose.
     pub error: String,
 }
 
@@ -109,8 +109,16 @@ enum Tie<'a> {
 struct Kept {
     step: usize,
     name: Name,
-    what: String,
+    why: Why,
     span: Span,
+}
+
+/// How a value was found not to leave its process.
+enum Why {
+    /// The call that makes it says what it is ("a database connection (`sqlite3.connect`)").
+    Made(String),
+    /// A run of the package found why (`Uncarried::error`).
+    FoundAtRun(String),
 }
 
 pub fn merged_tasks(
@@ -146,7 +154,7 @@ pub fn merged_tasks(
                 kept.push(Kept {
                     step: index,
                     name: binding.name.clone(),
-                    what,
+                    why: Why::Made(what),
                     span: Span::new(cell.id, facts.range),
                 });
             }
@@ -157,10 +165,7 @@ pub fn merged_tasks(
         Some(Kept {
             step,
             name: Name::new(&found.name),
-            what: format!(
-                "a value that cloudpickle could not carry when the package ran (`{}`)",
-                found.error
-            ),
+            why: Why::FoundAtRun(found.error.clone()),
             span: binding(analysis, &steps[step], &found.name)?,
         })
     }));
@@ -230,8 +235,12 @@ pub fn merged_tasks(
                     let k = kept
                         .iter()
                         .find(|k| k.name.as_str() == name && k.step >= task.first)?;
+                    let why = match &k.why {
+                        Why::Made(what) => diagnostic::NotCrossing::Is(what),
+                        Why::FoundAtRun(why) => diagnostic::NotCrossing::FoundAtRun(why),
+                    };
                     Some(diagnostic::value_stays_in_its_process(
-                        k.span, name, &k.what, first, last,
+                        k.span, name, why, first, last,
                     ))
                 }
                 Tie::File(path) => {

@@ -72,7 +72,7 @@ pub fn convert(document: &Document, options: ConvertOptions) -> Result<serde_jso
         split,
         exports: &exports,
         templates: templates.as_ref(),
-        uncarried: &[],
+        observed: &Default::default(),
     };
     let conversion = match compile::convert(prepared, &output, &request) {
         Ok(conversion) => conversion,
