@@ -16,6 +16,9 @@
 //! `ProcessPoolTaskRunner`, Airflow's tasks one by one with the values on S3). What it prints
 //! must equal what the notebook prints in a fresh kernel, and in one process what it shows
 //! too, with the default parameters and with an override injected as papermill injects it.
+//! Three more fixtures, whose exports are right only with what a run of the package finds,
+//! are converted with `convert --export … --verify` and run on Dagster's multiprocess
+//! executor and Kedro node by node.
 
 // Runs real Python: the engines lane (`cargo test --features test-engines`, or `--features full`).
 #![cfg(feature = "test-engines")]
@@ -355,6 +358,104 @@ fn run_export(
         stdout,
         results: Default::default(),
     })
+}
+
+/// Fixtures whose exports are right only with what a run of the package finds
+/// (`convert --export … --verify`): an object that holds a connection, a numpy view and its
+/// array, and a function that returns the list it was given.
+const FOUND_BY_A_RUN: [&str; 3] = [
+    "engines/object_holding_a_connection.ipynb",
+    "engines/numpy_view_between_steps.ipynb",
+    "engines/objects_shared_out_of_sight.ipynb",
+];
+
+#[test]
+fn what_convert_verify_finds_holds_as_deployed() {
+    let work = tempfile::tempdir().unwrap();
+    let cases: Vec<Case> = FOUND_BY_A_RUN
+        .iter()
+        .map(|notebook| Case {
+            notebook,
+            name: "",
+            cli: "",
+            python: "",
+        })
+        .collect();
+    let packages: Vec<(PathBuf, String)> = cases
+        .iter()
+        .enumerate()
+        .map(|(index, case)| {
+            let output = work.path().join(format!("out{index}"));
+            let result = support::nblift()
+                .arg("convert")
+                .arg(support::fixtures().join(case.notebook))
+                .arg("-o")
+                .arg(&output)
+                .args(["--export", "dagster,kedro", "--verify", "--python"])
+                .arg(support::python())
+                .output()
+                .unwrap();
+            let (stdout, stderr) = support::text(&result);
+            assert!(
+                result.status.success(),
+                "{}: {stdout}{stderr}",
+                case.notebook
+            );
+            let package = Path::new(case.notebook).file_stem().unwrap();
+            (output, package.to_string_lossy().into_owned())
+        })
+        .collect();
+    let scratch: Vec<_> = cases
+        .iter()
+        .map(|case| support::scratch_copy(&notebook_dir(case)))
+        .collect();
+    let kernel_jobs: Vec<KernelJob> = cases
+        .iter()
+        .zip(&scratch)
+        .map(|(case, dir)| KernelJob {
+            notebook: dir
+                .path()
+                .join(Path::new(case.notebook).file_name().unwrap()),
+            cwd: dir.path().to_path_buf(),
+            params: BTreeMap::new(),
+        })
+        .collect();
+    let expected: Vec<Run> = run_in_kernels(&kernel_jobs)
+        .into_iter()
+        .map(|run| run.unwrap())
+        .collect();
+    let runs: Vec<(&str, &str, usize)> = [("dagster", "multiprocess"), ("kedro", "node-by-node")]
+        .into_iter()
+        .flat_map(|(engine, mode)| (0..cases.len()).map(move |case| (engine, mode, case)))
+        .collect();
+    let job = Job {
+        case: 0,
+        overridden: false,
+    };
+    let failures: Vec<String> = support::parallel_map(&runs, 2, |&(engine, mode, case)| {
+        let python = support::engine_python(engine);
+        let what = format!("{engine} ({mode}): {}", cases[case].notebook);
+        match run_export(
+            engine,
+            Some(mode),
+            &python,
+            &packages[case],
+            &cases[case],
+            &job,
+            "",
+        ) {
+            Err(error) => Some(format!("{what}: {error}")),
+            Ok(got) if got.stdout != expected[case].stdout => Some(format!(
+                "{what}: stdout differs\n--- kernel\n{}\n--- {engine}\n{}",
+                expected[case].stdout, got.stdout
+            )),
+            Ok(_) => None,
+        }
+    })
+    .into_iter()
+    .flatten()
+    .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
 #[test]
