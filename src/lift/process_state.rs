@@ -9,8 +9,10 @@
 //! [`ASSIGNED`], resolved through the notebook's imports (`pd.set_option` is
 //! `pandas.set_option`), and reads nothing but what `steps.py` has at import: its imports,
 //! `lib.py`'s names and builtins. Random seeds are not here: the generators' state is carried
-//! from step to step instead, since a replayed seed would restart the stream. Nor is
-//! `os.chdir`: a relative change done again goes one folder further.
+//! from step to step instead, since a replayed seed would restart the stream. `os.chdir` is,
+//! done once per process like the rest: done twice in one, a relative change would go one
+//! folder further. (`%cd`, translated to `_nblift.cd`, which prints the folder as IPython
+//! does, is not replayed.)
 
 use std::collections::BTreeSet;
 
@@ -157,6 +159,7 @@ const CALLS: &[&str] = &[
     "matplotlib.style.use",
     "numpy.set_printoptions",
     "numpy.seterr",
+    "os.chdir",
     "os.environ.setdefault",
     "os.environ.update",
     "os.putenv",
@@ -346,6 +349,7 @@ mod tests {
             "os.environ[\"MODE\"] = \"fast\"",
             "sys.path.insert(0, \"helpers\")",
             "sys.path.append(os.path.abspath(\"..\"))",
+            "os.chdir(\"data\")",
         ] {
             assert!(replayable(statement), "{statement}");
         }
@@ -364,8 +368,6 @@ mod tests {
             "np.set_printoptions(precision=3)",
             "frame.options = 1",
             "if True:\n    pd.set_option(\"display.max_rows\", 4)",
-            // Relative: done twice, it would go one folder further.
-            "os.chdir(\"data\")",
         ] {
             assert!(!replayable(statement), "{statement}");
         }
