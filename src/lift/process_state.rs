@@ -11,8 +11,7 @@
 //! `lib.py`'s names and builtins. Random seeds are not here: the generators' state is carried
 //! from step to step instead, since a replayed seed would restart the stream. `os.chdir` is,
 //! done once per process like the rest: done twice in one, a relative change would go one
-//! folder further. (`%cd`, translated to `_nblift.cd`, which prints the folder as IPython
-//! does, is not replayed.)
+//! folder further. So is `%cd` (`_nblift.cd`), done again without printing the folder.
 
 use std::collections::BTreeSet;
 
@@ -28,6 +27,7 @@ use crate::diagnostic::{self, Diagnostic, Span};
 use crate::lift::Step;
 use crate::lift::definitions::Lifted;
 use crate::lift::imports::{Hoisting, render_for};
+use crate::notebook::magics::SUPPORT_MODULE;
 
 /// What the steps do to the process: `_process_state.py`'s imports and functions.
 #[derive(Clone, Debug, Default)]
@@ -85,9 +85,12 @@ pub fn of_steps(
 ) -> (ProcessState, Vec<Diagnostic>) {
     let imports = ImportPaths::new(&hoisting.bindings);
     let lifted_names: FxHashSet<&str> = lifted.names.iter().map(String::as_str).collect();
-    let available = |name: &str| hoisting.bound_names.contains(name) || lifted_names.contains(name);
+    let available = |name: &str| {
+        hoisting.bound_names.contains(name) || lifted_names.contains(name) || name == SUPPORT_MODULE
+    };
     let mut used: FxHashSet<&str> = FxHashSet::default();
     let mut from_lib: BTreeSet<&str> = BTreeSet::new();
+    let mut uses_support = false;
     let mut by_step = Vec::new();
     let mut diagnostics = Vec::new();
     for (index, step) in steps.iter().enumerate() {
@@ -116,11 +119,13 @@ pub fn of_steps(
                 let name = read.name.as_str();
                 if lifted_names.contains(name) {
                     from_lib.insert(name);
+                } else if name == SUPPORT_MODULE {
+                    uses_support = true;
                 } else if available(name) {
                     used.insert(name);
                 }
             }
-            statements.push(text.to_owned());
+            statements.push(quietly(text));
         }
         if !statements.is_empty() {
             by_step.push(StepChanges {
@@ -131,17 +136,18 @@ pub fn of_steps(
             });
         }
     }
-    let lib: Vec<ImportBinding> = from_lib
-        .iter()
-        .map(|name| ImportBinding {
-            module: "lib".to_owned(),
-            name: Some((*name).to_owned()),
-            alias: None,
-            level: 1,
-        })
-        .collect();
+    let relative = |module: &str, name: &str| ImportBinding {
+        module: module.to_owned(),
+        name: Some(name.to_owned()),
+        alias: None,
+        level: 1,
+    };
+    let mut own: Vec<ImportBinding> = from_lib.iter().map(|name| relative("lib", name)).collect();
+    if uses_support {
+        own.push(relative("", SUPPORT_MODULE));
+    }
     let state = ProcessState {
-        imports: render_for(hoisting, &used, None, &lib),
+        imports: render_for(hoisting, &used, None, &own),
         by_step,
     };
     (state, diagnostics)
@@ -239,6 +245,20 @@ pub(crate) fn parsed_with_imports(source: &str) -> (Vec<StmtFacts>, ImportPaths)
     (facts, imports)
 }
 
+/// `%cd`'s translation (`_nblift.cd(path)`) done again without printing the folder; any other
+/// statement as it is.
+fn quietly(text: &str) -> String {
+    match text.strip_prefix(&format!("{SUPPORT_MODULE}.cd(")) {
+        Some(rest) if !rest.contains("quiet=") => {
+            format!(
+                "{SUPPORT_MODULE}.cd({}, quiet=True)",
+                rest.trim_end().trim_end_matches(')')
+            )
+        }
+        _ => text.to_owned(),
+    }
+}
+
 /// The first name the statement reads that is neither `available` nor a builtin.
 fn unavailable_read(facts: &StmtFacts, available: impl Fn(&str) -> bool) -> Option<&Occurrence> {
     facts
@@ -267,7 +287,12 @@ fn process_change(text: &str, facts: &StmtFacts, imports: &ImportPaths) -> Optio
     let paths: Vec<String> = match statement {
         Stmt::Expr(e) => match e.value.as_ref() {
             Expr::Call(call) => {
-                let path = dotted_name(&call.func).and_then(|f| imports.resolve(&f))?;
+                let dotted = dotted_name(&call.func)?;
+                // `%cd`, translated.
+                if dotted == format!("{SUPPORT_MODULE}.cd") {
+                    return Some(Change::Process);
+                }
+                let path = imports.resolve(&dotted)?;
                 CALLS.binary_search(&path.as_str()).ok()?;
                 vec![path]
             }
@@ -332,7 +357,10 @@ mod tests {
         let last = facts.last().unwrap();
         let text = &source[last.range];
         replayable_with(text, last, &imports, |name| {
-            ["os", "sys", "warnings", "pd", "plt", "rcParams", "sns"].contains(&name)
+            [
+                "_nblift", "os", "sys", "warnings", "pd", "plt", "rcParams", "sns",
+            ]
+            .contains(&name)
         })
     }
 
@@ -350,6 +378,7 @@ mod tests {
             "sys.path.insert(0, \"helpers\")",
             "sys.path.append(os.path.abspath(\"..\"))",
             "os.chdir(\"data\")",
+            "_nblift.cd(\"data\")",
         ] {
             assert!(replayable(statement), "{statement}");
         }
@@ -371,6 +400,17 @@ mod tests {
         ] {
             assert!(!replayable(statement), "{statement}");
         }
+    }
+
+    #[test]
+    fn cd_is_done_again_without_printing_the_folder() {
+        assert_eq!(
+            quietly("_nblift.cd(\"data\")"),
+            "_nblift.cd(\"data\", quiet=True)"
+        );
+        let quiet = "_nblift.cd(\"data\", quiet=True)";
+        assert_eq!(quietly(quiet), quiet);
+        assert_eq!(quietly("os.chdir(\"data\")"), "os.chdir(\"data\")");
     }
 
     #[test]
