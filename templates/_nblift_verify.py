@@ -347,40 +347,45 @@ _SHARING_NOTHING = (int, float, complex, str, bytes, bool, type(None), range, fr
 _HELD = 1_000
 
 
-def _held_objects(value):
-    """The ids of the objects that may change in place that `value` is or holds directly:
-    items, dict values, attributes, the array a numpy view is of."""
+def _changeable(item):
+    """Whether `item` may change in place: then names that share it share its changes. A
+    tuple cannot (its items are looked at), nor can an enum member."""
+    import enum
     import inspect
+
+    return not (
+        isinstance(item, (*_SHARING_NOTHING, tuple, enum.Enum))
+        or inspect.ismodule(item)
+        or inspect.isroutine(item)
+    )
+
+
+def _held_objects(value):
+    """The ids of the objects that may change in place that `value` is or holds directly (its
+    items, its dict's values, its attributes), not deeper."""
     import itertools
 
-    def changeable(item):
-        return not (
-            isinstance(item, _SHARING_NOTHING)
-            or inspect.ismodule(item)
-            or inspect.isroutine(item)
-        )
-
-    if not changeable(value):
-        return set()
     if isinstance(value, dict):
         items = value.values()
     elif isinstance(value, (list, tuple, set)):
         items = value
     else:
         items = getattr(value, "__dict__", {}).values()
-    held = {id(item) for item in itertools.islice(items, _HELD) if changeable(item)}
-    return held | {id(value)}
+    held = {id(item) for item in itertools.islice(items, _HELD) if _changeable(item)}
+    return held | {id(value)} if _changeable(value) else held
 
 
-def _viewed(value):
-    """The arrays whose memory `value` is a view of (numpy's `base`, up to the array that
-    owns it). Pickling copies a view's memory apart from them."""
-    viewed = []
-    base = getattr(value, "base", None)
-    while base is not None and len(viewed) < _HELD:
-        viewed.append(base)
-        base = getattr(base, "base", None)
-    return viewed
+def _memory_owner(value):
+    """For a numpy array, the array that owns its memory (itself, or the end of its `base`
+    chain); else None."""
+    import sys
+
+    numpy = sys.modules.get("numpy")
+    if numpy is None or not isinstance(value, numpy.ndarray):
+        return None
+    while isinstance(value.base, numpy.ndarray):
+        value = value.base
+    return value
 
 
 def crossings_run(flow, path):
@@ -388,13 +393,14 @@ def crossings_run(flow, path):
     each on the values the ones before it handed on. Written to `path` as JSON, for
     `nblift convert --export … --verify`:
     - `uncarried`: each value a later task takes that cloudpickle, which every export hands
-      values on with, cannot carry (dumped, then loaded), and each numpy view handed on with
-      the array it views, whose memory pickling copies apart: `{"name", "step", "error"}`,
-      `step` being the step that last handed it on, `error` why. The conversion ties the
-      steps it passes between into one task.
-    - `shared`: pairs of names that hold the same objects, the one or inside the other, when
-      both are handed on past a task, not in one bundle: each process would get copies of its
-      own. The conversion hands them on together."""
+      values on with, cannot carry (dumped, then loaded), and numpy arrays handed on that
+      share memory, which pickling copies apart: `{"name", "step", "error"}`, `step` being
+      the step that last returned it, `error` why. The conversion ties the steps it passes
+      between into one task.
+    - `shared`: pairs of names handed on past a task, not in one bundle, that hold the same
+      object, the one or directly inside the other: each process would get copies of its
+      own. The conversion hands them on together.
+    Module state (names set on `steps`, see `flow.py`) travels on its own, and is left out."""
     import pickle
 
     import cloudpickle
@@ -405,13 +411,17 @@ def crossings_run(flow, path):
         ValueError,
         AttributeError,
         ImportError,
+        LookupError,
         NotImplementedError,
         RecursionError,
-        pickle.PicklingError,
-        pickle.UnpicklingError,
+        RuntimeError,
+        OSError,
+        EOFError,
+        pickle.PickleError,
     )
     deferred = getattr(flow, "Deferred", ())
-    random_state = getattr(flow, "RANDOM_STATE", None)
+    left_out = {getattr(flow, "RANDOM_STATE", None)}
+    left_out.update(name for step in flow.STEPS for name in (*step.state, *step.state_after))
 
     def plain(name, value):
         """The value itself, and its bundle's token: it may be handed on `Deferred` (see
@@ -427,14 +437,19 @@ def crossings_run(flow, path):
         for index, task in enumerate(flow.TASKS):
             last_taken.update((name, index) for name in task.inputs)
         values = flow.parameter_values(**parameters)
-        # Each name, the step that last handed it on.
-        handed_by = {}
+        # Each name, the step that last returned it: where the dataflow takes it from.
+        returned_by = {}
         uncarried, shared = {}, {}
+
+        def cannot_cross(name, why):
+            if name in returned_by:
+                uncarried.setdefault((name, returned_by[name]), why)
+
         for index, task in enumerate(flow.TASKS):
             outputs = task.run({name: values[name] for name in task.inputs})
             values.update(outputs)
             for step in getattr(task, "steps", (task,)):
-                handed_by.update((name, step.name) for name in step.outputs)
+                returned_by.update((name, step.name) for name in step.returns)
             for name in task.outputs:
                 if last_taken.get(name, -1) <= index:
                     continue
@@ -443,12 +458,11 @@ def crossings_run(flow, path):
                     if isinstance(copy, deferred):
                         copy.value()
                 except refusals as error:
-                    why = f"cloudpickle raised `{type(error).__name__}: {error}`"
-                    uncarried[name, handed_by[name]] = why
+                    cannot_cross(name, f"cloudpickle raised `{type(error).__name__}: {error}`")
             handed_on = {
                 name: plain(name, value)
                 for name, value in values.items()
-                if last_taken.get(name, -1) > index and name != random_state
+                if last_taken.get(name, -1) > index and name not in left_out
             }
             # Each object, the first name handed on past this task that holds it, and that
             # name's bundle: a name in another bundle, or in none, gets a copy of its own.
@@ -458,17 +472,18 @@ def crossings_run(flow, path):
                     holder, holder_token = holders.setdefault(held, (name, token))
                     if holder != name and (token is None or token != holder_token):
                         shared[tuple(sorted((holder, name)))] = None
-            # A view and the array it views: no bundle keeps them one memory.
-            by_id = {id(value): name for name, (value, _) in handed_on.items()}
+            # Arrays that share memory (a view and its array, two views of one): no bundle
+            # keeps them one memory.
+            by_owner = {}
             for name, (value, _) in handed_on.items():
-                for array in _viewed(value):
-                    owner = by_id.get(id(array), name)
-                    if owner == name:
-                        continue
-                    why = f"`{name}` is a view of the memory of `{owner}`, which pickling copies apart"
-                    for each in (name, owner):
-                        if each in handed_by:
-                            uncarried.setdefault((each, handed_by[each]), why)
+                owner = _memory_owner(value)
+                if owner is not None:
+                    by_owner.setdefault(id(owner), []).append(name)
+            for names in by_owner.values():
+                if len(names) > 1:
+                    listed = ", ".join(f"`{name}`" for name in names)
+                    for name in names:
+                        cannot_cross(name, f"{listed} share memory, which pickling copies apart")
         with open(path, "w", encoding="utf-8") as file:
             found = [
                 {"name": name, "step": step, "error": error}

@@ -94,7 +94,7 @@ fn describe(plan: &Plan) -> String {
         }
         let changes = plan.process_state.by_step.iter().find(|c| c.step == index);
         for statement in changes.iter().flat_map(|c| &c.statements) {
-            writeln!(text, "  changes the process: {statement}").unwrap();
+            writeln!(text, "  changes the process: {}", statement.text).unwrap();
         }
     }
     let result = plan.result.iter().map(|n| n.as_str());

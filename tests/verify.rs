@@ -164,15 +164,16 @@ fn convert_with_verify_converts_then_verifies() {
     );
 }
 
-/// `python -m PKG --crossings FILE` on the package in `out`, run in the notebook's folder:
-/// what its tasks would lose, as `name from step: why` lines and `name ~ name` pairs.
+/// `python -m PKG --crossings FILE` on the package in `out`, run in a copy of the notebook's
+/// folder: what its tasks would lose, as `name from step: why` lines and `name ~ name` pairs.
 fn crossings(out: &Path, package: &str) -> Vec<String> {
     let file = out.join("crossings.json");
+    let folder = support::scratch_copy(&support::fixtures().join("engines"));
     let result = std::process::Command::new(support::python())
         .args(["-m", package, "--crossings"])
         .arg(&file)
         .env("PYTHONPATH", out.join("src"))
-        .current_dir(support::fixtures().join("engines"))
+        .current_dir(folder.path())
         .output()
         .unwrap();
     let (stdout, stderr) = support::text(&result);
@@ -212,11 +213,12 @@ fn convert_with_export_and_verify_carries_what_a_run_of_the_package_finds() {
             "Task(STEPS[0:2], stays=(\"store\",))",
         ),
         (
-            // A numpy view written through in one step, the array read in the next.
+            // A row of a reshaped array written through in one step, the array read in the
+            // next: both views of memory that neither owns.
             "numpy_view_between_steps",
             vec![
-                "head from make_grid: `head` is a view of the memory of `grid`, which pickling copies apart",
-                "grid from make_grid: `head` is a view of the memory of `grid`, which pickling copies apart",
+                "grid from make_grid: `grid`, `head` share memory, which pickling copies apart",
+                "head from make_grid: `grid`, `head` share memory, which pickling copies apart",
             ],
             "note[NB405]: when the package ran, `head` could not pass from one process to another",
             "Task(STEPS[0:3], stays=(\"head\", \"grid\"))",

@@ -59,7 +59,17 @@ pub fn run(settings: &Settings) -> Outcome {
             && rendered.outcome() == Outcome::Success
             && !settings.dry_run
         {
-            rendered = carry_what_a_run_finds(path, python, settings).unwrap_or(rendered);
+            match carry_what_a_run_finds(path, python, settings) {
+                Ok(carried) => rendered = carried.unwrap_or(rendered),
+                // The exports may lose values between tasks: the conversion does not pass.
+                Err(message) => {
+                    rendered.print();
+                    to_stderr(&format!(
+                        "nblift: error: the exports' tasks were not tried as an engine runs them: {message}"
+                    ));
+                    return Outcome::Failure;
+                }
+            }
         }
         rendered.print();
         return rendered.outcome();
@@ -90,31 +100,27 @@ pub fn not_planned(path: &Path, why: NotPlanned, format: Format) -> Rendered {
 /// past each task are looked at for objects they share. When some value cannot be carried,
 /// or names share objects, converts again over what was just written: the steps such a value
 /// passes between run as one task, and names that share objects travel together (notes say
-/// so); that conversion's report replaces the first. `None` when the run found nothing; a run
-/// that fails is reported as a warning, and `nblift verify` then says more.
-fn carry_what_a_run_finds(path: &Path, python: &Path, settings: &Settings) -> Option<Rendered> {
-    let observed = match crate::verify::crossings::observed(path, &settings.output, python) {
-        Ok(observed) => observed,
-        Err(message) => {
-            to_stderr(&format!(
-                "nblift: warning: the values that pass between the exports' tasks were not tried: {message}"
-            ));
-            return None;
-        }
-    };
+/// so); that conversion's report replaces the first. `None` when the run found nothing;
+/// `Err` when the run failed (the package, or `python` without cloudpickle).
+fn carry_what_a_run_finds(
+    path: &Path,
+    python: &Path,
+    settings: &Settings,
+) -> Result<Option<Rendered>, String> {
+    let observed = crate::verify::crossings::observed(path, &settings.output, python)?;
     if observed.is_empty() {
-        return None;
+        return Ok(None);
     }
     let prepared = compile::prepare(path, settings.name.as_deref());
     // Over the package this conversion has just written.
     let force = true;
-    Some(finish(
+    Ok(Some(finish(
         prepared,
         &settings.output,
         settings,
         &observed,
         force,
-    ))
+    )))
 }
 
 /// Convert one prepared notebook and write it as the package folder `output` (over what is

@@ -138,9 +138,9 @@ struct ConvertArgs {
     #[arg(long)]
     dry_run: bool,
     /// Then run `nblift verify` on the notebook and the package written (one notebook).
-    /// With `--export`, first run the package once as an engine runs its tasks and try every
-    /// value a later task takes with cloudpickle: steps that a value it cannot carry passes
-    /// between are written as one task, with a note (NB405).
+    /// With `--export`, first run the package once as an engine runs its tasks: steps that a
+    /// value cloudpickle cannot carry (or arrays that share memory) pass between are written
+    /// as one task (NB405), and names found sharing objects travel together (NB407).
     #[arg(long, conflicts_with = "dry_run")]
     verify: bool,
     /// With `--verify`: the Python that runs both (see `nblift verify --help`).

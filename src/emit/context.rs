@@ -188,10 +188,14 @@ fn flow_tasks(plan: &Plan) -> Vec<String> {
     entries
 }
 
-/// A step's statements that only change the process, as a function of `_process_state.py`.
+/// A step's statements that only change the process, as a function of `_process_state.py`
+/// (two, when some are done before every later step).
 #[derive(Serialize)]
 struct ProcessStepContext {
+    /// The step's name.
     name: String,
+    /// The function's: the step's, or `STEP__environment` for what is done every step.
+    function: String,
     body: String,
     /// Done again before every later step (environment variables), not once per process.
     every_step: bool,
@@ -621,10 +625,23 @@ pub fn build(
             .process_state
             .by_step
             .iter()
-            .map(|changes| ProcessStepContext {
-                name: plan.steps[changes.step].name.clone(),
-                body: indented(&changes.statements.join("\n")),
-                every_step: changes.every_step,
+            .flat_map(|changes| {
+                let name = &plan.steps[changes.step].name;
+                [false, true].into_iter().filter_map(move |every_step| {
+                    let statements: Vec<&str> = changes.done(every_step).collect();
+                    (!statements.is_empty()).then(|| ProcessStepContext {
+                        name: name.clone(),
+                        // Two underscores: no step's name has them, so no step's function
+                        // is named so.
+                        function: if every_step {
+                            format!("{name}__environment")
+                        } else {
+                            name.clone()
+                        },
+                        body: indented(&statements.join("\n")),
+                        every_step,
+                    })
+                })
             })
             .collect(),
         process_state_import_groups: plan.process_state.imports.clone(),

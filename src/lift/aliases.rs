@@ -48,10 +48,15 @@ pub fn carried(
     shared: &[(String, String)],
 ) -> (Vec<Carried>, Vec<Diagnostic>) {
     let (classes, found) = Classes::of(analysis, module_state, shared);
+    let first_bindings = if found.is_empty() {
+        FxHashMap::default()
+    } else {
+        first_bindings(analysis)
+    };
     let notes = found
         .iter()
         .filter_map(|(name, other)| {
-            let span = first_binding(analysis, other.as_str())?;
+            let span = *first_bindings.get(other.as_str())?;
             Some(diagnostic::shared_at_run_time(
                 span,
                 name.as_str(),
@@ -120,14 +125,17 @@ pub fn carried(
     (carried, notes)
 }
 
-/// The first statement that binds `name`.
-fn first_binding(analysis: &Analysis, name: &str) -> Option<Span> {
-    analysis.statements().find_map(|(cell, stmt)| {
-        stmt.binds
-            .iter()
-            .any(|b| b.name.as_str() == name)
-            .then(|| Span::new(cell, stmt.range))
-    })
+/// Each name's first binding statement.
+fn first_bindings(analysis: &Analysis) -> FxHashMap<&'static str, Span> {
+    let mut first = FxHashMap::default();
+    for (cell, stmt) in analysis.statements() {
+        for binding in &stmt.binds {
+            first
+                .entry(binding.name.as_str())
+                .or_insert_with(|| Span::new(cell, stmt.range));
+        }
+    }
+    first
 }
 
 /// Classes of names that may share objects (union-find over the notebook's aliases).

@@ -42,14 +42,32 @@ pub struct ProcessState {
 pub struct StepChanges {
     /// The step's index in the plan.
     pub step: usize,
-    pub statements: Vec<String>,
-    /// Some set environment variables, which an engine may restore between the tasks of one
-    /// worker process (Prefect's process pool does): done again before every later step, not
-    /// once per process.
-    pub every_step: bool,
+    /// In page order.
+    pub statements: Vec<Replayed>,
     /// Some change where imports are found (`sys.path`): a module of the notebook's own
     /// folders, or a value of its classes, can be unpickled in another process only after.
     pub import_path: bool,
+}
+
+/// A statement done again before a later step.
+#[derive(Clone, Debug)]
+pub struct Replayed {
+    pub text: String,
+    /// It sets environment variables, which an engine may restore between the tasks of one
+    /// worker process (Prefect's process pool does): done again before every later step.
+    /// The rest is done once per process: done twice, a relative `os.chdir` would go one
+    /// folder further.
+    pub every_step: bool,
+}
+
+impl StepChanges {
+    /// Its statements done once per process, or (`every_step`) before every later step.
+    pub fn done(&self, every_step: bool) -> impl Iterator<Item = &str> {
+        self.statements
+            .iter()
+            .filter(move |s| s.every_step == every_step)
+            .map(|s| s.text.as_str())
+    }
 }
 
 /// What a statement changes.
@@ -95,7 +113,6 @@ pub fn of_steps(
     let mut diagnostics = Vec::new();
     for (index, step) in steps.iter().enumerate() {
         let mut statements = Vec::new();
-        let mut every_step = false;
         let mut import_path = false;
         for at in &step.statements {
             let cell = &analysis.cells[at.cell];
@@ -113,7 +130,6 @@ pub fn of_steps(
                 }
                 continue;
             }
-            every_step |= change == Change::Environment;
             import_path |= change == Change::ImportPath;
             for read in &facts.reads {
                 let name = read.name.as_str();
@@ -125,13 +141,15 @@ pub fn of_steps(
                     used.insert(name);
                 }
             }
-            statements.push(quietly(text));
+            statements.push(Replayed {
+                text: quietly(text),
+                every_step: change == Change::Environment,
+            });
         }
         if !statements.is_empty() {
             by_step.push(StepChanges {
                 step: index,
                 statements,
-                every_step,
                 import_path,
             });
         }

@@ -20,7 +20,7 @@
 //! --verify` finds it by running the package once and trying every value a later task takes
 //! ([`Uncarried`]), and the conversion ties its steps the same way.
 
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 use rustpython_parser::ast::{self, Expr, Stmt};
 use rustpython_parser::{Mode, parse};
 
@@ -160,8 +160,13 @@ pub fn merged_tasks(
             }
         }
     }
+    let step_index: FxHashMap<&str, usize> = steps
+        .iter()
+        .enumerate()
+        .map(|(index, step)| (step.name.as_str(), index))
+        .collect();
     kept.extend(uncarried.iter().filter_map(|found| {
-        let step = steps.iter().position(|step| step.name == found.step)?;
+        let step = *step_index.get(found.step.as_str())?;
         Some(Kept {
             step,
             name: Name::new(&found.name),
