@@ -599,6 +599,15 @@ pub fn shared_at_run_time(span: Span, name: &str, other: &str) -> Diagnostic {
     )
 }
 
+pub fn process_state_in_a_block(span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::ProcessStateNotReplayed,
+        Location::Cell(span),
+        "this changes the process inside a block (`if`, `for`, `with`, `try`): an export that runs a later step in a process of its own does not do it again there, so that step may see the default".to_owned(),
+    )
+    .help("make the change a statement of its own at the top level of its cell (`sys.path.insert(0, path)`, `pd.set_option(…)`), which the exports do again".to_owned())
+}
+
 pub fn future_import_removed(span: Span, feature: &str) -> Diagnostic {
     Diagnostic::new(
         Code::UnusedImportRemoved,

@@ -119,6 +119,12 @@ pub fn of_steps(
             let facts = &cell.statements[at.index];
             let text = &cell.python[facts.range];
             let Some(change) = process_change(text, facts, &imports) else {
+                if index + 1 < steps.len() && changes_the_process_inside(text, &imports) {
+                    diagnostics.push(diagnostic::process_state_in_a_block(Span::new(
+                        cell.id,
+                        facts.range,
+                    )));
+                }
                 continue;
             };
             if let Some(read) = unavailable_read(facts, available) {
@@ -302,6 +308,11 @@ fn process_change(text: &str, facts: &StmtFacts, imports: &ImportPaths) -> Optio
     let [statement] = module.body.as_slice() else {
         return None;
     };
+    change_of(statement, imports)
+}
+
+/// What a simple statement changes, if it only changes the process.
+fn change_of(statement: &Stmt, imports: &ImportPaths) -> Option<Change> {
     let paths: Vec<String> = match statement {
         Stmt::Expr(e) => match e.value.as_ref() {
             Expr::Call(call) => {
@@ -332,6 +343,39 @@ fn process_change(text: &str, facts: &StmtFacts, imports: &ImportPaths) -> Optio
     } else {
         Change::Process
     })
+}
+
+/// Whether the statement (`text`) is a block (`if`, `for`, `while`, `with`, `try`) with a
+/// statement in it that changes the process: it is not done again in a later task's process.
+fn changes_the_process_inside(text: &str, imports: &ImportPaths) -> bool {
+    fn inside(statements: &[Stmt], imports: &ImportPaths) -> bool {
+        statements.iter().any(|statement| match statement {
+            Stmt::If(s) => inside(&s.body, imports) || inside(&s.orelse, imports),
+            Stmt::For(s) => inside(&s.body, imports) || inside(&s.orelse, imports),
+            Stmt::While(s) => inside(&s.body, imports) || inside(&s.orelse, imports),
+            Stmt::With(s) => inside(&s.body, imports),
+            Stmt::Try(s) => {
+                inside(&s.body, imports)
+                    || s.handlers.iter().any(|h| {
+                        let ast::ExceptHandler::ExceptHandler(h) = h;
+                        inside(&h.body, imports)
+                    })
+                    || inside(&s.orelse, imports)
+                    || inside(&s.finalbody, imports)
+            }
+            other => change_of(other, imports).is_some(),
+        })
+    }
+    let Ok(ast::Mod::Module(module)) = parse(text, Mode::Module, "<statement>") else {
+        return false;
+    };
+    match module.body.as_slice() {
+        [
+            statement
+            @ (Stmt::If(_) | Stmt::For(_) | Stmt::While(_) | Stmt::With(_) | Stmt::Try(_)),
+        ] => inside(std::slice::from_ref(statement), imports),
+        _ => false,
+    }
 }
 
 /// The process path an assignment target changes (`os.environ`, `pandas.options.display…`).
@@ -429,6 +473,28 @@ mod tests {
         let quiet = "_nblift.cd(\"data\", quiet=True)";
         assert_eq!(quietly(quiet), quiet);
         assert_eq!(quietly("os.chdir(\"data\")"), "os.chdir(\"data\")");
+    }
+
+    #[test]
+    fn a_change_inside_a_block_is_found() {
+        let inside = |statement: &str| {
+            let source = format!("{IMPORTS}{statement}");
+            let (facts, imports) = parsed_with_imports(&source);
+            changes_the_process_inside(&source[facts.last().unwrap().range], &imports)
+        };
+        assert!(inside(
+            "if \"lib\" not in sys.path:\n    sys.path.append(\"lib\")"
+        ));
+        assert!(inside(
+            "try:\n    import x\nexcept ImportError:\n    pd.set_option(\"a\", 1)"
+        ));
+        assert!(inside("for name in names:\n    os.environ[name] = \"1\""));
+        assert!(!inside("for name in names:\n    print(name)"));
+        assert!(!inside("pd.set_option(\"display.max_rows\", 4)"));
+        // A function's body runs when it is called, in whichever step calls it.
+        assert!(!inside(
+            "def setup():\n    pd.set_option(\"display.max_rows\", 4)"
+        ));
     }
 
     #[test]
