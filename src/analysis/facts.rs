@@ -107,6 +107,17 @@ pub struct ImportBinding {
 }
 
 impl ImportBinding {
+    /// `from .module import name` (`from . import name` when `module` is empty): a module of
+    /// the generated package importing another.
+    pub fn relative(module: &str, name: &str) -> Self {
+        ImportBinding {
+            module: module.to_owned(),
+            name: Some(name.to_owned()),
+            alias: None,
+            level: 1,
+        }
+    }
+
     /// The local name the import binds.
     pub fn bound_name(&self) -> &str {
         match (&self.alias, &self.name) {

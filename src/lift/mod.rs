@@ -289,12 +289,7 @@ pub fn plan(
         definitions::moved_code(analysis, &layout, &lifted, &lifted.in_steps).text;
     let step_uses = flow.names_read_by_steps();
     // The package's own modules the steps import: the support module and `lib.py`.
-    let relative = |module: &str, name: &str| ImportBinding {
-        module: module.to_owned(),
-        name: Some(name.to_owned()),
-        alias: None,
-        level: 1,
-    };
+    let relative = ImportBinding::relative;
     // A kernel's display defaults are set where pandas is used (see `_nblift.as_in_a_kernel`).
     let uses_module = |module: &str| {
         analysis

@@ -118,8 +118,19 @@ pub fn of_steps(
             let cell = &analysis.cells[at.cell];
             let facts = &cell.statements[at.index];
             let text = &cell.python[facts.range];
-            let Some(change) = process_change(text, facts, &imports) else {
-                if index + 1 < steps.len() && changes_the_process_inside(text, &imports) {
+            let later_steps = index + 1 < steps.len();
+            // Parsed once, for a statement that may change the process, or hold one that does.
+            let Some(statement) = (is_plain(facts) || later_steps)
+                .then(|| single_statement(text))
+                .flatten()
+            else {
+                continue;
+            };
+            let change = is_plain(facts)
+                .then(|| change_of(&statement, &imports))
+                .flatten();
+            let Some(change) = change else {
+                if later_steps && changes_the_process_inside(&statement, &imports) {
                     diagnostics.push(diagnostic::process_state_in_a_block(Span::new(
                         cell.id,
                         facts.range,
@@ -160,12 +171,7 @@ pub fn of_steps(
             });
         }
     }
-    let relative = |module: &str, name: &str| ImportBinding {
-        module: module.to_owned(),
-        name: Some(name.to_owned()),
-        alias: None,
-        level: 1,
-    };
+    let relative = ImportBinding::relative;
     let mut own: Vec<ImportBinding> = from_lib.iter().map(|name| relative("lib", name)).collect();
     if uses_support {
         own.push(relative("", SUPPORT_MODULE));
@@ -293,22 +299,31 @@ fn unavailable_read(facts: &StmtFacts, available: impl Fn(&str) -> bool) -> Opti
 
 /// What the statement (`text`, with its facts) changes, if it only changes the process,
 /// whatever it reads (what it reads decides whether it can be done again elsewhere).
+#[cfg(test)]
 fn process_change(text: &str, facts: &StmtFacts, imports: &ImportPaths) -> Option<Change> {
-    let plain = matches!(facts.kind, StmtKind::Other)
+    if !is_plain(facts) {
+        return None;
+    }
+    change_of(&single_statement(text)?, imports)
+}
+
+/// Whether the statement binds, deletes and defines nothing, and awaits nothing: a call or an
+/// assignment into something else, which may only change the process.
+fn is_plain(facts: &StmtFacts) -> bool {
+    matches!(facts.kind, StmtKind::Other)
         && facts.binds.is_empty()
         && facts.deletes().is_empty()
         && facts.late_reads.is_empty()
-        && !facts.top_level_await;
-    if !plain {
-        return None;
-    }
+        && !facts.top_level_await
+}
+
+/// The one statement `text` holds, parsed.
+fn single_statement(text: &str) -> Option<Stmt> {
     let Ok(ast::Mod::Module(module)) = parse(text, Mode::Module, "<statement>") else {
         return None;
     };
-    let [statement] = module.body.as_slice() else {
-        return None;
-    };
-    change_of(statement, imports)
+    let [statement]: [Stmt; 1] = module.body.try_into().ok()?;
+    Some(statement)
 }
 
 /// What a simple statement changes, if it only changes the process.
@@ -345,9 +360,9 @@ fn change_of(statement: &Stmt, imports: &ImportPaths) -> Option<Change> {
     })
 }
 
-/// Whether the statement (`text`) is a block (`if`, `for`, `while`, `with`, `try`) with a
+/// Whether the statement is a block (`if`, `for`, `while`, `with`, `try`) with a
 /// statement in it that changes the process: it is not done again in a later task's process.
-fn changes_the_process_inside(text: &str, imports: &ImportPaths) -> bool {
+fn changes_the_process_inside(statement: &Stmt, imports: &ImportPaths) -> bool {
     fn inside(statements: &[Stmt], imports: &ImportPaths) -> bool {
         statements.iter().any(|statement| match statement {
             Stmt::If(s) => inside(&s.body, imports) || inside(&s.orelse, imports),
@@ -366,16 +381,10 @@ fn changes_the_process_inside(text: &str, imports: &ImportPaths) -> bool {
             other => change_of(other, imports).is_some(),
         })
     }
-    let Ok(ast::Mod::Module(module)) = parse(text, Mode::Module, "<statement>") else {
-        return false;
-    };
-    match module.body.as_slice() {
-        [
-            statement
-            @ (Stmt::If(_) | Stmt::For(_) | Stmt::While(_) | Stmt::With(_) | Stmt::Try(_)),
-        ] => inside(std::slice::from_ref(statement), imports),
-        _ => false,
-    }
+    matches!(
+        statement,
+        Stmt::If(_) | Stmt::For(_) | Stmt::While(_) | Stmt::With(_) | Stmt::Try(_)
+    ) && inside(std::slice::from_ref(statement), imports)
 }
 
 /// The process path an assignment target changes (`os.environ`, `pandas.options.display…`).
@@ -480,7 +489,8 @@ mod tests {
         let inside = |statement: &str| {
             let source = format!("{IMPORTS}{statement}");
             let (facts, imports) = parsed_with_imports(&source);
-            changes_the_process_inside(&source[facts.last().unwrap().range], &imports)
+            let statement = single_statement(&source[facts.last().unwrap().range]).unwrap();
+            changes_the_process_inside(&statement, &imports)
         };
         assert!(inside(
             "if \"lib\" not in sys.path:\n    sys.path.append(\"lib\")"
