@@ -531,17 +531,18 @@ pub fn loop_assumed_to_run(span: Span, name: &str) -> Diagnostic {
 }
 
 /// Why a value cannot pass from one process to another.
-pub enum NotCrossing<'a> {
+#[derive(Clone, Debug)]
+pub enum NotCrossing {
     /// What the call that makes it says it is ("a database connection (`sqlite3.connect`)").
-    Is(&'a str),
+    Is(String),
     /// What a run of the package found (cloudpickle's error).
-    FoundAtRun(&'a str),
+    FoundAtRun(String),
 }
 
 pub fn value_stays_in_its_process(
     span: Span,
     name: &str,
-    why: NotCrossing<'_>,
+    why: &NotCrossing,
     first: &str,
     last: &str,
 ) -> Diagnostic {

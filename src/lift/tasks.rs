@@ -28,7 +28,7 @@ use crate::analysis::builtins::is_builtin;
 use crate::analysis::facts::{StmtFacts, StmtKind};
 use crate::analysis::visitor::dotted_name;
 use crate::analysis::{Analysis, Name};
-use crate::diagnostic::{self, Diagnostic, Span};
+use crate::diagnostic::{self, Diagnostic, NotCrossing, Span};
 use crate::lift::imports::Hoisting;
 use crate::lift::process_state::ImportPaths;
 use crate::lift::{FileEdge, Step, StepEdge};
@@ -109,16 +109,8 @@ enum Tie<'a> {
 struct Kept {
     step: usize,
     name: Name,
-    why: Why,
+    why: NotCrossing,
     span: Span,
-}
-
-/// How a value was found not to leave its process.
-enum Why {
-    /// The call that makes it says what it is ("a database connection (`sqlite3.connect`)").
-    Made(String),
-    /// A run of the package found why (`Uncarried::error`).
-    FoundAtRun(String),
 }
 
 pub fn merged_tasks(
@@ -154,7 +146,7 @@ pub fn merged_tasks(
                 kept.push(Kept {
                     step: index,
                     name: binding.name.clone(),
-                    why: Why::Made(what),
+                    why: NotCrossing::Is(what),
                     span: Span::new(cell.id, facts.range),
                 });
             }
@@ -170,7 +162,7 @@ pub fn merged_tasks(
         Some(Kept {
             step,
             name: Name::new(&found.name),
-            why: Why::FoundAtRun(found.error.clone()),
+            why: NotCrossing::FoundAtRun(found.error.clone()),
             span: binding(analysis, &steps[step], &found.name)?,
         })
     }));
@@ -240,12 +232,8 @@ pub fn merged_tasks(
                     let k = kept
                         .iter()
                         .find(|k| k.name.as_str() == name && k.step >= task.first)?;
-                    let why = match &k.why {
-                        Why::Made(what) => diagnostic::NotCrossing::Is(what),
-                        Why::FoundAtRun(why) => diagnostic::NotCrossing::FoundAtRun(why),
-                    };
                     Some(diagnostic::value_stays_in_its_process(
-                        k.span, name, why, first, last,
+                        k.span, name, &k.why, first, last,
                     ))
                 }
                 Tie::File(path) => {
