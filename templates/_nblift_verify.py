@@ -21,6 +21,9 @@ A kind the Rust side does not know is a difference, never a match.
 """
 
 import contextlib
+import enum
+import inspect
+import itertools
 import json
 import math
 import re
@@ -255,8 +258,6 @@ _TRACE = []
 
 def _last_cell(function):
     """The index of the last cell a step holds, from its `# cell N` markers."""
-    import inspect
-
     try:
         lines = inspect.getsource(function).splitlines()
     except (OSError, TypeError):
@@ -283,7 +284,6 @@ def _record_step(step, cell, taken, names, result):
 
 def _traced(step, names, function):
     import functools
-    import inspect
 
     cell = _last_cell(function)
     signature = inspect.signature(function)
@@ -350,9 +350,6 @@ _HELD = 1_000
 def _changeable(item):
     """Whether `item` may change in place: then names that share it share its changes. A
     tuple cannot (its items are looked at), nor can an enum member."""
-    import enum
-    import inspect
-
     return not (
         isinstance(item, (*_SHARING_NOTHING, tuple, enum.Enum))
         or inspect.ismodule(item)
@@ -363,8 +360,6 @@ def _changeable(item):
 def _held_objects(value):
     """The ids of the objects that may change in place that `value` is or holds directly (its
     items, its dict's values, its attributes), not deeper."""
-    import itertools
-
     if isinstance(value, dict):
         items = value.values()
     elif isinstance(value, (list, tuple, set)):
